@@ -1,0 +1,434 @@
+"""The server half of the sync protocol (PROTOCOL.md §3 and §5), without HTTP and without a database.
+
+The server opens one database transaction per request, wraps it in objects satisfying
+:class:`PushStore` / :class:`PullStore`, and calls :func:`apply_push` / :func:`build_pull`. Whatever
+these raise, other than a :class:`~sync.protocol.ProtocolError`, means "roll back and answer 503".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, Protocol
+
+import msgspec
+
+from sync.cursor import Cursor, parse
+from sync.protocol import (
+    CLOCK_SKEW_LIMIT,
+    DEFAULT_PULL_LIMIT,
+    MAX_MUTATIONS,
+    MAX_PULL_LIMIT,
+    PROTOCOL_VERSION,
+    UUID_PATTERN,
+    Change,
+    Mutation,
+    MutationResult,
+    MutationStatus,
+    ProtocolError,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    SeqGap,
+)
+from sync.registry import Registry
+
+_UUID = re.compile(UUID_PATTERN)
+
+# --- storage contracts ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClientState:
+    """What the server keeps per device installation (``client_id``)."""
+
+    last_seq: int
+    actor_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The answer given to one ``(client_id, seq)``, kept so a resend gets the same answer.
+
+    ``original`` is True on the receipt that decided the mutation ``mutation_id`` (applied, or
+    rejected by validation or its handler). A receipt saved because that id arrived *again* under
+    another seq (answered ``duplicate`` or ``mutation_conflict``) has ``original=False``; there is at
+    most one original receipt per mutation id, and :meth:`PushStore.receipt_by_mutation` returns it.
+    ``digest`` is :func:`mutation_digest` of what arrived under this seq.
+    """
+
+    client_id: str
+    seq: int
+    mutation_id: str
+    digest: str
+    status: MutationStatus
+    code: str | None = None
+    message: str | None = None
+    original: bool = True
+
+
+class PushStore(Protocol):
+    """Storage for :func:`apply_push`. Every method works inside the one transaction the server opened
+    for the request; the server commits it (durably) after ``apply_push`` returns and rolls it back if
+    anything raises."""
+
+    async def lock_client(self, client_id: str) -> ClientState | None:
+        """The client's row, locked until commit so that concurrent batches of one client serialise
+        (``SELECT … FOR UPDATE``, or an UPSERT that creates and locks it). None for a client never seen:
+        then two concurrent first batches must not both commit (the primary key makes one fail, which
+        is a transient error)."""
+        ...
+
+    async def save_client(self, client_id: str, actor_id: str, last_seq: int, clock_offset_ms: int) -> None:
+        """Create or update the client row. Called once per accepted batch, also when nothing new was
+        applied; ``actor_id`` is whoever pushed this batch (it may differ from the stored one)."""
+        ...
+
+    async def receipt(self, client_id: str, seq: int) -> Receipt | None:
+        """The receipt of ``(client_id, seq)``; None if never saved or pruned (see README)."""
+        ...
+
+    async def receipt_by_mutation(self, mutation_id: str) -> Receipt | None:
+        """The *original* receipt of a mutation id, for any client."""
+        ...
+
+    async def save_receipt(self, receipt: Receipt) -> None:
+        """Insert a receipt. ``(client_id, seq)`` is unique; ``mutation_id`` is unique among originals."""
+        ...
+
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """A nested transaction around one handler call: on exit by exception it rolls back the
+        handler's writes (and re-raises); on normal exit it keeps them. SQLAlchemy:
+        ``session.begin_nested()``."""
+        ...
+
+
+class PullStore(Protocol):
+    """Storage for :func:`build_pull`, scoped to the caller by the server. Run all calls in one read
+    snapshot (PostgreSQL REPEATABLE READ; a SQLite transaction) so ``last_seq``, the horizon and the
+    changes agree. ``build_pull`` reads ``current_version`` before ``changes_after``, which keeps the
+    cursor correct even without a snapshot."""
+
+    async def horizon(self) -> int:
+        """Highest version whose tombstones may have been purged (0 if none ever were)."""
+        ...
+
+    async def current_version(self) -> int:
+        """The version counter's committed value: every version up to it is committed and visible."""
+        ...
+
+    async def client_known(self, client_id: str) -> bool:
+        """Whether the server has a row for this client (created by a push or a pull)."""
+        ...
+
+    async def remember_client(self, client_id: str) -> None:
+        """Create the client row (``last_seq`` 0) if it does not exist; called once per new client."""
+        ...
+
+    async def last_seq(self, client_id: str) -> int:
+        """The client's last applied seq, 0 for an unknown client."""
+        ...
+
+    async def changes_after(self, version: int, limit: int) -> list[Change]:
+        """At most ``limit`` changes with ``version`` greater than the argument, in the caller's scope,
+        ordered by version, one per record (its latest). Versions are unique per change row: a
+        transaction that changes several records takes one version per record."""
+        ...
+
+
+class StoreContractError(RuntimeError):
+    """A store broke its contract (a bug in the server's storage code, never a client problem)."""
+
+
+# --- push -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MutationInfo:
+    """What a handler may want to know about the mutation it applies (see :func:`current_mutation`)."""
+
+    client_id: str
+    seq: int
+    mutation_id: str
+    name: str
+    client_time: datetime
+    batch_client_time: datetime
+    server_time: datetime
+    clock_offset_ms: int
+    #: The device clock differs from the server's by more than CLOCK_SKEW_LIMIT: flag the records.
+    clock_skewed: bool
+
+
+_current: ContextVar[MutationInfo] = ContextVar("sync_current_mutation")
+
+
+def current_mutation() -> MutationInfo:
+    """The mutation being applied, for use inside a handler (handlers keep the ``(ctx, args)`` shape)."""
+    try:
+        return _current.get()
+    except LookupError:
+        raise LookupError("current_mutation() called outside a mutation handler") from None
+
+
+def mutation_digest(name: str, args: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of ``[name, args]`` (keys sorted at every level)."""
+    return hashlib.sha256(msgspec.json.encode([name, args], order="sorted")).hexdigest()
+
+
+class PushResult(NamedTuple):
+    last_seq: int
+    results: list[MutationResult]
+
+    def response(self, *, request_id: str, server_time: datetime) -> PushResponse:
+        return PushResponse(
+            protocol=PROTOCOL_VERSION,
+            request_id=request_id,
+            server_time=server_time,
+            last_seq=self.last_seq,
+            results=self.results,
+        )
+
+
+def check_batch(req: PushRequest) -> None:
+    """The request-level rules of PROTOCOL.md §3: non-empty, at most MAX_MUTATIONS, consecutive seqs."""
+    if not req.mutations:
+        raise ProtocolError("validation_error", "a push needs at least one mutation")
+    if len(req.mutations) > MAX_MUTATIONS:
+        raise ProtocolError("batch_too_large", f"at most {MAX_MUTATIONS} mutations per push")
+    first = req.mutations[0].seq
+    for offset, mutation in enumerate(req.mutations):
+        if mutation.seq != first + offset:
+            raise ProtocolError(
+                "validation_error",
+                f"mutations must have consecutive ascending seq: expected {first + offset}, "
+                f"got {mutation.seq} - at `$.mutations[{offset}].seq`",
+            )
+
+
+async def apply_push(
+    req: PushRequest,
+    *,
+    store: PushStore,
+    registry: Registry,
+    ctx: Any,
+    actor_id: str,
+    server_time: datetime,
+) -> PushResult:
+    """Apply one push batch (PROTOCOL.md §3) inside the caller's transaction.
+
+    Raises :class:`~sync.protocol.ProtocolError` for a broken request, :class:`~sync.protocol.SeqGap`
+    when the batch does not continue at ``last_seq + 1`` (nothing written), and lets every transient
+    error from a handler or the store propagate: the caller rolls back and answers 503.
+    """
+    if server_time.tzinfo is None:
+        raise ValueError("server_time must be timezone-aware")
+    check_batch(req)
+    state = await store.lock_client(req.client_id)
+    last = state.last_seq if state is not None else 0
+
+    fresh = [m for m in req.mutations if m.seq > last]
+    if fresh and fresh[0].seq != last + 1:
+        raise SeqGap(last + 1)
+
+    results = [await _answer_repeat(store, req.client_id, m) for m in req.mutations if m.seq <= last]
+
+    offset_ms = round((server_time - req.client_time) / timedelta(milliseconds=1))
+    skewed = abs(server_time - req.client_time) > CLOCK_SKEW_LIMIT
+    for mutation in fresh:
+        info = MutationInfo(
+            client_id=req.client_id,
+            seq=mutation.seq,
+            mutation_id=mutation.id,
+            name=mutation.name,
+            client_time=mutation.client_time,
+            batch_client_time=req.client_time,
+            server_time=server_time,
+            clock_offset_ms=offset_ms,
+            clock_skewed=skewed,
+        )
+        results.append(await _apply_one(store, registry, ctx, info, mutation))
+        last = mutation.seq
+
+    await store.save_client(req.client_id, actor_id, last, offset_ms)
+    return PushResult(last, results)
+
+
+def _replay(mutation: Mutation, receipt: Receipt) -> MutationResult:
+    """Answer a repeat the way the original was answered, so a lost answer never hides a rejection."""
+    if receipt.status == "rejected":
+        return MutationResult(
+            seq=mutation.seq, id=mutation.id, status="rejected", code=receipt.code, message=receipt.message
+        )
+    return MutationResult(seq=mutation.seq, id=mutation.id, status="duplicate")
+
+
+def _conflict(mutation: Mutation, message: str) -> MutationResult:
+    return MutationResult(
+        seq=mutation.seq, id=mutation.id, status="rejected", code="mutation_conflict", message=message
+    )
+
+
+async def _answer_repeat(store: PushStore, client_id: str, mutation: Mutation) -> MutationResult:
+    """Rule 2: a seq the server already consumed is never applied again."""
+    receipt = await store.receipt(client_id, mutation.seq)
+    if receipt is None:
+        # Pruned: the seq is consumed, but there is nothing left to compare with.
+        return MutationResult(seq=mutation.seq, id=mutation.id, status="duplicate")
+    if receipt.mutation_id != mutation.id:
+        return _conflict(mutation, f"seq {mutation.seq} was already used by mutation {receipt.mutation_id}")
+    if receipt.digest != mutation_digest(mutation.name, mutation.args):
+        return _conflict(mutation, f"mutation {mutation.id} was already received with different content")
+    return _replay(mutation, receipt)
+
+
+async def _apply_one(
+    store: PushStore, registry: Registry, ctx: Any, info: MutationInfo, mutation: Mutation
+) -> MutationResult:
+    """Rules 4 and 5 for one new seq; always saves a receipt for it."""
+    digest = mutation_digest(mutation.name, mutation.args)
+    prior = await store.receipt_by_mutation(mutation.id)
+    if prior is not None:
+        if prior.digest == digest:
+            result = _replay(mutation, prior)
+        else:
+            result = _conflict(mutation, f"mutation {mutation.id} was already received with different content")
+        await store.save_receipt(_receipt_for(info, digest, result, original=False))
+        return result
+
+    token = _current.set(info)
+    try:
+        spec, args = registry.decode(mutation.name, mutation.args)
+        async with store.savepoint():
+            await spec.handler(ctx, args)
+    except Exception as exc:
+        if not registry.is_permanent(exc):
+            raise
+        code, message = _refusal(exc)
+        result = MutationResult(seq=mutation.seq, id=mutation.id, status="rejected", code=code, message=message)
+    else:
+        result = MutationResult(seq=mutation.seq, id=mutation.id, status="applied")
+    finally:
+        _current.reset(token)
+    await store.save_receipt(_receipt_for(info, digest, result, original=True))
+    return result
+
+
+def _refusal(exc: BaseException) -> tuple[str, str]:
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", None)
+    code = code if isinstance(code, str) and code else "rejected"
+    message = message if isinstance(message, str) and message else (str(exc) or code)
+    return code, message
+
+
+def _receipt_for(info: MutationInfo, digest: str, result: MutationResult, *, original: bool) -> Receipt:
+    return Receipt(
+        client_id=info.client_id,
+        seq=info.seq,
+        mutation_id=info.mutation_id,
+        digest=digest,
+        status=result.status,
+        code=result.code,
+        message=result.message,
+        original=original,
+    )
+
+
+# --- pull -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PullPage:
+    reset: bool
+    cursor: str
+    has_more: bool
+    last_seq: int
+    changes: list[Change]
+
+    def response(self, *, request_id: str, server_time: datetime) -> PullResponse:
+        return PullResponse(
+            protocol=PROTOCOL_VERSION,
+            request_id=request_id,
+            server_time=server_time,
+            reset=self.reset,
+            cursor=self.cursor,
+            has_more=self.has_more,
+            last_seq=self.last_seq,
+            changes=self.changes,
+        )
+
+
+async def build_pull(
+    cursor_text: str | None,
+    client_id: str,
+    limit: int | None,
+    *,
+    store: PullStore,
+    epoch: str,
+) -> PullPage:
+    """One pull page (PROTOCOL.md §5).
+
+    The next cursor is the version of the last change when more pages follow. On the last page it is
+    the store's current version (read *before* the changes), or the last change's if higher: nothing in
+    the caller's scope up to that version was left out, so later pulls need not rescan versions that
+    only touched other people's records, and an idle device does not drift below the tombstone horizon.
+    """
+    if not _UUID.fullmatch(client_id):
+        raise ProtocolError("validation_error", "client_id must be a lower-case UUID")
+    if limit is None:
+        limit = DEFAULT_PULL_LIMIT
+    if limit < 1:
+        raise ProtocolError("validation_error", "limit must be at least 1")
+    limit = min(limit, MAX_PULL_LIMIT)
+
+    known = await store.client_known(client_id)
+    if not known:
+        # Remembered on its first pull too, otherwise a device that never pushes would be "unknown
+        # while a cursor is given" on its second page and reset forever.
+        await store.remember_client(client_id)
+    horizon = await store.horizon()
+    current = await store.current_version()
+    cursor = parse(cursor_text, epoch=epoch, horizon=horizon)
+    # A cursor ahead of the counter comes from a database restored without a new epoch.
+    reset = cursor_text is not None and (cursor is None or not known or cursor.version > current)
+    start = cursor.version if cursor is not None and not reset else 0
+
+    last_seq = await store.last_seq(client_id)
+    rows = await store.changes_after(start, limit + 1)
+    _check_rows(rows, start, limit + 1)
+    has_more = len(rows) > limit
+    page = rows[:limit]
+    if has_more:
+        next_version = page[-1].version
+    else:
+        next_version = max(start, current, page[-1].version if page else 0)
+    return PullPage(
+        reset=reset,
+        cursor=Cursor(epoch, next_version).encode(),
+        has_more=has_more,
+        last_seq=last_seq,
+        changes=page,
+    )
+
+
+def _check_rows(rows: list[Change], start: int, limit: int) -> None:
+    """Cursor correctness rests on these; a store that breaks them would make devices skip changes."""
+    if len(rows) > limit:
+        raise StoreContractError(f"changes_after returned {len(rows)} rows for limit {limit}")
+    previous = start
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        if row.version <= previous:
+            raise StoreContractError(
+                f"changes_after({start}) must return strictly increasing versions above {start}: "
+                f"{row.table}/{row.id} has version {row.version} after {previous}"
+            )
+        key = (row.table, row.id)
+        if key in seen:
+            raise StoreContractError(f"changes_after returned {row.table}/{row.id} twice")
+        seen.add(key)
+        previous = row.version
