@@ -1,0 +1,1 @@
+"""Staff accounts: roles, departments, grids owned, passwords, bearer tokens, login throttling."""

@@ -1,0 +1,82 @@
+"""Who may see what. Four scopes, widest first: everything, own estate, own grid(s), own assignments.
+
+Domain services take an :class:`Actor` and use these helpers; routes never decide scope themselves.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, true
+
+from server.accounts.models import Department, Role
+from server.errors import Forbidden
+
+
+class Scope(enum.StrEnum):
+    everything = "everything"
+    estate = "estate"
+    grids = "grids"
+    assignments = "assignments"
+
+
+SCOPE_OF_ROLE = {
+    Role.admin: Scope.everything,
+    Role.supervisor: Scope.estate,
+    Role.team_lead: Scope.estate,
+    Role.front_desk: Scope.estate,
+    Role.steward: Scope.grids,
+    Role.technician: Scope.assignments,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in staff member, as every service sees them."""
+
+    staff_id: uuid.UUID
+    name: str
+    role: Role
+    department: Department
+    company_id: uuid.UUID
+    estate_id: uuid.UUID | None
+    grid_ids: frozenset[uuid.UUID]
+    token_id: uuid.UUID | None = None
+
+    @property
+    def scope(self) -> Scope:
+        return SCOPE_OF_ROLE[self.role]
+
+    def require_role(self, *roles: Role) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"this needs one of the roles: {', '.join(r.value for r in roles)}")
+
+    def sees_estate(self, estate_id: uuid.UUID) -> bool:
+        return self.scope is Scope.everything or self.estate_id == estate_id
+
+    def sees_grid(self, estate_id: uuid.UUID, grid_id: uuid.UUID) -> bool:
+        if self.scope in (Scope.everything, Scope.estate):
+            return self.sees_estate(estate_id)
+        return grid_id in self.grid_ids
+
+    def where_estate(self, estate_col: ColumnElement) -> ColumnElement[bool]:
+        """A WHERE clause keeping rows of the estates this actor may see."""
+        if self.scope is Scope.everything:
+            return true()
+        if self.estate_id is None:
+            return false()
+        return estate_col == self.estate_id
+
+    def where_grid(self, estate_col: ColumnElement, grid_col: ColumnElement) -> ColumnElement[bool]:
+        """A WHERE clause keeping rows in this actor's grids (or estate, for estate-wide roles)."""
+        if self.scope in (Scope.everything, Scope.estate):
+            return self.where_estate(estate_col)
+        if self.scope is Scope.grids and self.grid_ids:
+            return grid_col.in_(sorted(self.grid_ids))
+        return false()
+
+
+ESTATE_STAFF = (Role.admin, Role.supervisor, Role.team_lead, Role.front_desk)
+MANAGERS = (Role.admin, Role.supervisor)

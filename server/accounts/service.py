@@ -1,0 +1,207 @@
+"""Staff accounts: create, log in (throttled), authenticate tokens, log out, change password."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import AuthToken, Department, LoginAttempt, Role, Staff, StaffGrid
+from server.accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from server.accounts.scope import Actor
+from server.clock import Clock
+from server.errors import DomainError, NotFound, Unauthorized
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")  # mainland mobile numbers
+MIN_PASSWORD = 8
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    token_ttl: timedelta
+    max_failures_per_phone: int
+    max_failures_per_ip: int
+    window: timedelta
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_phone(phone: str) -> str:
+    if not PHONE_RE.match(phone):
+        raise DomainError("invalid_phone", f"not a mainland mobile number: {phone!r}", status=422)
+    return phone
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError("weak_password", f"password must have at least {MIN_PASSWORD} characters", status=422)
+
+
+async def create_staff(
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    company_id: uuid.UUID,
+    estate_id: uuid.UUID | None,
+    name: str,
+    phone: str,
+    role: Role,
+    department: Department,
+    password: str,
+    grid_ids: list[uuid.UUID] = (),
+    gold: bool = False,
+) -> Staff:
+    check_phone(phone)
+    check_password_strength(password)
+    if await session.scalar(select(Staff.id).where(Staff.phone == phone)):
+        raise DomainError("phone_taken", f"a staff account with phone {phone} exists", status=409)
+    if role is not Role.admin and estate_id is None:
+        raise DomainError("estate_required", "only an admin may work without an estate", status=422)
+    staff = Staff(
+        company_id=company_id,
+        estate_id=estate_id,
+        name=name,
+        phone=phone,
+        role=role,
+        department=department,
+        password_hash=hash_password(password),
+        active=True,
+        gold=gold,
+        created_at=clock.now(),
+    )
+    session.add(staff)
+    await session.flush()
+    for grid_id in grid_ids:
+        session.add(StaffGrid(staff_id=staff.id, grid_id=grid_id))
+    await session.flush()
+    return staff
+
+
+async def _throttle(session: AsyncSession, phone: str, ip: str, now: datetime, policy: LoginPolicy) -> None:
+    since = now - policy.window
+    for column, value, limit in (
+        (LoginAttempt.phone, phone, policy.max_failures_per_phone),
+        (LoginAttempt.ip, ip, policy.max_failures_per_ip),
+    ):
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(LoginAttempt.at)).where(column == value, LoginAttempt.at > since)
+            )
+        ).one()
+        if count >= limit:
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+            retry_after = max(1, math.ceil((oldest + policy.window - now).total_seconds()))
+            raise DomainError(
+                "too_many_attempts",
+                f"too many failed logins; try again in {retry_after} s",
+                status=429,
+                details={"retry_after": retry_after},
+            )
+
+
+async def login(
+    session: AsyncSession,
+    *,
+    phone: str,
+    password: str,
+    ip: str,
+    device_name: str,
+    clock: Clock,
+    policy: LoginPolicy,
+) -> tuple[str, AuthToken, Staff]:
+    """Check the password and issue a token. Failures are recorded even though the caller may roll
+    back, so this function commits its own throttle record."""
+    now = clock.now()
+    await _throttle(session, phone, ip, now, policy)
+    staff = await session.scalar(select(Staff).where(Staff.phone == phone))
+    ok = verify_password(password, staff.password_hash if staff else DUMMY_HASH)
+    if not ok or staff is None or not staff.active:
+        session.add(LoginAttempt(phone=phone, ip=ip, at=now))
+        await session.commit()
+        raise Unauthorized("wrong phone or password", code="bad_credentials")
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.phone == phone))
+    token = secrets.token_urlsafe(32)
+    row = AuthToken(
+        staff_id=staff.id,
+        token_hash=token_hash(token),
+        device_name=device_name[:100],
+        created_at=now,
+        expires_at=now + policy.token_ttl,
+        revoked_at=None,
+    )
+    session.add(row)
+    await session.flush()
+    return token, row, staff
+
+
+async def actor_for(session: AsyncSession, staff: Staff, token_id: uuid.UUID | None = None) -> Actor:
+    grid_ids = frozenset((await session.scalars(select(StaffGrid.grid_id).where(StaffGrid.staff_id == staff.id))).all())
+    return Actor(
+        staff_id=staff.id,
+        name=staff.name,
+        role=staff.role,
+        department=staff.department,
+        company_id=staff.company_id,
+        estate_id=staff.estate_id,
+        grid_ids=grid_ids,
+        token_id=token_id,
+    )
+
+
+async def authenticate(session: AsyncSession, token: str, clock: Clock) -> Actor:
+    row = await session.scalar(select(AuthToken).where(AuthToken.token_hash == token_hash(token)))
+    if row is None:
+        raise Unauthorized("unknown token; sign in again", code="unauthorized")
+    if row.revoked_at is not None:
+        raise Unauthorized("this session was signed out; sign in again", code="token_revoked")
+    if row.expires_at <= clock.now():
+        raise Unauthorized("this session has expired; sign in again", code="token_expired")
+    staff = await session.get(Staff, row.staff_id)
+    if staff is None or not staff.active:
+        raise Unauthorized("this account is disabled", code="account_disabled")
+    return await actor_for(session, staff, row.id)
+
+
+# Run on logout in the same transaction (the push domain forgets that device's subscription).
+LOGOUT_HOOKS: list = []
+
+
+async def logout(session: AsyncSession, token_id: uuid.UUID, clock: Clock) -> None:
+    for hook in LOGOUT_HOOKS:
+        await hook(session, token_id)
+    await session.execute(update(AuthToken).where(AuthToken.id == token_id).values(revoked_at=clock.now()))
+
+
+async def revoke_all(session: AsyncSession, staff_id: uuid.UUID, clock: Clock) -> int:
+    result = await session.execute(
+        update(AuthToken)
+        .where(AuthToken.staff_id == staff_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    return result.rowcount or 0
+
+
+async def set_password(session: AsyncSession, staff_id: uuid.UUID, new_password: str, clock: Clock) -> None:
+    """Set a password and revoke every session of that account (a changed password ends them all)."""
+    check_password_strength(new_password)
+    staff = await session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound("staff")
+    staff.password_hash = hash_password(new_password)
+    await revoke_all(session, staff_id, clock)
+
+
+async def change_own_password(session: AsyncSession, actor: Actor, old: str, new: str, clock: Clock) -> None:
+    staff = await session.get(Staff, actor.staff_id)
+    if staff is None or not verify_password(old, staff.password_hash):
+        raise DomainError("bad_credentials", "the current password is wrong", status=403)
+    await set_password(session, actor.staff_id, new, clock)

@@ -1,0 +1,1 @@
+"""Administration: bulk imports into an estate (households today)."""

@@ -1,0 +1,115 @@
+"""The application factory: ``create_app(settings)`` everywhere (CLI, tests, production)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from litestar import Litestar, Request, get
+from litestar.di import NamedDependency
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from sqlalchemy import text
+
+from server import jobs
+from server.accounts.routes import accounts_router, auth_router
+from server.admin.routes import admin_router
+from server.answers.routes import answers_router
+from server.board.routes import board_router, desk_router, reports_router
+from server.clock import Clock
+from server.config import Settings
+from server.db.engine import Database
+from server.meta import meta
+from server.orders.kpi_routes import kpi_router
+from server.orders.routes import orders_router
+from server.orders.sla_routes import sla_router
+from server.photos.blobstore import BlobStore
+from server.photos.derivatives import Derivatives
+from server.photos.service import photo_checker
+from server.progress.routes import progress_router
+from server.push.delivery import PushSender
+from server.push.routes import push_router
+from server.push.vapid import load_or_create
+from server.sites.routes import sites_router
+from server.syncing.routes import sync_router
+from server.web.context import AppContext
+from server.web.deps import DEPENDENCIES
+from server.web.errors import EXCEPTION_HANDLERS, error_response
+from server.web.pwa import pwa_handlers
+
+log = logging.getLogger("wuye")
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz(ctx: NamedDependency[AppContext]) -> dict:
+    try:
+        async with ctx.db.reader() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any DB failure means unhealthy
+        return error_response(503, "database_unreachable", f"database not reachable: {type(exc).__name__}")
+    return {"ok": True, "database": "sqlite" if ctx.db.is_sqlite else "postgresql"}
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None) -> Litestar:
+    ctx = AppContext(settings=settings, db=database or Database(settings.database_url), clock=clock or Clock())
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    blobs = BlobStore(settings.data_dir / "photos")
+    http = httpx.AsyncClient(timeout=10.0)
+    vapid = load_or_create(settings.data_dir, settings.vapid_private_key)
+    ctx.services.update(
+        blobs=blobs,
+        derivatives=Derivatives(blobs, settings.data_dir / "derived"),
+        photo_ok=photo_checker(blobs),
+        http=http,
+        vapid=vapid,
+        push_sender=PushSender(vapid, contact=settings.push_contact, client=http),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        tasks = jobs.start(ctx) if settings.background_jobs else []
+        try:
+            yield
+        finally:
+            await jobs.stop(tasks)
+            await http.aclose()
+            if database is None:
+                await ctx.db.dispose()
+
+    app = Litestar(
+        route_handlers=[
+            healthz,
+            meta,
+            auth_router,
+            accounts_router,
+            sites_router,
+            orders_router,
+            kpi_router,
+            sla_router,
+            sync_router,
+            push_router,
+            answers_router,
+            admin_router,
+            board_router,
+            desk_router,
+            reports_router,
+            progress_router,
+            *pwa_handlers(),
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Wuye Field API", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
+        lifespan=[lifespan],
+        debug=False,
+    )
+    app.state.ctx = ctx
+    return app
+
+
+def request_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,106 @@
+"""Settings from environment variables, with safe defaults for the embedded (SQLite) set-up.
+
+A bad value stops start-up with one line naming the variable (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class ConfigError(Exception):
+    """Raised with a one-line message naming the offending variable."""
+
+
+def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    base_url: str
+    secret: str
+    token_ttl_hours: int = 24 * 30
+    max_body_bytes: int = 2 * 1024 * 1024
+    login_max_failures_per_phone: int = 5
+    login_max_failures_per_ip: int = 30
+    login_window_minutes: int = 15
+    progress_link_days_after_close: int = 30
+    push_contact: str = "ops@wuye.example"
+    vapid_private_key: str | None = None
+    background_jobs: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, *, root: Path | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        root = root or Path.cwd()
+        data_dir = Path(env.get("WUYE_DATA_DIR") or root / "var" / "data")
+        url = env.get("WUYE_DATABASE_URL") or f"sqlite+aiosqlite:///{root / 'var' / 'wuye.sqlite3'}"
+        if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
+            raise ConfigError(
+                "WUYE_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://, "
+                f"got {url.split('://')[0]!r}"
+            )
+        base_url = (env.get("WUYE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+        parsed = urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigError(f"WUYE_BASE_URL must be an http(s) URL, got {base_url!r}")
+        secret = env.get("WUYE_SECRET") or _persisted_secret(data_dir)
+        if len(secret) < 32:
+            raise ConfigError("WUYE_SECRET must be at least 32 characters long")
+        bg = env.get("WUYE_BACKGROUND_JOBS", "1")
+        if bg not in ("0", "1"):
+            raise ConfigError(f"WUYE_BACKGROUND_JOBS must be 0 or 1, got {bg!r}")
+        return cls(
+            database_url=url,
+            data_dir=data_dir,
+            base_url=base_url,
+            secret=secret,
+            token_ttl_hours=_int(env, "WUYE_TOKEN_TTL_HOURS", 24 * 30, minimum=1),
+            max_body_bytes=_int(env, "WUYE_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
+            progress_link_days_after_close=_int(env, "WUYE_PROGRESS_LINK_DAYS", 30, minimum=1),
+            push_contact=env.get("WUYE_PUSH_CONTACT") or "ops@wuye.example",
+            vapid_private_key=env.get("WUYE_VAPID_PRIVATE_KEY") or None,
+            background_jobs=bg == "1",
+        )
+
+
+def _persisted_secret(data_dir: Path) -> str:
+    """Generate the secret once and keep it in the data dir, so tokens survive restarts."""
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(secrets.token_urlsafe(48))
+    os.chmod(tmp, 0o600)
+    try:
+        os.link(tmp, path)  # fails if another process won the race; then use theirs
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -1,0 +1,61 @@
+"""Engine and session factories for SQLite (embedded default) and PostgreSQL (scale-out).
+
+SQLite: WAL, foreign keys, busy timeout, ``synchronous=FULL`` (a commit is durable before we
+answer a phone). Write transactions on SQLite start with ``BEGIN IMMEDIATE`` so that a
+transaction never has to upgrade a read lock to a write lock, which fails at once with
+SQLITE_BUSY under concurrent writers instead of waiting for the busy timeout.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA synchronous=FULL",
+)
+
+
+def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from the driver so BEGIN is ours (see module doc).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """The engine plus two session factories: ``reader()`` and ``writer()``.
+
+    On PostgreSQL they are the same; on SQLite the writer begins IMMEDIATE.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = url
+        self.engine = make_engine(url, echo=echo)
+        self.is_sqlite = url.startswith("sqlite")
+        write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self.reader = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
+        self.writer = async_sessionmaker(write_engine, expire_on_commit=False, class_=AsyncSession)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

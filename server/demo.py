@@ -1,0 +1,168 @@
+"""`wuye demo`: a realistic estate in Chinese — 翠湖花园, 3 grids, 1,080 households, staff with known
+demo passwords. Idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import Department, Role, Staff
+from server.accounts.service import create_staff
+from server.clock import Clock
+from server.sites.models import Building, Company, Estate, Grid, Household, Unit
+
+DEMO_PASSWORD = "wuye2026"
+ESTATE_CODE = "CH"
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌辉鹏宇浩凯琳雪梅琴云飞"
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    name: str
+    phone: str
+    role: Role
+    department: Department
+    grids: tuple[int, ...] = ()
+    gold: bool = False
+
+
+DEMO_STAFF = (
+    DemoStaff("系统管理员", "13800000000", Role.admin, Department.service),
+    DemoStaff("王敏", "13800000001", Role.supervisor, Department.service),
+    DemoStaff("陈刚", "13800000002", Role.team_lead, Department.service),
+    DemoStaff("刘芳", "13800000003", Role.front_desk, Department.service),
+    DemoStaff("张丽", "13800000011", Role.steward, Department.service, (0,)),
+    DemoStaff("李娜", "13800000012", Role.steward, Department.service, (1,)),
+    DemoStaff("赵静", "13800000013", Role.steward, Department.service, (2,), gold=True),
+    DemoStaff("李强", "13800000021", Role.technician, Department.engineering),
+    DemoStaff("王建国", "13800000022", Role.technician, Department.engineering),
+    DemoStaff("张伟", "13800000023", Role.technician, Department.engineering),
+    DemoStaff("孙涛", "13800000024", Role.technician, Department.engineering),
+)
+
+GRID_NAMES = ("东区网格", "中区网格", "西区网格")
+BUILDINGS_PER_GRID = 5
+UNITS = ("1单元", "2单元")
+FLOORS = 18
+FLATS_PER_FLOOR = 2
+
+
+def _owner(rng: random.Random) -> tuple[str, str]:
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    phone = "1" + rng.choice("3578") + "".join(rng.choice("0123456789") for _ in range(9))
+    return name, phone
+
+
+async def load_demo(session: AsyncSession, clock: Clock) -> bool:
+    """Create the demo estate. Returns False (and does nothing) when it already exists."""
+    if await session.scalar(select(Estate.id).where(Estate.code == ESTATE_CODE)):
+        return False
+    rng = random.Random(20261122)
+    company = Company(name="翠湖物业服务有限公司")
+    session.add(company)
+    await session.flush()
+    estate = Estate(company_id=company.id, name="翠湖花园", code=ESTATE_CODE, address="杭州市西湖区翠湖路88号")
+    session.add(estate)
+    await session.flush()
+    grids = [Grid(estate_id=estate.id, name=name) for name in GRID_NAMES]
+    session.add_all(grids)
+    await session.flush()
+    number = 0
+    for g, grid in enumerate(grids):
+        for _ in range(BUILDINGS_PER_GRID):
+            number += 1
+            building = Building(estate_id=estate.id, grid_id=grid.id, name=f"{number}栋")
+            session.add(building)
+            await session.flush()
+            for unit_name in UNITS:
+                unit = Unit(building_id=building.id, name=unit_name)
+                session.add(unit)
+                await session.flush()
+                for floor in range(1, FLOORS + 1):
+                    for flat in range(1, FLATS_PER_FLOOR + 1):
+                        room = f"{floor}{flat:02d}"
+                        owner_name, owner_phone = _owner(rng)
+                        session.add(
+                            Household(
+                                unit_id=unit.id,
+                                grid_id=grid.id,
+                                estate_id=estate.id,
+                                room=room,
+                                label=f"{building.name}{unit_name}{room}",
+                                owner_name=owner_name,
+                                owner_phone=owner_phone,
+                            )
+                        )
+        del g
+    await session.flush()
+    staff = {}
+    for person in DEMO_STAFF:
+        staff[person.phone] = await create_staff(
+            session,
+            clock=clock,
+            company_id=company.id,
+            estate_id=None if person.role is Role.admin else estate.id,
+            name=person.name,
+            phone=person.phone,
+            role=person.role,
+            department=person.department,
+            password=DEMO_PASSWORD,
+            grid_ids=[grids[i].id for i in person.grids],
+            gold=person.gold,
+        )
+    await _demo_orders(session, clock, staff)
+    return True
+
+
+DEMO_ORDERS = (
+    # kind, category, room label, description, assignee phone, actions by the assignee
+    ("repair", "water_electric", "1栋1单元101", "厨房水槽下水管漏水，地面有积水", "13800000021", ()),
+    ("repair", "water_electric", "2栋2单元1502", "卫生间灯不亮，换了灯泡也不行", "13800000021", ("accept",)),
+    ("emergency", "water_electric", "3栋1单元802", "楼上漏水到我家天花板，在滴水", "13800000021", ("accept", "depart")),
+    ("repair", "lift", "6栋1单元101", "6栋1单元电梯按钮失灵", "13800000022", ("accept", "depart", "arrive")),
+    ("complaint", "noise", "7栋2单元1201", "楼上晚上11点后还在装修，噪音很大", "13800000012", ()),
+    ("repair", "facilities", "11栋1单元301", "单元门禁刷卡没反应", "13800000023", ()),
+    ("inquiry", "fees", "12栋2单元1701", "咨询今年物业费的缴费方式和优惠", None, ()),
+    ("complaint", "cleaning", "4栋1单元502", "楼道垃圾两天没人清运，有异味", None, ()),
+)
+
+
+async def _demo_orders(session: AsyncSession, clock: Clock, staff: dict[str, Staff]) -> None:
+    """A shift in progress: a few orders in each state, so every screen has something to show."""
+    from server.accounts.service import actor_for
+    from server.orders.lifecycle import NewOrder, create_order, transition
+    from server.orders.models import Category, Channel, Kind
+
+    desk = await actor_for(session, staff["13800000003"])
+    for kind, category, label, text, assignee, actions in DEMO_ORDERS:
+        household = await session.scalar(select(Household).where(Household.label == label))
+        order = await create_order(
+            session,
+            desk,
+            NewOrder(
+                kind=Kind(kind),
+                category=Category(category),
+                channel=Channel.phone,
+                description=text,
+                household_id=household.id,
+                assignee_id=staff[assignee].id if assignee else None,
+            ),
+            now=clock.now(),
+        )
+        if actions:
+            worker = await actor_for(session, staff[assignee])
+            for action in actions:
+                await transition(session, worker, order.id, action, now=clock.now())
+
+
+async def demo_logins(session: AsyncSession) -> list[tuple[str, str, str]]:
+    rows = await session.execute(
+        select(Staff.name, Staff.phone, Staff.role).where(Staff.phone.in_([p.phone for p in DEMO_STAFF]))
+    )
+    order = {p.phone: i for i, p in enumerate(DEMO_STAFF)}
+    return sorted(((n, ph, str(r)) for n, ph, r in rows), key=lambda t: order[t[1]])

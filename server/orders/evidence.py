@@ -1,0 +1,164 @@
+"""The evidence chain. Every timeline record of an order (event, step, rating, callback) stores the
+sha256 of its canonical form chained to the previous record's hash, with its photos' hashes inside
+the canonical form — so an edited row, a deleted row or a swapped photo file is detectable."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.orders.models import Callback, ChainedRecord, Order, OrderEvent, Rating, Step
+
+GENESIS = "0" * 64
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+def _t(value: datetime | None) -> str | None:
+    # Normalised to UTC: the database gives back UTC whatever zone the device sent.
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _id(value: uuid.UUID | None) -> str | None:
+    return str(value) if value else None
+
+
+def canonical(record: ChainedRecord) -> dict[str, Any]:
+    """The fields that are evidence, in a stable JSON-able form (hash columns excluded)."""
+    if isinstance(record, OrderEvent):
+        return {
+            "type": "event",
+            "id": _id(record.id),
+            "order_id": _id(record.order_id),
+            "action": record.action,
+            "from": record.from_status,
+            "to": record.to_status,
+            "actor_id": _id(record.actor_id),
+            "actor_kind": record.actor_kind,
+            "source": record.source,
+            "server_time": _t(record.server_time),
+            "client_time": _t(record.client_time),
+            "note": record.note,
+            "data": record.data or {},
+        }
+    if isinstance(record, Step):
+        return {
+            "type": "step",
+            "id": _id(record.id),
+            "order_id": _id(record.order_id),
+            "position": record.position,
+            "note": record.note,
+            "materials": record.materials or [],
+            "photos": list(record.photos or []),
+            "gps": record.gps,
+            "author_id": _id(record.author_id),
+            "captured_at": _t(record.captured_at),
+            "received_at": _t(record.received_at),
+        }
+    if isinstance(record, Rating):
+        return {
+            "type": "rating",
+            "id": _id(record.id),
+            "order_id": _id(record.order_id),
+            "completion_no": record.completion_no,
+            "level": str(record.level),
+            "comment": record.comment,
+            "source": record.source,
+            "created_at": _t(record.created_at),
+        }
+    if isinstance(record, Callback):
+        return {
+            "type": "callback",
+            "id": _id(record.id),
+            "order_id": _id(record.order_id),
+            "staff_id": _id(record.staff_id),
+            "result": record.result,
+            "note": record.note,
+            "created_at": _t(record.created_at),
+        }
+    raise TypeError(f"not a timeline record: {type(record).__name__}")
+
+
+def digest(prev_hash: str, record: ChainedRecord) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + _encoder.encode(canonical(record))).hexdigest()
+
+
+def append(order: Order, record: ChainedRecord) -> None:
+    """Link ``record`` at the end of ``order``'s chain (the order row must be locked for update).
+    The record must be complete, its id included: what is hashed now is what is stored."""
+    if getattr(record, "id", None) is None:
+        raise ValueError("assign the record's id before chaining it")
+    order.chain_length += 1
+    record.chain_index = order.chain_length
+    record.prev_hash = order.chain_head or GENESIS
+    record.hash = digest(record.prev_hash, record)
+    order.chain_head = record.hash
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    intact: bool
+    records: int
+    first_broken: dict[str, Any] | None
+    photos_checked: int
+    photos_pending: list[str]
+
+
+async def timeline_records(session: AsyncSession, order_id: uuid.UUID) -> list[ChainedRecord]:
+    records: list[ChainedRecord] = []
+    for model in (OrderEvent, Step, Rating, Callback):
+        records.extend((await session.scalars(select(model).where(model.order_id == order_id))).all())
+    return sorted(records, key=lambda r: r.chain_index)
+
+
+def _describe(record: ChainedRecord, problem: str) -> dict[str, Any]:
+    c = canonical(record)
+    return {"type": c["type"], "id": c["id"], "chain_index": record.chain_index, "problem": problem}
+
+
+async def verify(session: AsyncSession, order: Order, photo_ok) -> ChainReport:
+    """Recompute the chain. ``photo_ok(sha) -> bool | None`` checks a stored photo file (None: not
+    uploaded yet, which is not a break)."""
+    records = await timeline_records(session, order.id)
+    prev = GENESIS
+    checked, pending = 0, []
+    for expected_index, record in enumerate(records, start=1):
+        if record.chain_index != expected_index:
+            return ChainReport(
+                False, len(records), _describe(record, "missing record before this one"), checked, pending
+            )
+        if record.prev_hash != prev:
+            return ChainReport(
+                False, len(records), _describe(record, "link to previous record broken"), checked, pending
+            )
+        if digest(prev, record) != record.hash:
+            return ChainReport(
+                False, len(records), _describe(record, "content changed after it was recorded"), checked, pending
+            )
+        for sha in getattr(record, "photos", None) or []:
+            ok = photo_ok(sha)
+            if ok is None:
+                pending.append(sha)
+                continue
+            checked += 1
+            if not ok:
+                return ChainReport(
+                    False, len(records), {**_describe(record, "photo file altered"), "photo": sha}, checked, pending
+                )
+        prev = record.hash
+    if len(records) != order.chain_length or (records and order.chain_head != prev):
+        last = records[-1] if records else None
+        problem = {
+            "type": "order",
+            "id": str(order.id),
+            "problem": "records missing at the end of the chain",
+            "chain_index": last.chain_index if last else 0,
+        }
+        return ChainReport(False, len(records), problem, checked, pending)
+    return ChainReport(True, len(records), None, checked, pending)

@@ -1,0 +1,250 @@
+"""KPIs for an estate (optionally one grid or department) over a period of order creation.
+
+Definitions (the targets come from the source documents, DESIGN.md §1):
+
+- complaint_timeliness: of the complaints created in the period whose outcome is known (resolved,
+  or still open past a deadline), the share first contacted and resolved within their SLA.
+  Target ≥ 95 %.
+- repeat_complaint_rate: complaints flagged as repeats (same household and category within 30 days)
+  over all complaints. Target ≤ 3 %.
+- satisfaction: (very_satisfied + satisfied) over all ratings of the period's orders. Target ≥ 90 %.
+- callback_rate: completed orders of kinds that need a callback (complaint, repair, emergency) that
+  have at least one callback, over those completed orders. Target 100 %.
+- response / resolution minutes: created → accepted and created → completed; median, p90, mean.
+- volume: total, by kind, by category, by hour of day (China time).
+
+Counts are aggregated in SQL; only the response and resolution minutes come back as plain numbers
+for the percentiles (SQLite has no percentile function), so both databases give the same figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import Integer, and_, case, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.orders.models import Callback, Kind, Order, Rating, Status
+
+CHINA = timezone(timedelta(hours=8))
+TARGETS = {"complaint_timeliness": 0.95, "repeat_complaint_rate": 0.03, "satisfaction": 0.90, "callback_rate": 1.0}
+CALLBACK_KINDS = (Kind.complaint, Kind.repair, Kind.emergency)
+DONE = (Status.completed, Status.rated, Status.called_back, Status.closed)
+
+
+@dataclass(frozen=True)
+class Scope:
+    estate_id: uuid.UUID
+    start: datetime
+    end: datetime
+    grid_id: uuid.UUID | None = None
+    department: str | None = None
+
+
+@dataclass
+class Durations:
+    count: int = 0
+    median_min: float | None = None
+    p90_min: float | None = None
+    mean_min: float | None = None
+
+
+@dataclass
+class Kpis:
+    start: str
+    end: str
+    orders: int = 0
+    complaints: int = 0
+    complaint_timeliness: float | None = None
+    complaints_judged: int = 0
+    repeat_complaint_rate: float | None = None
+    satisfaction: float | None = None
+    ratings: int = 0
+    callback_rate: float | None = None
+    callbacks_due: int = 0
+    response: Durations = field(default_factory=Durations)
+    resolution: Durations = field(default_factory=Durations)
+    by_kind: dict[str, int] = field(default_factory=dict)
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_hour: list[int] = field(default_factory=lambda: [0] * 24)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (the same as numpy's default)."""
+    if not sorted_values:
+        return None
+    pos = (len(sorted_values) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def durations(values: list[float]) -> Durations:
+    values = sorted(values)
+    if not values:
+        return Durations()
+    return Durations(
+        count=len(values),
+        median_min=round(percentile(values, 0.5), 1),
+        p90_min=round(percentile(values, 0.9), 1),
+        mean_min=round(sum(values) / len(values), 1),
+    )
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _where(scope: Scope):
+    clauses = [Order.estate_id == scope.estate_id, Order.created_at >= scope.start, Order.created_at < scope.end]
+    if scope.grid_id is not None:
+        clauses.append(Order.grid_id == scope.grid_id)
+    if scope.department is not None:
+        clauses.append(Order.department == scope.department)
+    return and_(*clauses)
+
+
+def _minutes_between(dialect: str, a, b):
+    """SQL for the minutes from column ``a`` to column ``b`` (NULL if either is NULL)."""
+    if dialect == "sqlite":
+        return (func.julianday(b) - func.julianday(a)) * 1440.0
+    return func.extract("epoch", b - a) / 60.0
+
+
+def _china_hour(dialect: str, col):
+    if dialect == "sqlite":
+        return cast(func.strftime("%H", col, "+8 hours"), Integer)
+    return cast(func.extract("hour", func.timezone("Asia/Shanghai", col)), Integer)
+
+
+async def compute(session: AsyncSession, scope: Scope, now: datetime) -> Kpis:
+    dialect = session.bind.dialect.name
+    where = _where(scope)
+    k = Kpis(start=scope.start.isoformat(), end=scope.end.isoformat())
+    kinds: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    hour = _china_hour(dialect, Order.created_at).label("hour")
+    for kind, category, h, n in (
+        await session.execute(
+            select(Order.kind, Order.category, hour, func.count())
+            .where(where)
+            .group_by(Order.kind, Order.category, hour)
+        )
+    ).all():
+        kinds[str(kind)] += n
+        categories[str(category)] += n
+        k.by_hour[int(h)] += n
+        k.orders += n
+    k.by_kind, k.by_category = dict(kinds), dict(categories)
+
+    # Complaints: judged once resolved (resolve_late known), contacted late, or open past a deadline.
+    overdue_open = and_(Order.resolve_late.is_(None), Order.due_at.is_not(None), Order.due_at < now)
+    late = or_(Order.contact_late.is_(True), Order.resolve_late.is_(True), overdue_open)
+    judged = or_(Order.resolve_late.is_not(None), Order.contact_late.is_(True), overdue_open)
+    complaints, repeats, n_judged, n_late = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count(Order.repeat_of_id),
+                func.coalesce(func.sum(case((judged, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((and_(judged, late), 1), else_=0)), 0),
+            ).where(where, Order.kind == Kind.complaint)
+        )
+    ).one()
+    k.complaints, k.complaints_judged = complaints, n_judged
+    k.complaint_timeliness = _ratio(n_judged - n_late, n_judged)
+    k.repeat_complaint_rate = _ratio(repeats, complaints)
+
+    response = _minutes_between(dialect, Order.created_at, Order.accepted_at)
+    resolution = _minutes_between(dialect, Order.created_at, Order.completed_at)
+    rows = (
+        await session.execute(
+            select(response, resolution).where(
+                where, or_(Order.accepted_at.is_not(None), Order.completed_at.is_not(None))
+            )
+        )
+    ).all()
+    k.response = durations([r for r, _ in rows if r is not None])
+    k.resolution = durations([c for _, c in rows if c is not None])
+
+    levels = (
+        await session.execute(
+            select(Rating.level, func.count())
+            .join(Order, Order.id == Rating.order_id)
+            .where(_where(scope))
+            .group_by(Rating.level)
+        )
+    ).all()
+    k.ratings = sum(n for _, n in levels)
+    k.satisfaction = _ratio(sum(n for lvl, n in levels if str(lvl) in ("very_satisfied", "satisfied")), k.ratings)
+
+    done = and_(_where(scope), Order.kind.in_(CALLBACK_KINDS), Order.status.in_(DONE))
+    k.callbacks_due = await session.scalar(select(func.count()).select_from(Order).where(done)) or 0
+    called = (
+        await session.scalar(
+            select(func.count(func.distinct(Callback.order_id))).join(Order, Order.id == Callback.order_id).where(done)
+        )
+        or 0
+    )
+    k.callback_rate = _ratio(called, k.callbacks_due)
+    return k
+
+
+def period_bounds(period: str, day: datetime) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the China-time day, ISO week or month containing ``day``."""
+    local = day.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        start, end = local, local + timedelta(days=1)
+    elif period == "week":
+        start = local - timedelta(days=local.weekday())
+        end = start + timedelta(days=7)
+    elif period == "month":
+        start = local.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+    else:
+        raise ValueError(f"unknown period {period!r}")
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def previous_bounds(period: str, start: datetime) -> tuple[datetime, datetime]:
+    return period_bounds(period, start - timedelta(seconds=1))
+
+
+CSV_FIELDS = (
+    "orders",
+    "complaints",
+    "complaint_timeliness",
+    "repeat_complaint_rate",
+    "satisfaction",
+    "ratings",
+    "callback_rate",
+    "callbacks_due",
+)
+
+
+def to_csv(current: Kpis, previous: Kpis) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["metric", "current", "previous", "target"])
+    for name in CSV_FIELDS:
+        w.writerow([name, getattr(current, name), getattr(previous, name), TARGETS.get(name, "")])
+    for label, attr in (("response", "response"), ("resolution", "resolution")):
+        for part in ("median_min", "p90_min", "mean_min"):
+            w.writerow(
+                [f"{label}_{part}", getattr(getattr(current, attr), part), getattr(getattr(previous, attr), part), ""]
+            )
+    for kind, n in sorted(current.by_kind.items()):
+        w.writerow([f"kind:{kind}", n, previous.by_kind.get(kind, 0), ""])
+    for cat, n in sorted(current.by_category.items()):
+        w.writerow([f"category:{cat}", n, previous.by_category.get(cat, 0), ""])
+    for hour in range(24):
+        w.writerow([f"hour:{hour:02d}", current.by_hour[hour], previous.by_hour[hour], ""])
+    return out.getvalue()

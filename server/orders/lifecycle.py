@@ -1,0 +1,641 @@
+"""Creating orders and moving them through the transition table (the only place status changes)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import Department, Role, Staff
+from server.accounts.scope import Actor
+from server.errors import Conflict, DomainError, Forbidden, NotFound
+from server.ids import uuid7
+from server.notifications.service import notify
+from server.orders import evidence, sla
+from server.orders.access import QUEUE_STATUSES, audiences, can_see, in_queue_of
+from server.orders.models import Category, Channel, Kind, Order, OrderEvent, Status
+from server.orders.numbers import next_number
+from server.orders.transitions import BY_ACTION, Transition
+from server.sites.models import Estate, Household
+from server.syncing import changelog
+
+SKEW_LIMIT = timedelta(minutes=5)
+REPEAT_WINDOW = timedelta(days=30)
+
+DEPARTMENT_OF_CATEGORY = {
+    Category.water_electric: Department.engineering,
+    Category.lift: Department.engineering,
+    Category.facilities: Department.engineering,
+    Category.cleaning: Department.cleaning,
+    Category.security: Department.security,
+    Category.parking: Department.security,
+    Category.noise: Department.security,
+    Category.landscaping: Department.landscaping,
+}
+
+KIND_LABEL = {
+    "inquiry": "咨询",
+    "complaint": "投诉",
+    "repair": "报修",
+    "convenience": "便民",
+    "emergency": "紧急",
+    "callback": "回访",
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an act comes from: evidence kept on every event."""
+
+    source: str = "http"  # http | sync | system | owner
+    client_time: datetime | None = None
+    clock_offset_ms: int | None = None  # server time − device time, estimated per push batch
+    ip: str | None = None
+
+    def skewed(self) -> bool:
+        return self.clock_offset_ms is not None and abs(self.clock_offset_ms) > SKEW_LIMIT.total_seconds() * 1000
+
+
+HTTP_ORIGIN = Origin()
+
+
+@dataclass
+class NewOrder:
+    kind: Kind
+    category: Category
+    channel: Channel
+    description: str
+    household_id: uuid.UUID | None = None
+    estate_id: uuid.UUID | None = None
+    location: str = ""
+    priority: str = "normal"
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    assignee_id: uuid.UUID | None = None
+    department: Department | None = None
+    eta: datetime | None = None
+    internal_note: str = ""
+    id: uuid.UUID | None = None
+    follow_up_of_id: uuid.UUID | None = None
+    finding_id: uuid.UUID | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def load_for_update(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+    return await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+
+
+async def visible_order(session: AsyncSession, actor: Actor, order_id: uuid.UUID, *, lock: bool = False) -> Order:
+    """The order, or 404 if it does not exist or the actor may not see it (the same answer: no oracle)."""
+    order = await (load_for_update(session, order_id) if lock else session.get(Order, order_id))
+    if order is None or not can_see(actor, order):
+        raise NotFound("order")
+    return order
+
+
+async def add_event(
+    session: AsyncSession,
+    order: Order,
+    *,
+    action: str,
+    actor_id: uuid.UUID | None,
+    actor_kind: str,
+    origin: Origin,
+    now: datetime,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str = "",
+    data: dict | None = None,
+) -> OrderEvent:
+    event = OrderEvent(
+        id=uuid7(),
+        order_id=order.id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor_id=actor_id,
+        actor_kind=actor_kind,
+        source=origin.source,
+        server_time=now,
+        client_time=origin.client_time,
+        clock_offset_ms=origin.clock_offset_ms,
+        skew_flag=origin.skewed(),
+        note=note,
+        data=data or {},
+    )
+    evidence.append(order, event)
+    session.add(event)
+    order.updated_at = now
+    return event
+
+
+async def publish(session: AsyncSession, order: Order, *extra_tables: tuple[str, list[uuid.UUID]]) -> None:
+    """Record the order (and any new child records) for pull, to everyone who may see it."""
+    await session.flush()
+    targets = audiences(order)
+    await changelog.record(session, "orders", [order.id], targets)
+    for table, ids in extra_tables:
+        await changelog.record(session, table, ids, targets)
+
+
+async def _assignee(session: AsyncSession, order: Order, staff_id: uuid.UUID) -> Staff:
+    staff = await session.get(Staff, staff_id)
+    if staff is None or not staff.active or staff.estate_id != order.estate_id:
+        raise DomainError("invalid_assignee", "the assignee must be an active staff member of this estate", status=422)
+    if staff.role not in (Role.technician, Role.steward, Role.team_lead):
+        raise DomainError("invalid_assignee", "orders are assigned to technicians or stewards", status=422)
+    return staff
+
+
+async def _find_repeat(session: AsyncSession, order: Order, now: datetime) -> uuid.UUID | None:
+    if order.kind is not Kind.complaint or order.household_id is None:
+        return None
+    return await session.scalar(
+        select(Order.id)
+        .where(
+            Order.household_id == order.household_id,
+            Order.kind == Kind.complaint,
+            Order.category == order.category,
+            Order.created_at >= now - REPEAT_WINDOW,
+            Order.id != order.id,
+        )
+        .order_by(Order.created_at.desc())
+        .limit(1)
+    )
+
+
+async def create_order(
+    session: AsyncSession, actor: Actor | None, new: NewOrder, *, now: datetime, origin: Origin = HTTP_ORIGIN
+) -> Order:
+    """Create an order (staff, or ``actor=None`` for the owner report form / system follow-ups)."""
+    household = None
+    if new.household_id is not None:
+        household = await session.get(Household, new.household_id)
+        if household is None or (actor is not None and not actor.sees_grid(household.estate_id, household.grid_id)):
+            raise NotFound("household")
+        estate_id = household.estate_id
+    else:
+        estate_id = new.estate_id or (actor.estate_id if actor else None)
+        if estate_id is None:
+            raise DomainError("estate_required", "an order needs a household or an estate", status=422)
+        if actor is not None and not actor.sees_estate(estate_id):
+            raise NotFound("estate")
+    if new.id is not None and await session.get(Order, new.id) is not None:
+        raise Conflict("duplicate_id", "an order with this id exists")
+    if not new.description.strip():
+        raise DomainError("description_required", "describe the problem", status=422)
+    estate = await session.get(Estate, estate_id)
+    department = new.department or DEPARTMENT_OF_CATEGORY.get(new.category, Department.service)
+    if new.kind is Kind.emergency:
+        new.priority = "urgent"
+    order = Order(
+        id=new.id or uuid7(),
+        number=await next_number(session, estate, now),
+        estate_id=estate_id,
+        grid_id=household.grid_id if household else None,
+        household_id=new.household_id,
+        kind=new.kind,
+        channel=new.channel,
+        category=new.category,
+        priority=new.priority,
+        description=new.description.strip(),
+        location=new.location,
+        reporter_name=new.reporter_name or (household.owner_name if household else ""),
+        reporter_phone=new.reporter_phone or (household.owner_phone if household else ""),
+        internal_note=new.internal_note,
+        status=Status.new,
+        department=str(department),
+        assignee_id=None,
+        eta=new.eta,
+        created_by=actor.staff_id if actor else None,
+        created_at=now,
+        updated_at=now,
+        last_update_at=now,
+        follow_up_of_id=new.follow_up_of_id,
+        finding_id=new.finding_id,
+        chain_length=0,
+        chain_head="",
+        completion_no=0,
+    )
+    session.add(order)
+    await session.flush()
+    order.repeat_of_id = await _find_repeat(session, order, now)
+    sla.on_create(order, await sla.policy_for(session, estate_id, order.kind), now)
+    data = {"kind": str(order.kind), "channel": str(order.channel), "category": str(order.category)}
+    if order.repeat_of_id:
+        data["repeat_of"] = str(order.repeat_of_id)
+    event = await add_event(
+        session,
+        order,
+        action="create",
+        actor_id=actor.staff_id if actor else None,
+        actor_kind="staff" if actor else ("owner" if origin.source == "owner" else "system"),
+        origin=origin,
+        now=now,
+        to_status=Status.new.value,
+        data=data,
+    )
+    await publish(session, order, ("order_events", [event.id]))
+    if new.assignee_id is not None and actor is not None:
+        await transition(
+            session, actor, order.id, "dispatch", now=now, origin=origin, data={"assignee_id": new.assignee_id}
+        )
+    return order
+
+
+# --- transitions -----------------------------------------------------------------------------------------
+
+Effect = Callable[["Act"], Awaitable[None]]
+
+
+@dataclass
+class Act:
+    session: AsyncSession
+    actor: Actor | None
+    order: Order
+    rule: Transition
+    now: datetime
+    origin: Origin
+    note: str
+    data: dict[str, Any]
+    policy: sla.Policy
+    event_data: dict[str, Any] = field(default_factory=dict)
+    left: list[uuid.UUID] = field(default_factory=list)  # staff whose scope the order leaves
+    queue_before: str | None = None  # the department queue the order sat in before this act
+    entered: list[uuid.UUID] = field(default_factory=list)  # staff whose scope it enters
+
+
+def _allowed(actor: Actor | None, order: Order, rule: Transition, owner: bool, system: bool) -> bool:
+    if system:
+        return rule.who != "owner"
+    if rule.who == "owner":
+        return owner
+    if actor is None:
+        return False
+    if rule.kinds and order.kind not in rule.kinds:
+        return False
+    if actor.role not in rule.roles and actor.role is not Role.admin:
+        return False
+    if rule.who == "assignee":
+        return order.assignee_id == actor.staff_id
+    if rule.who == "queue":
+        return in_queue_of(actor, order) or (order.assignee_id == actor.staff_id and order.status is Status.dispatched)
+    if rule.who == "assignee_or_lead":
+        return order.assignee_id == actor.staff_id or actor.role in (Role.team_lead, Role.supervisor, Role.admin)
+    return True
+
+
+def check(actor: Actor | None, order: Order, action: str, *, owner: bool = False, system: bool = False) -> Transition:
+    rule = BY_ACTION.get(action)
+    if rule is None:
+        raise DomainError("unknown_action", f"no such order action: {action}", status=400)
+    if order.status not in rule.sources:
+        raise Conflict(
+            "illegal_transition",
+            f"cannot {action} an order that is {order.status.value}",
+            details={"status": order.status.value, "action": action},
+        )
+    if not _allowed(actor, order, rule, owner, system):
+        raise Forbidden(f"you may not {action} this order", code="transition_forbidden")
+    return rule
+
+
+def allowed_actions(actor: Actor, order: Order) -> list[str]:
+    out = []
+    for action in BY_ACTION:
+        try:
+            check(actor, order, action)
+        except DomainError:
+            continue
+        out.append(action)
+    return out
+
+
+async def _assign(act: Act) -> None:
+    order, session = act.order, act.session
+    assignee_id = act.data.get("assignee_id")
+    department = act.data.get("department")
+    previous = order.assignee_id
+    if assignee_id is not None:
+        staff = await _assignee(session, order, uuid.UUID(str(assignee_id)))
+        if staff.id == previous and act.rule.action == "reassign":
+            raise Conflict("same_assignee", "the order is already assigned to this person")
+        order.assignee_id = staff.id
+        order.department = str(staff.department)
+        act.event_data.update(assignee_id=str(staff.id), assignee_name=staff.name)
+        act.entered.append(staff.id)
+    elif department is not None:
+        order.assignee_id = None
+        order.department = str(Department(department))
+        act.event_data.update(department=order.department)
+    else:
+        raise DomainError("assignee_required", "name an assignee or a department queue", status=422)
+    if previous is not None and previous != order.assignee_id:
+        act.left.append(previous)
+        act.event_data["previous_assignee_id"] = str(previous)
+    order.dispatched_at = act.now
+    order.status_before_pause = None
+
+
+async def _take(act: Act) -> None:
+    act.order.assignee_id = act.actor.staff_id
+    act.order.accepted_at = act.now
+    act.entered.append(act.actor.staff_id)
+    sla.on_contact(act.order, act.now)
+
+
+async def _accept(act: Act) -> None:
+    act.order.accepted_at = act.now
+    sla.on_contact(act.order, act.now)
+
+
+async def _depart(act: Act) -> None:
+    if "eta" in act.data and act.data["eta"] is not None:
+        act.order.eta = act.data["eta"]
+        act.event_data["eta"] = act.data["eta"].isoformat()
+
+
+async def _arrive(act: Act) -> None:
+    act.order.arrived_at = act.now
+    if act.data.get("gps"):
+        act.event_data["gps"] = act.data["gps"]
+
+
+PAUSE_REASONS = ("waiting_owner", "parts_on_order", "other")
+
+
+async def _pause(act: Act) -> None:
+    reason = act.data.get("reason")
+    if reason not in PAUSE_REASONS:
+        raise DomainError("invalid_reason", f"pause reason must be one of {', '.join(PAUSE_REASONS)}", status=422)
+    act.order.status_before_pause = act.order.status
+    act.order.pause_reason = reason
+    act.order.paused_at = act.now
+    act.event_data["reason"] = reason
+
+
+async def _resume(act: Act) -> None:
+    order = act.order
+    paused_for = act.now - order.paused_at if order.paused_at else timedelta(0)
+    act.event_data["paused_seconds"] = int(paused_for.total_seconds())
+    order.paused_at = None
+    order.pause_reason = None
+    act.data["_paused_for"] = paused_for
+
+
+async def _complete(act: Act) -> None:
+    act.order.completed_at = act.now
+    act.order.completion_no += 1
+
+
+async def _close(act: Act) -> None:
+    act.order.closed_at = act.now
+
+
+async def _reopen(act: Act) -> None:
+    order = act.order
+    order.completed_at = None
+    order.closed_at = None
+    order.accepted_at = None
+    if order.assignee_id is None:
+        order.status = Status.dispatched
+
+
+async def _cancel(act: Act) -> None:
+    if not act.note.strip():
+        raise DomainError("reason_required", "say why the order is cancelled", status=422)
+
+
+EFFECTS: dict[str, Effect] = {
+    "dispatch": _assign,
+    "reassign": _assign,
+    "take": _take,
+    "accept": _accept,
+    "depart": _depart,
+    "arrive": _arrive,
+    "pause": _pause,
+    "resume": _resume,
+    "complete": _complete,
+    "answer": _complete,
+    "close": _close,
+    "reopen": _reopen,
+    "cancel": _cancel,
+}
+
+
+def _sla_after(act: Act) -> None:
+    order, action = act.order, act.rule.action
+    if action in ("complete", "answer"):
+        sla.on_complete(order, act.policy, act.now)
+    elif action == "pause":
+        sla.on_pause(order)
+    elif action == "resume":
+        sla.on_resume(order, act.data.pop("_paused_for"))
+    elif action == "reopen":
+        sla.on_reopen(order, act.policy, act.now)
+    elif action in ("close", "cancel"):
+        sla.on_end(order)
+    elif action == "callback":
+        sla.on_callback(order)
+    else:
+        sla.on_progress(order, act.policy, act.now)
+
+
+async def transition(
+    session: AsyncSession,
+    actor: Actor | None,
+    order_id: uuid.UUID,
+    action: str,
+    *,
+    now: datetime,
+    origin: Origin = HTTP_ORIGIN,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    owner: bool = False,
+    system: bool = False,
+    order: Order | None = None,
+) -> Order:
+    """Fire ``action`` on the order if the table allows it for this actor; record the event."""
+    if order is None:
+        order = await load_for_update(session, order_id)
+        if order is None or (actor is not None and not can_see(actor, order)):
+            raise NotFound("order")
+    rule = check(actor, order, action, owner=owner, system=system)
+    act = Act(
+        session,
+        actor,
+        order,
+        rule,
+        now,
+        origin,
+        note,
+        dict(data or {}),
+        await sla.policy_for(session, order.estate_id, order.kind),
+    )
+    before = order.status
+    if order.assignee_id is None and order.status in QUEUE_STATUSES:
+        act.queue_before = order.department
+    effect = EFFECTS.get(action)
+    if effect is not None:
+        await effect(act)
+    if rule.target is not None:
+        order.status = rule.target
+    elif action == "resume":
+        order.status = order.status_before_pause or Status.accepted
+        order.status_before_pause = None
+    if action == "reopen" and order.assignee_id is None:
+        order.status = Status.dispatched
+    order.last_update_at = now
+    _sla_after(act)
+    event = await add_event(
+        session,
+        order,
+        action=action,
+        actor_id=actor.staff_id if actor else None,
+        actor_kind="owner" if owner else ("system" if system or actor is None else "staff"),
+        origin=origin,
+        now=now,
+        from_status=before.value,
+        to_status=order.status.value,
+        note=note,
+        data=act.event_data,
+    )
+    await publish(session, order, ("order_events", [event.id]))
+    await _scope_moves(act)
+    await _notify_transition(act)
+    return order
+
+
+async def _scope_moves(act: Act) -> None:
+    """Tell devices that lose the order to drop it; give devices that gain it the whole history."""
+    from server.orders.models import OrderEvent as E
+    from server.orders.models import Step
+
+    session, order = act.session, act.order
+    for staff_id in act.left:
+        await changelog.record_leave(session, "orders", order.id, [changelog.staff_audience(staff_id)])
+    if act.queue_before and order.assignee_id is not None:
+        # It left the department queue: colleagues who could take it must drop it.
+        await changelog.record_leave(
+            session, "orders", order.id, [changelog.dept_audience(order.estate_id, act.queue_before)]
+        )
+    if act.entered:
+        step_ids = list((await session.scalars(select(Step.id).where(Step.order_id == order.id))).all())
+        event_ids = list((await session.scalars(select(E.id).where(E.order_id == order.id))).all())
+        targets = [changelog.staff_audience(s) for s in act.entered]
+        await changelog.record(session, "order_events", event_ids, targets)
+        await changelog.record(session, "steps", step_ids, targets)
+
+
+async def building_of(session: AsyncSession, order: Order) -> str:
+    """The building name only: what a lock screen may show (no room, no owner)."""
+    from server.sites.models import Building, Unit
+
+    if order.household_id is None:
+        return order.location[:20]
+    name = await session.scalar(
+        select(Building.name)
+        .join(Unit, Unit.building_id == Building.id)
+        .join(Household, Household.unit_id == Unit.id)
+        .where(Household.id == order.household_id)
+    )
+    return name or ""
+
+
+async def _notify_transition(act: Act) -> None:
+    order, session = act.order, act.session
+    kind = KIND_LABEL.get(str(order.kind), "")
+    building = await building_of(session, order) if act.entered else ""
+    urgent = "high" if order.kind is Kind.emergency or order.priority == "urgent" else "normal"
+    for staff_id in act.entered:
+        if act.actor is not None and staff_id == act.actor.staff_id:
+            continue
+        await notify(
+            session,
+            staff_id=staff_id,
+            kind="assigned",
+            title=f"新{kind}工单 {order.number}",
+            body=building,
+            now=act.now,
+            order_id=order.id,
+            urgency=urgent,
+            topic=f"order-{order.number}"[-32:],
+        )
+    for staff_id in act.left:
+        await notify(
+            session,
+            staff_id=staff_id,
+            kind="unassigned",
+            title=f"工单 {order.number} 已改派",
+            body="",
+            now=act.now,
+            order_id=order.id,
+            topic=f"order-{order.number}"[-32:],
+        )
+
+
+async def set_eta(
+    session: AsyncSession,
+    actor: Actor,
+    order_id: uuid.UUID,
+    eta: datetime,
+    *,
+    now: datetime,
+    origin: Origin = HTTP_ORIGIN,
+) -> Order:
+    """Last writer wins by server order; the replaced value stays in the event history."""
+    order = await visible_order(session, actor, order_id, lock=True)
+    may = order.assignee_id == actor.staff_id or actor.role in (
+        Role.front_desk,
+        Role.team_lead,
+        Role.supervisor,
+        Role.admin,
+    )
+    if not may:
+        raise Forbidden("only the assignee or the desk may set the ETA", code="transition_forbidden")
+    if order.status in (Status.completed, Status.rated, Status.called_back, Status.closed, Status.cancelled):
+        raise Conflict(
+            "illegal_transition",
+            f"cannot set an ETA on an order that is {order.status.value}",
+            details={"status": order.status.value, "action": "set_eta"},
+        )
+    previous = order.eta
+    order.eta = eta
+    event = await add_event(
+        session,
+        order,
+        action="set_eta",
+        actor_id=actor.staff_id,
+        actor_kind="staff",
+        origin=origin,
+        now=now,
+        data={"eta": eta.isoformat(), "previous": previous.isoformat() if previous else None},
+    )
+    await publish(session, order, ("order_events", [event.id]))
+    return order
+
+
+async def set_internal_note(
+    session: AsyncSession, actor: Actor, order_id: uuid.UUID, note: str, *, now: datetime
+) -> Order:
+    order = await visible_order(session, actor, order_id, lock=True)
+    actor.require_role(Role.front_desk, Role.team_lead, Role.supervisor, Role.admin, Role.steward)
+    previous = order.internal_note
+    order.internal_note = note
+    event = await add_event(
+        session,
+        order,
+        action="note",
+        actor_id=actor.staff_id,
+        actor_kind="staff",
+        origin=Origin(),
+        now=now,
+        data={"internal": True, "previous_length": len(previous)},
+    )
+    await publish(session, order, ("order_events", [event.id]))
+    return order

@@ -1,0 +1,1 @@
+"""Photo storage: content-addressed blobs (resumable, verified uploads) and owner-safe derivatives."""

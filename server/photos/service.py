@@ -1,0 +1,61 @@
+"""Photos arriving: the bytes go to the blob store; a verified arrival is recorded as a ``Blob`` row
+and announced to every device that replicates a step referencing it (its "uploading" badge clears)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import anyio
+from sqlalchemy import String, cast, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.orders.access import audiences
+from server.orders.models import Order, Step
+from server.photos.blobstore import BlobInfo, BlobStore
+from server.photos.models import Blob
+from server.syncing import changelog
+
+
+async def record_arrival(session: AsyncSession, info: BlobInfo, now: datetime) -> Blob:
+    blob = await session.get(Blob, info.sha256)
+    if blob is not None:
+        return blob
+    blob = Blob(
+        sha256=info.sha256,
+        size=info.size,
+        width=info.width,
+        height=info.height,
+        content_type=info.content_type,
+        created_at=now,
+    )
+    session.add(blob)
+    await session.flush()
+    # JSON columns differ between SQLite and PostgreSQL; their text form contains the hash either way.
+    rows = (
+        await session.execute(
+            select(Step.id, Order)
+            .join(Order, Order.id == Step.order_id)
+            .where(cast(Step.photos, String).like(f"%{info.sha256}%"))
+        )
+    ).all()
+    for step_id, order in rows:
+        await changelog.record(session, "steps", [step_id], audiences(order))
+    return blob
+
+
+async def finish_upload(session: AsyncSession, store: BlobStore, sha: str, now: datetime) -> BlobInfo:
+    info = await anyio.to_thread.run_sync(store.finish, sha)
+    await changelog.transaction_version(session)
+    await record_arrival(session, info, now)
+    return info
+
+
+def photo_checker(store: BlobStore):
+    """For the evidence check: True/False for a stored photo's integrity, None if not uploaded yet."""
+
+    def check(sha: str) -> bool | None:
+        if not store.status(sha).complete:
+            return None
+        return store.verify(sha)
+
+    return check

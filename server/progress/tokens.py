@@ -1,0 +1,61 @@
+"""Tokens for owner links, derived from the server secret so that nothing secret is stored.
+
+Progress link: ``token = b64url(HMAC-SHA256(secret, "progress-link" | order id | link id)[:24])``,
+192 bits, 32 characters. Only ``sha256(token)`` is stored; the staff endpoints can re-render the QR
+at any time by deriving the token again from the link row. Rotating a link makes a new row (new
+id, new token); revoking marks the row. If the secret changes, every derived token changes: stored
+hashes no longer match what can be re-derived, and the staff API then asks for a new link
+(``link_secret_changed``) while the printed QR keeps working until it is revoked.
+
+Grid report link: ``b64url(grid id (16 bytes) | HMAC-SHA256(secret, "grid-report" | grid id)[:12])``,
+38 characters. Stateless, so a poster can be re-printed any time; forging one for another grid
+needs the secret (96-bit tag, behind the report form's rate limits).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import uuid
+
+PROGRESS_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
+GRID_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{38}")
+_GRID_TAG_BYTES = 12
+
+
+def _mac(secret: str, *parts: bytes) -> bytes:
+    return hmac.new(secret.encode(), b"\x00".join(parts), hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def progress_token(secret: str, order_id: uuid.UUID, link_id: uuid.UUID) -> str:
+    return _b64(_mac(secret, b"progress-link", order_id.bytes, link_id.bytes)[:24])
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def grid_token(secret: str, grid_id: uuid.UUID) -> str:
+    return _b64(grid_id.bytes + _mac(secret, b"grid-report", grid_id.bytes)[:_GRID_TAG_BYTES])
+
+
+def grid_from_token(secret: str, token: str) -> uuid.UUID | None:
+    """The grid a poster token names, or None if it is malformed or its tag does not verify."""
+    if not GRID_TOKEN_RE.fullmatch(token):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 16 + _GRID_TAG_BYTES:
+        return None
+    grid_id = uuid.UUID(bytes=raw[:16])
+    expected = _mac(secret, b"grid-report", grid_id.bytes)[:_GRID_TAG_BYTES]
+    return grid_id if hmac.compare_digest(raw[16:], expected) else None

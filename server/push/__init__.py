@@ -1,0 +1,1 @@
+"""Web Push and webhook delivery of notifications."""

@@ -1,0 +1,1 @@
+"""Sites: company → estate → grid → building → unit → household (with the owner's contact)."""

@@ -1,0 +1,106 @@
+"""Recording changes for pull. Domain services call :func:`record` after they change a syncable
+record, naming the audiences that may see it; :func:`record_leave` when a record leaves one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from server.syncing.models import SyncChange, SyncClock
+
+_VERSION_KEY = "wuye_sync_version"
+
+
+def staff_audience(staff_id: uuid.UUID) -> str:
+    return f"staff:{staff_id}"
+
+
+def grid_audience(grid_id: uuid.UUID) -> str:
+    return f"grid:{grid_id}"
+
+
+def estate_audience(estate_id: uuid.UUID) -> str:
+    return f"estate:{estate_id}"
+
+
+def dept_audience(estate_id: uuid.UUID, department: str) -> str:
+    return f"dept:{estate_id}:{department}"
+
+
+async def transaction_version(session: AsyncSession) -> int:
+    """Bump the clock once per transaction (taking its row lock until commit) and return the version.
+
+    Call it before any savepoint: a lock taken inside a savepoint that rolls back is released.
+    """
+    info = session.info
+    if _VERSION_KEY in info:
+        return info[_VERSION_KEY]
+    version = await session.scalar(
+        update(SyncClock).where(SyncClock.id == 1).values(version=SyncClock.version + 1).returning(SyncClock.version)
+    )
+    info[_VERSION_KEY] = version
+    return version
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_version(session: Session) -> None:
+    # The next transaction on this session must take its own version (and the clock lock again).
+    session.info.pop(_VERSION_KEY, None)
+
+
+async def record(
+    session: AsyncSession, table: str, record_ids: Iterable[uuid.UUID], audiences: Iterable[str], op: str = "upsert"
+) -> None:
+    ids = list(record_ids)
+    targets = sorted(set(audiences))
+    if not ids or not targets:
+        return
+    version = await transaction_version(session)
+    await session.execute(
+        insert(SyncChange),
+        [
+            {"version": version, "audience": a, "table": table, "record_id": rid, "op": op}
+            for rid in ids
+            for a in targets
+        ],
+    )
+
+
+async def record_leave(session: AsyncSession, table: str, record_id: uuid.UUID, audiences: Iterable[str]) -> None:
+    await record(session, table, [record_id], audiences, op="leave")
+
+
+async def clock_row(session: AsyncSession) -> SyncClock:
+    return (await session.scalars(select(SyncClock).where(SyncClock.id == 1))).one()
+
+
+async def compact(session: AsyncSession, keep_recent: int) -> int:
+    """Drop change rows that a newer row for the same audience and record supersedes (pull serves a
+    record's current state, so only its latest change matters), sparing the newest ``keep_recent``
+    rows. The latest change of every record stays, so a device at any cursor — or a fresh one —
+    still receives everything: no reset is needed. Returns rows dropped."""
+    from sqlalchemy import and_, delete, exists, func
+    from sqlalchemy.orm import aliased
+
+    top = await session.scalar(select(func.max(SyncChange.id))) or 0
+    cutoff = top - keep_recent
+    if cutoff <= 0:
+        return 0
+    newer = aliased(SyncChange)
+    superseded = exists().where(
+        and_(
+            newer.audience == SyncChange.audience,
+            newer.table == SyncChange.table,
+            newer.record_id == SyncChange.record_id,
+            newer.id > SyncChange.id,
+        )
+    )
+    result = await session.execute(
+        delete(SyncChange).where(SyncChange.id <= cutoff, superseded).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

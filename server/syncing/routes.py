@@ -1,0 +1,262 @@
+"""The sync endpoints (PROTOCOL.md): push, pull and resumable photo upload. Thin: the engine in
+``sync/`` decides; this module supplies the transaction, the actor and the stores."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Annotated
+
+import anyio
+from litestar import Request, Response, Router, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from sqlalchemy import exc as sa_exc
+
+from server.accounts.scope import Actor
+from server.errors import DomainError
+from server.photos.models import Blob
+from server.photos.service import finish_upload, record_arrival
+from server.syncing import changelog
+from server.syncing.models import SyncClock, SyncDevice
+from server.syncing.mutations import MutationContext, load
+from server.syncing.store import SqlPullStore, SqlPushStore, audiences_of
+from server.web.context import AppContext
+from sync import protocol as p
+from sync.engine import apply_push, build_pull
+
+log = logging.getLogger("wuye.sync")
+
+MAX_WAITING_PUSHES = 64  # beyond this many queued pushes in one process: 429, come back later
+
+
+class SyncGate:
+    """Bounds concurrent pushes per process so overload answers 429 instead of timing out."""
+
+    def __init__(self, running: int = 4, waiting: int = MAX_WAITING_PUSHES):
+        self.sem = asyncio.Semaphore(running)
+        self.queued = 0
+        self.waiting = waiting
+
+    def admit(self) -> None:
+        if self.queued >= self.waiting:
+            raise DomainError(
+                "rate_limited", "the server is busy; try again shortly", status=429, details={"retry_after": 2}
+            )
+
+
+def _gate(ctx: AppContext) -> SyncGate:
+    return ctx.services.setdefault("sync_gate", SyncGate())
+
+
+def _request_id(request: Request) -> str:
+    rid = request.headers.get(p.HEADER_REQUEST_ID, "")
+    try:
+        return str(uuid.UUID(rid))
+    except ValueError:
+        raise DomainError("validation_error", f"{p.HEADER_REQUEST_ID} header must be a UUID") from None
+
+
+def _check_protocol(request: Request) -> None:
+    raw = request.headers.get(p.HEADER_PROTOCOL)
+    try:
+        version = int(raw or "")
+    except ValueError:
+        raise DomainError(
+            "client_outdated", "请更新应用 / please update the app (protocol version missing)", status=426
+        ) from None
+    if version < p.MIN_PROTOCOL:
+        raise DomainError("client_outdated", "请更新应用后再同步 / please update the app to keep syncing", status=426)
+
+
+def _answer(body, request_id: str, status: int = 200) -> Response:
+    return Response(
+        p.encode(body), status_code=status, media_type="application/json", headers={p.HEADER_REQUEST_ID: request_id}
+    )
+
+
+def _protocol_error(exc: p.ProtocolError, request_id: str) -> Response:
+    return _answer(exc.body(), request_id, exc.status)
+
+
+def _unavailable(request_id: str, why: str) -> Response:
+    body = p.ErrorBody(code="unavailable", message=f"temporarily unavailable ({why}); nothing was applied, retry")
+    resp = _answer(body, request_id, 503)
+    resp.headers["Retry-After"] = "2"
+    return resp
+
+
+@post("/push", status_code=200)
+async def push(request: Request, actor: NamedDependency[Actor], ctx: NamedDependency[AppContext]) -> Response:
+    _check_protocol(request)
+    request_id = _request_id(request)
+    body = await request.body()
+    try:
+        req = p.decode_push(body)
+    except p.ProtocolError as exc:
+        return _protocol_error(exc, request_id)
+    gate = _gate(ctx)
+    gate.admit()
+    gate.queued += 1
+    try:
+        async with gate.sem:
+            now = ctx.clock.now()
+            async with ctx.db.writer() as session:
+                try:
+                    # Take the version clock first: its lock must not be taken inside a savepoint.
+                    await changelog.transaction_version(session)
+                    result = await apply_push(
+                        req,
+                        store=SqlPushStore(session, now),
+                        registry=load(),
+                        ctx=MutationContext(session, actor, now),
+                        actor_id=str(actor.staff_id),
+                        server_time=now,
+                    )
+                    await session.commit()
+                except p.ProtocolError as exc:
+                    await session.rollback()
+                    return _protocol_error(exc, request_id)
+                except (sa_exc.OperationalError, sa_exc.DBAPIError, sa_exc.IntegrityError) as exc:
+                    await session.rollback()
+                    log.warning("push rolled back: %s", exc)
+                    return _unavailable(request_id, type(exc).__name__)
+    finally:
+        gate.queued -= 1
+    return _answer(result.response(request_id=request_id, server_time=now), request_id)
+
+
+@get("/pull")
+async def pull(
+    request: Request,
+    actor: NamedDependency[Actor],
+    ctx: NamedDependency[AppContext],
+    client_id: Annotated[str, QueryParameter(name="client_id", max_length=36)],
+    cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=100)] = None,
+    limit: Annotated[int | None, QueryParameter(name="limit", ge=1, le=p.MAX_PULL_LIMIT)] = None,
+) -> Response:
+    _check_protocol(request)
+    request_id = _request_id(request)
+    now = ctx.clock.now()
+    async with ctx.db.reader() as session:
+        if not ctx.db.is_sqlite:
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        epoch = await session.scalar(SyncClock.__table__.select().with_only_columns(SyncClock.epoch))
+        store = SqlPullStore(session, actor, await audiences_of(session, actor), now)
+        remembered: list[str] = []
+        store.remember_client = _deferred(remembered)  # written below, in a write transaction
+        try:
+            page = await build_pull(cursor, client_id, limit, store=store, epoch=epoch)
+        except p.ProtocolError as exc:
+            return _protocol_error(exc, request_id)
+    if remembered:
+        async with ctx.db.writer() as session:
+            if await session.get(SyncDevice, uuid.UUID(remembered[0])) is None:
+                session.add(
+                    SyncDevice(
+                        client_id=uuid.UUID(remembered[0]),
+                        staff_id=actor.staff_id,
+                        last_seq=0,
+                        clock_offset_ms=0,
+                        last_seen_at=now,
+                    )
+                )
+                await session.commit()
+    return _answer(page.response(request_id=request_id, server_time=now), request_id)
+
+
+def _deferred(sink: list[str]):
+    async def remember(client_id: str) -> None:
+        sink.append(client_id)
+
+    return remember
+
+
+# --- photos ------------------------------------------------------------------------------------------
+
+
+def _blobs(ctx: AppContext):
+    return ctx.services["blobs"]
+
+
+@get("/blobs/{sha:str}")
+async def blob_status(
+    request: Request, sha: FromPath[str], actor: NamedDependency[Actor], ctx: NamedDependency[AppContext]
+) -> Response:
+    _check_protocol(request)
+    request_id = _request_id(request)
+    status = await anyio.to_thread.run_sync(_blobs(ctx).status, sha)
+    if status.complete:
+        await _ensure_recorded(ctx, sha)
+    body = p.BlobStatusResponse(
+        protocol=p.PROTOCOL_VERSION,
+        request_id=request_id,
+        sha256=sha,
+        complete=status.complete,
+        size=status.size if status.complete else None,
+        offset=None if status.complete else status.offset,
+    )
+    return _answer(body, request_id)
+
+
+async def _ensure_recorded(ctx: AppContext, sha: str) -> None:
+    """A blob that is complete on disk has its ``blobs`` row before anyone is told ``complete``.
+
+    ``finish`` renames the verified file into place before its database transaction commits (it
+    waits there for the sync clock lock). A crash in between leaves a complete file without a row;
+    the phone, whose finish answer was lost, asks the status again, hears ``complete`` and never
+    calls finish again, so the row (and the "uploaded" badge on its steps) would never appear.
+    Found by tests/test_sync_crash.py."""
+    async with ctx.db.reader() as session:
+        if await session.get(Blob, sha) is not None:
+            return
+    async with ctx.db.writer() as session:
+        info = await anyio.to_thread.run_sync(_blobs(ctx).info, sha)
+        await changelog.transaction_version(session)  # serialises with a concurrent finish
+        await record_arrival(session, info, ctx.clock.now())  # no-op if that finish recorded it
+        await session.commit()
+
+
+@put("/blobs/{sha:str}", status_code=200)
+async def blob_chunk(
+    request: Request,
+    sha: FromPath[str],
+    actor: NamedDependency[Actor],
+    ctx: NamedDependency[AppContext],
+    offset: Annotated[int, QueryParameter(name="offset", ge=0)],
+) -> Response:
+    _check_protocol(request)
+    request_id = _request_id(request)
+    data = await request.body()
+    if len(data) > p.MAX_CHUNK_BYTES:
+        raise DomainError("blob_too_large", f"a chunk is at most {p.MAX_CHUNK_BYTES} bytes", status=413)
+    new_offset = await anyio.to_thread.run_sync(_blobs(ctx).append, sha, offset, data)
+    return _answer(
+        p.BlobChunkResponse(protocol=p.PROTOCOL_VERSION, request_id=request_id, offset=new_offset), request_id
+    )
+
+
+@post("/blobs/{sha:str}/finish", status_code=200)
+async def blob_finish(
+    request: Request, sha: FromPath[str], actor: NamedDependency[Actor], ctx: NamedDependency[AppContext]
+) -> Response:
+    _check_protocol(request)
+    request_id = _request_id(request)
+    async with ctx.db.writer() as session:
+        info = await finish_upload(session, _blobs(ctx), sha, ctx.clock.now())
+        await session.commit()
+    body = p.BlobFinishResponse(
+        protocol=p.PROTOCOL_VERSION,
+        request_id=request_id,
+        complete=True,
+        sha256=info.sha256,
+        size=info.size,
+        width=info.width,
+        height=info.height,
+        content_type=info.content_type,
+    )
+    return _answer(body, request_id)
+
+
+sync_router = Router(path="/sync", route_handlers=[push, pull, blob_status, blob_chunk, blob_finish], tags=["sync"])

@@ -1,0 +1,179 @@
+"""SQLAlchemy implementations of the engine's storage contracts (``sync.engine.PushStore`` and
+``PullStore``), for one request's session and the signed-in actor."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.scope import Actor, Scope
+from server.sites.models import Estate
+from server.syncing import changelog
+from server.syncing.models import SyncChange, SyncClock, SyncDevice, SyncReceipt
+from server.syncing.tables import hydrate
+from sync.engine import ClientState, Receipt
+from sync.protocol import Change
+
+
+class SqlPushStore:
+    def __init__(self, session: AsyncSession, now: datetime):
+        self.session = session
+        self.now = now
+
+    async def lock_client(self, client_id: str) -> ClientState | None:
+        row = await self.session.scalar(
+            select(SyncDevice).where(SyncDevice.client_id == uuid.UUID(client_id)).with_for_update()
+        )
+        return None if row is None else ClientState(last_seq=row.last_seq, actor_id=str(row.staff_id))
+
+    async def save_client(self, client_id: str, actor_id: str, last_seq: int, clock_offset_ms: int) -> None:
+        row = await self.session.get(SyncDevice, uuid.UUID(client_id))
+        if row is None:
+            row = SyncDevice(
+                client_id=uuid.UUID(client_id),
+                staff_id=uuid.UUID(actor_id),
+                last_seq=0,
+                clock_offset_ms=0,
+                last_seen_at=self.now,
+            )
+            self.session.add(row)
+        row.staff_id = uuid.UUID(actor_id)
+        row.last_seq = last_seq
+        row.clock_offset_ms = clock_offset_ms
+        row.last_seen_at = self.now
+        await self.session.flush()
+
+    @staticmethod
+    def _receipt(row: SyncReceipt | None) -> Receipt | None:
+        if row is None:
+            return None
+        return Receipt(
+            client_id=str(row.client_id),
+            seq=row.seq,
+            mutation_id=str(row.mutation_id),
+            digest=row.digest,
+            status=row.status,
+            code=row.code,
+            message=row.message,
+            original=row.original,
+        )
+
+    async def receipt(self, client_id: str, seq: int) -> Receipt | None:
+        return self._receipt(await self.session.get(SyncReceipt, (uuid.UUID(client_id), seq)))
+
+    async def receipt_by_mutation(self, mutation_id: str) -> Receipt | None:
+        row = await self.session.scalar(
+            select(SyncReceipt).where(SyncReceipt.mutation_id == uuid.UUID(mutation_id), SyncReceipt.original)
+        )
+        return self._receipt(row)
+
+    async def save_receipt(self, receipt: Receipt) -> None:
+        self.session.add(
+            SyncReceipt(
+                client_id=uuid.UUID(receipt.client_id),
+                seq=receipt.seq,
+                mutation_id=uuid.UUID(receipt.mutation_id),
+                digest=receipt.digest,
+                status=receipt.status,
+                code=receipt.code,
+                message=receipt.message,
+                original=receipt.original,
+                applied_at=self.now,
+            )
+        )
+        await self.session.flush()
+
+    @asynccontextmanager
+    async def savepoint(self):
+        async with self.session.begin_nested() as sp:
+            yield sp
+
+
+async def audiences_of(session: AsyncSession, actor: Actor) -> list[str]:
+    """The change-log audiences this actor reads: always their own, plus what their scope covers."""
+    out = [changelog.staff_audience(actor.staff_id)]
+    scope = actor.scope
+    if scope is Scope.everything:
+        estates = (await session.scalars(select(Estate.id).where(Estate.company_id == actor.company_id))).all()
+        out += [changelog.estate_audience(e) for e in estates]
+    elif scope is Scope.estate and actor.estate_id:
+        out.append(changelog.estate_audience(actor.estate_id))
+    elif scope is Scope.grids:
+        out += [changelog.grid_audience(g) for g in sorted(actor.grid_ids)]
+    elif scope is Scope.assignments and actor.estate_id:
+        out.append(changelog.dept_audience(actor.estate_id, str(actor.department)))
+    return out
+
+
+class SqlPullStore:
+    """Reads the change log for one actor's audiences. Run it inside one read transaction."""
+
+    RAW_CHUNK = 2000
+
+    def __init__(self, session: AsyncSession, actor: Actor, audiences: Iterable[str], now: datetime):
+        self.session = session
+        self.actor = actor
+        self.audiences = list(audiences)
+        self.now = now
+
+    async def horizon(self) -> int:
+        return await self.session.scalar(select(SyncClock.horizon).where(SyncClock.id == 1)) or 0
+
+    async def current_version(self) -> int:
+        # Change ids are inserted by one transaction at a time (under the clock row lock), so every id
+        # up to the highest visible one is committed: the highest visible id is a safe "current".
+        return await self.session.scalar(select(func.max(SyncChange.id))) or 0
+
+    async def client_known(self, client_id: str) -> bool:
+        return await self.session.get(SyncDevice, uuid.UUID(client_id)) is not None
+
+    async def remember_client(self, client_id: str) -> None:
+        self.session.add(
+            SyncDevice(
+                client_id=uuid.UUID(client_id),
+                staff_id=self.actor.staff_id,
+                last_seq=0,
+                clock_offset_ms=0,
+                last_seen_at=self.now,
+            )
+        )
+        await self.session.flush()
+
+    async def last_seq(self, client_id: str) -> int:
+        return (
+            await self.session.scalar(select(SyncDevice.last_seq).where(SyncDevice.client_id == uuid.UUID(client_id)))
+            or 0
+        )
+
+    async def changes_after(self, version: int, limit: int) -> list[Change]:
+        """``limit`` distinct records, each at its latest change below the first change of the record
+        that would be one too many (so the page never skips an older change of a later record)."""
+        latest: dict[tuple[str, uuid.UUID], SyncChange] = {}
+        cursor = version
+        while len(latest) < limit:
+            rows = (
+                await self.session.scalars(
+                    select(SyncChange)
+                    .where(SyncChange.id > cursor, SyncChange.audience.in_(self.audiences))
+                    .order_by(SyncChange.id)
+                    .limit(self.RAW_CHUNK)
+                )
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                key = (row.table, row.record_id)
+                if key not in latest and len(latest) == limit:
+                    break
+                latest[key] = row
+            else:
+                cursor = rows[-1].id
+                continue
+            break
+        picked = sorted(latest.values(), key=lambda r: r.id)
+        return await hydrate(self.session, picked, self.actor)
