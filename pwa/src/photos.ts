@@ -1,0 +1,44 @@
+// A photo from the camera: upright, at most 2048 px, JPEG ~0.8, hashed over exactly the stored bytes,
+// and kept in IndexedDB until the server confirms that hash.
+import { db, type Photo } from "./db";
+
+const MAX_SIDE = 2048;
+
+export async function takePhoto(file: File): Promise<Photo> {
+  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" } as ImageBitmapOptions);
+  const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  const width = Math.round(bitmap.width * scale);
+  const height = Math.round(bitmap.height * scale);
+  let blob: Blob;
+  if (typeof OffscreenCanvas !== "undefined") {
+    const canvas = new OffscreenCanvas(width, height);
+    canvas.getContext("2d")!.drawImage(bitmap, 0, 0, width, height);
+    blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.8 });
+  } else {
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext("2d")!.drawImage(bitmap, 0, 0, width, height);
+    blob = await new Promise<Blob>((ok, fail) => canvas.toBlob((b) => (b ? ok(b) : fail(new Error("encode failed"))), "image/jpeg", 0.8));
+  }
+  bitmap.close();
+  const bytes = await blob.arrayBuffer();
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  const sha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const photo: Photo = { sha256, bytes, width, height, size: bytes.byteLength, state: "pending", created_at: new Date().toISOString() };
+  const existing = await db.photos.get(sha256);
+  if (!existing) await db.photos.put(photo);
+  return existing ?? photo;
+}
+
+const urls = new Map<string, string>();
+
+/** A displayable URL for a photo: the local bytes when we have them, else the server's thumbnail. */
+export async function photoUrl(sha: string): Promise<string | null> {
+  if (urls.has(sha)) return urls.get(sha)!;
+  const photo = await db.photos.get(sha);
+  if (!photo) return null;
+  const url = URL.createObjectURL(new Blob([photo.bytes], { type: "image/jpeg" }));
+  urls.set(sha, url);
+  return url;
+}

@@ -1,0 +1,252 @@
+// The outbox and replica, per sync/PROTOCOL.md. One tab owns the outbox (Web Locks) and one push is
+// in flight at a time. Sync runs on start, when the network returns, when the app becomes visible, on
+// a timer with backoff and jitter, on a push/Background Sync wake-up, and shortly after every local
+// change — never only on the next write.
+import { ApiError, call, checkEnvelope } from "./api";
+import { db, getMeta, type OutboxEntry, REPLICATED, setMeta } from "./db";
+import { signal } from "./state";
+
+export type SyncState = { running: boolean; error: string | null; code: string | null; lastSync: string | null };
+export const syncState = signal<SyncState>({ running: false, error: null, code: null, lastSync: null });
+export const changed = signal(0); // bumped whenever local data changed (UI re-reads)
+
+const CHUNK = 256 * 1024;
+const BATCH = 100;
+let failures = 0;
+let timer: ReturnType<typeof setTimeout> | undefined;
+let inFlight: Promise<void> | null = null;
+
+export async function clientId(): Promise<string> {
+  let id = await getMeta<string | null>("client_id", null);
+  if (!id) {
+    id = crypto.randomUUID();
+    await setMeta("client_id", id);
+  }
+  return id;
+}
+
+function bump(): void {
+  changed.set(changed.get() + 1);
+}
+
+/** Run one full sync unless one is already running (in this tab or, via the lock, another). */
+export function syncNow(): Promise<void> {
+  if (inFlight) return inFlight;
+  const run = async () => {
+    const locks = (navigator as any).locks;
+    if (locks?.request) {
+      await locks.request("wuye-outbox", { ifAvailable: true }, async (lock: unknown) => {
+        if (lock) await syncOnce();
+      });
+    } else {
+      await syncOnce();
+    }
+  };
+  inFlight = run().finally(() => {
+    inFlight = null;
+  });
+  return inFlight;
+}
+
+async function syncOnce(): Promise<void> {
+  if (!(await getMeta("token", null))) return;
+  syncState.set({ ...syncState.get(), running: true });
+  try {
+    await uploadPhotos();
+    await pushOutbox();
+    await pull();
+    failures = 0;
+    const now = new Date().toISOString();
+    await setMeta("last_sync_at", now);
+    syncState.set({ running: false, error: null, code: null, lastSync: now });
+  } catch (err) {
+    failures += 1;
+    const e = err as ApiError;
+    syncState.set({ ...syncState.get(), running: false, error: e.message ?? String(err), code: e.code ?? "error" });
+    schedule(e.retryAfter ? e.retryAfter * 1000 : undefined);
+  } finally {
+    bump();
+  }
+}
+
+/** Next attempt: 5 s doubling to 5 min, with jitter, unless the server named a time. */
+export function schedule(ms?: number): void {
+  clearTimeout(timer);
+  const base = Math.min(300_000, 5_000 * 2 ** Math.max(0, failures - 1));
+  const delay = ms ?? (failures ? base * (0.5 + Math.random() / 2) : 30_000);
+  timer = setTimeout(() => void syncNow().then(() => schedule()), delay);
+}
+
+export function startSyncLoop(): void {
+  window.addEventListener("online", () => void syncNow());
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") void syncNow();
+  });
+  navigator.serviceWorker?.addEventListener("message", (e) => {
+    if (e.data?.type === "SYNC_NOW") void syncNow();
+  });
+  void syncNow();
+  schedule();
+}
+
+let soon: ReturnType<typeof setTimeout> | undefined;
+/** After a local change: sync in a moment (coalescing bursts) and ask for Background Sync. */
+export function syncSoon(): void {
+  bump();
+  clearTimeout(soon);
+  soon = setTimeout(() => void syncNow(), 400);
+  navigator.serviceWorker?.ready
+    .then((reg: any) => reg.sync?.register("wuye-outbox"))
+    .catch(() => undefined);
+}
+
+// --- photos ----------------------------------------------------------------------------------------
+
+async function uploadPhotos(): Promise<void> {
+  const pending = await db.photos.where("state").equals("pending").toArray();
+  for (const photo of pending) {
+    await uploadOne(photo.sha256, new Uint8Array(photo.bytes));
+    // Only now, with the server's confirmation of this hash, is the photo marked uploaded.
+    await db.photos.update(photo.sha256, { state: "uploaded" });
+    bump();
+  }
+}
+
+export const uploadProgress = signal<Record<string, number>>({});
+
+async function uploadOne(sha: string, bytes: Uint8Array): Promise<void> {
+  const path = `/sync/blobs/${sha}`;
+  let { json, requestId } = await call("GET", path);
+  checkEnvelope(json, requestId);
+  if (json.complete) return;
+  let offset: number = json.offset;
+  let restarted = false;
+  while (offset < bytes.length) {
+    const piece = bytes.slice(offset, offset + CHUNK);
+    try {
+      ({ json, requestId } = await call("PUT", `${path}?offset=${offset}`, undefined, { bytes: piece.buffer }));
+      checkEnvelope(json, requestId);
+      offset = json.offset;
+    } catch (err) {
+      const e = err as ApiError;
+      if (e.code === "wrong_offset" && typeof e.details?.offset === "number") {
+        offset = e.details.offset;
+        continue;
+      }
+      throw err;
+    }
+    uploadProgress.set({ ...uploadProgress.get(), [sha]: offset / bytes.length });
+  }
+  try {
+    ({ json, requestId } = await call("POST", `${path}/finish`));
+    checkEnvelope(json, requestId);
+  } catch (err) {
+    const e = err as ApiError;
+    if (e.code === "hash_mismatch" && !restarted) {
+      restarted = true; // the server discarded its partial copy: send the whole photo again
+      return uploadOne(sha, bytes);
+    }
+    throw err;
+  }
+  if (!json.complete || json.sha256 !== sha) throw new ApiError(200, "transport", "photo not confirmed");
+}
+
+// --- push -----------------------------------------------------------------------------------------
+
+async function pushOutbox(): Promise<void> {
+  for (;;) {
+    const batch = await db.outbox.orderBy("seq").limit(BATCH).toArray();
+    if (!batch.length) return;
+    const body = {
+      client_id: await clientId(),
+      client_time: new Date().toISOString(),
+      mutations: batch.map((m) => ({ seq: m.seq, id: m.id, name: m.name, args: m.args, client_time: m.client_time })),
+    };
+    let json: any;
+    try {
+      const r = await call("POST", "/sync/push", body);
+      checkEnvelope(r.json, r.requestId);
+      json = r.json;
+    } catch (err) {
+      const e = err as ApiError;
+      if (e.code === "seq_gap" && typeof e.details?.expected_seq === "number") {
+        await renumber(e.details.expected_seq);
+        continue;
+      }
+      throw err;
+    }
+    await settle(batch, json.results);
+  }
+}
+
+/** The server restored from a backup knows fewer seqs: continue numbering where it stands. */
+async function renumber(expected: number): Promise<void> {
+  await db.transaction("rw", db.outbox, db.meta, async () => {
+    const all = await db.outbox.orderBy("seq").toArray();
+    await db.outbox.clear();
+    all.forEach((m, i) => (m.seq = expected + i));
+    await db.outbox.bulkAdd(all);
+    await setMeta("next_seq", expected + all.length);
+  });
+}
+
+async function settle(batch: OutboxEntry[], results: { seq: number; status: string; code?: string; message?: string }[]): Promise<void> {
+  const bySeq = new Map(batch.map((m) => [m.seq, m]));
+  await db.transaction("rw", [db.outbox, db.rejected, db.steps], async () => {
+    for (const r of results) {
+      const entry = bySeq.get(r.seq);
+      if (!entry) continue;
+      await db.outbox.delete(r.seq);
+      if (r.status === "rejected") {
+        await db.rejected.put({ ...entry, code: r.code ?? "rejected", message: r.message ?? "", at: new Date().toISOString() });
+        if (entry.name === "step.add") await db.steps.delete(entry.args.id as string); // undo the optimistic step
+      }
+    }
+  });
+}
+
+// --- pull -----------------------------------------------------------------------------------------
+
+async function pull(): Promise<void> {
+  for (;;) {
+    const cursor = await getMeta<string | null>("cursor", null);
+    const q = new URLSearchParams({ client_id: await clientId(), limit: "500" });
+    if (cursor) q.set("cursor", cursor);
+    const { json, requestId } = await call("GET", `/sync/pull?${q}`);
+    checkEnvelope(json, requestId);
+    await applyPage(json);
+    if (!json.has_more) return;
+  }
+}
+
+/** A page's rows and its cursor are stored in one transaction: never one without the other. */
+async function applyPage(page: any): Promise<void> {
+  const tables = REPLICATED.map((name) => (db as any)[name]);
+  await db.transaction("rw", [...tables, db.meta], async () => {
+    if (page.reset) for (const tbl of tables) await tbl.clear(); // the outbox and photos stay
+    for (const c of page.changes as { table: string; id: string; op: string; data?: any }[]) {
+      const tbl = (db as any)[c.table];
+      if (!tbl || !REPLICATED.includes(c.table as any)) continue;
+      if (c.op === "upsert") {
+        await tbl.put(c.data);
+      } else {
+        await tbl.delete(c.id);
+        if (c.table === "orders") {
+          for (const child of ["order_events", "steps", "ratings", "callbacks"]) {
+            await (db as any)[child].where("order_id").equals(c.id).delete();
+          }
+        }
+      }
+    }
+    await setMeta("cursor", page.cursor);
+  });
+  if (page.changes.length) bump();
+}
+
+export async function pendingCounts(): Promise<{ mutations: number; photos: number; rejected: number }> {
+  return {
+    mutations: await db.outbox.count(),
+    photos: await db.photos.where("state").equals("pending").count(),
+    rejected: await db.rejected.count(),
+  };
+}

@@ -1,0 +1,96 @@
+import { useState } from "preact/hooks";
+import { go, guard, say, staff } from "../app";
+import { getMeta } from "../db";
+import { t } from "../i18n";
+import { addStep } from "../orders";
+import { takePhoto } from "../photos";
+import { useSignal } from "../state";
+import { useLive } from "./live";
+import { Thumb } from "./order";
+
+const QUICK = ["生料带", "弯头", "角阀", "软管", "灯管", "开关面板", "空开", "水龙头", "胶水", "螺丝"];
+
+export function AddStep({ orderId }: { orderId: string }) {
+  const me = useSignal(staff)!;
+  const meta = useLive(() => getMeta<{ materials?: string[] } | null>("server_meta", null));
+  const [note, setNote] = useState("");
+  const [materials, setMaterials] = useState<{ name: string; quantity: number; unit: string }[]>([]);
+  const [custom, setCustom] = useState({ name: "", quantity: 1, unit: "个" });
+  const [photos, setPhotos] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const quick = meta?.materials?.length ? meta.materials.slice(0, 12) : QUICK;
+
+  function addMaterial(name: string, quantity = 1, unit = "个") {
+    if (!name.trim()) return;
+    const existing = materials.find((m) => m.name === name);
+    setMaterials(existing ? materials.map((m) => (m.name === name ? { ...m, quantity: m.quantity + quantity } : m))
+      : [...materials, { name: name.trim(), quantity, unit }]);
+  }
+
+  async function onFiles(e: Event) {
+    const input = e.target as HTMLInputElement;
+    const files = [...(input.files ?? [])];
+    input.value = "";
+    setBusy(true);
+    for (const file of files) {
+      if (photos.length >= 9) {
+        say(t("max_photos"));
+        break;
+      }
+      const photo = await guard(() => takePhoto(file));
+      if (photo) setPhotos((p) => (p.includes(photo.sha256) || p.length >= 9 ? p : [...p, photo.sha256]));
+    }
+    setBusy(false);
+  }
+
+  async function save() {
+    const ok = await guard(async () => {
+      await addStep(orderId, { note: note.trim(), materials, photos }, me);
+      return true;
+    });
+    if (ok) {
+      say(t("step_saved"));
+      go(`#/orders/${orderId}`);
+    }
+  }
+
+  return (
+    <section class="add-step">
+      <button class="link" onClick={() => go(`#/orders/${orderId}`)}>← {t("back")}</button>
+      <h2>{t("add_step")}</h2>
+      <label>{t("note")}
+        <textarea name="note" rows={3} value={note} onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)} />
+      </label>
+      <h3>{t("materials")}</h3>
+      <div class="chips">
+        {quick.map((name) => <button key={name} type="button" class="chip" onClick={() => addMaterial(name)}>{name}</button>)}
+      </div>
+      <div class="row">
+        <input class="grow" placeholder={t("add_material")} value={custom.name}
+          onInput={(e) => setCustom({ ...custom, name: (e.target as HTMLInputElement).value })} />
+        <input class="qty" type="number" min="0.1" step="any" value={custom.quantity}
+          onInput={(e) => setCustom({ ...custom, quantity: Number((e.target as HTMLInputElement).value) || 1 })} />
+        <input class="unit" value={custom.unit} onInput={(e) => setCustom({ ...custom, unit: (e.target as HTMLInputElement).value })} />
+        <button type="button" onClick={() => { addMaterial(custom.name, custom.quantity, custom.unit); setCustom({ name: "", quantity: 1, unit: "个" }); }}>+</button>
+      </div>
+      <ul class="materials">
+        {materials.map((m) => (
+          <li key={m.name}>{m.name} × {m.quantity}{m.unit}
+            <button class="link" onClick={() => setMaterials(materials.filter((x) => x.name !== m.name))}>✕</button>
+          </li>
+        ))}
+      </ul>
+      <h3>{t("photos")} ({photos.length}/9)</h3>
+      <div class="thumbs">
+        {photos.map((sha) => <Thumb key={sha} sha={sha} uploaded={false} />)}
+        {photos.length < 9 && (
+          <label class="thumb add">
+            <span>＋ {t("add_photo")}</span>
+            <input type="file" accept="image/*" capture="environment" multiple onChange={onFiles} hidden />
+          </label>
+        )}
+      </div>
+      <button class="primary big" disabled={busy || (!note.trim() && photos.length === 0)} onClick={save}>{t("save")}</button>
+    </section>
+  );
+}

@@ -1,0 +1,61 @@
+import { useEffect, useState } from "preact/hooks";
+import { route } from "../app";
+import { t } from "../i18n";
+import { useSignal } from "../state";
+import { pendingCounts } from "../sync";
+import { useLive } from "./live";
+
+export function Badge() {
+  const counts = useLive(pendingCounts);
+  const n = (counts?.mutations ?? 0) + (counts?.photos ?? 0);
+  return (
+    <a class={`badge ${counts?.rejected ? "warn" : ""}`} href="#/sync" data-test="pending-badge">
+      {n > 0 ? `⟳ ${n}` : counts?.rejected ? "!" : "✓"}
+    </a>
+  );
+}
+
+export function Nav() {
+  const hash = useSignal(route);
+  const items = [["#/tasks", "tasks"], ["#/sync", "sync"], ["#/notifications", "notifications"], ["#/settings", "settings"]];
+  return (
+    <nav class="bottom">
+      {items.map(([href, key]) => (
+        <a key={href} href={href} class={hash.startsWith(href) ? "active" : ""}>{t(key)}</a>
+      ))}
+    </nav>
+  );
+}
+
+/** Shown when a new service worker waits. "更新" activates it and reloads: the outbox lives in
+ * IndexedDB, which the reload does not touch, so nothing queued is lost. */
+export function UpdateBanner() {
+  const [waiting, setWaiting] = useState<ServiceWorker | null>(null);
+  useEffect(() => {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.getRegistration("/app/").then((reg) => {
+      if (!reg) return;
+      if (reg.waiting && navigator.serviceWorker.controller) setWaiting(reg.waiting);
+      reg.addEventListener("updatefound", () => {
+        const sw = reg.installing;
+        sw?.addEventListener("statechange", () => {
+          if (sw.state === "installed" && navigator.serviceWorker.controller) setWaiting(sw);
+        });
+      });
+    });
+    let reloading = false;
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (!reloading) {
+        reloading = true;
+        location.reload();
+      }
+    });
+  }, []);
+  if (!waiting) return null;
+  return (
+    <div class="update">
+      <span>{t("update_ready")}</span>
+      <button class="primary" onClick={() => waiting.postMessage({ type: "SKIP_WAITING" })}>{t("update")}</button>
+    </div>
+  );
+}
