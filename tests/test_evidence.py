@@ -1,0 +1,140 @@
+"""The evidence chain: any later edit of an order's history, or of a photo file, is named."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import delete, update
+
+from server.orders.models import Callback, OrderEvent, Step
+from tests.support.camera_jpegs import camera_jpeg
+
+pytestmark = pytest.mark.anyio
+
+
+async def worked_order(api, world, tmp_path):
+    from sync.client import SyncClient
+
+    r = await api.post(
+        "desk",
+        "/api/orders/",
+        json={
+            "kind": "repair",
+            "category": "water_electric",
+            "channel": "phone",
+            "description": "暖气不热",
+            "household_id": str(world.households["1栋1单元101"].id),
+            "assignee_id": str(world.id("tech_a")),
+        },
+    )
+    oid = r.json()["order"]["id"]
+    phone = SyncClient(
+        "http://testserver.local",
+        db_path=str(tmp_path / "p.sqlite3"),
+        token=await api.token("tech_a"),
+        transport=api.client,
+    )
+    sha = phone.add_photo(camera_jpeg((320, 240), 6))
+    phone.enqueue("order.accept", {"order_id": oid})
+    phone.enqueue(
+        "step.add",
+        {
+            "id": str(uuid.uuid4()),
+            "order_id": oid,
+            "note": "放气阀排气",
+            "photos": [sha],
+            "captured_at": "2026-11-22T09:00:00+08:00",
+        },
+    )
+    phone.enqueue("order.complete", {"order_id": oid})
+    await phone.sync()
+    await api.post("desk", f"/api/orders/{oid}/callbacks", json={"result": "reached_satisfied"})
+    return oid, sha
+
+
+async def evidence(api, oid):
+    r = await api.get("supervisor", f"/api/orders/{oid}/evidence")
+    assert r.status_code == 200
+    return r.json()
+
+
+async def test_an_untouched_history_is_intact(api, world, tmp_path):
+    oid, _ = await worked_order(api, world, tmp_path)
+    report = await evidence(api, oid)
+    assert report["intact"] is True and report["first_broken"] is None, report
+    # create, dispatch, accept, step, complete, callback record, callback event
+    assert report["records"] == 7 and report["photos_checked"] == 1
+
+
+async def test_editing_an_event_is_named(api, world, database, tmp_path):
+    oid, _ = await worked_order(api, world, tmp_path)
+    async with database.writer() as s:
+        await s.execute(
+            update(OrderEvent)
+            .where(OrderEvent.order_id == uuid.UUID(oid), OrderEvent.action == "accept")
+            .values(note="改过的")
+        )
+        await s.commit()
+    report = await evidence(api, oid)
+    assert report["intact"] is False
+    assert report["first_broken"]["type"] == "event" and report["first_broken"]["chain_index"] == 3
+    assert report["first_broken"]["problem"] == "content changed after it was recorded"
+
+
+async def test_editing_a_step_time_is_named(api, world, database, tmp_path):
+    from datetime import UTC, datetime
+
+    oid, _ = await worked_order(api, world, tmp_path)
+    async with database.writer() as s:
+        await s.execute(
+            update(Step).where(Step.order_id == uuid.UUID(oid)).values(captured_at=datetime(2026, 11, 21, tzinfo=UTC))
+        )
+        await s.commit()
+    report = await evidence(api, oid)
+    assert report["first_broken"]["type"] == "step"
+
+
+async def test_deleting_a_record_is_named(api, world, database, tmp_path):
+    oid, _ = await worked_order(api, world, tmp_path)
+    async with database.writer() as s:
+        await s.execute(delete(Callback).where(Callback.order_id == uuid.UUID(oid)))
+        await s.commit()
+    report = await evidence(api, oid)
+    assert report["intact"] is False and "missing" in report["first_broken"]["problem"]
+
+
+async def test_swapping_a_photo_file_is_named(api, world, tmp_path):
+    oid, sha = await worked_order(api, world, tmp_path)
+    path = api.client.app.state.ctx.services["blobs"].path(sha)
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    report = await evidence(api, oid)
+    assert report["intact"] is False
+    assert report["first_broken"]["photo"] == sha and report["first_broken"]["problem"] == "photo file altered"
+
+
+async def test_a_photo_not_uploaded_yet_is_pending_not_broken(api, world):
+    r = await api.post(
+        "desk",
+        "/api/orders/",
+        json={
+            "kind": "repair",
+            "category": "lift",
+            "channel": "phone",
+            "description": "电梯按钮失灵",
+            "household_id": str(world.households["1栋1单元101"].id),
+            "assignee_id": str(world.id("tech_a")),
+        },
+    )
+    oid = r.json()["order"]["id"]
+    await api.post("tech_a", f"/api/orders/{oid}/actions/accept", json={})
+    await api.post(
+        "tech_a",
+        f"/api/orders/{oid}/steps",
+        json={"note": "拍照", "photos": ["c" * 64], "captured_at": "2026-11-22T09:00:00Z"},
+    )
+    report = await evidence(api, oid)
+    assert report["intact"] is True and report["photos_pending"] == ["c" * 64]

@@ -1,0 +1,159 @@
+"""Migrations, configuration, health and schema."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from server.config import ConfigError, Settings
+from server.db.migrate import downgrade, upgrade
+from server.db.models import metadata
+from tests.support.databases import PostgresFactory
+
+
+def _tables(url: str) -> set[str]:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def go():
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        await engine.dispose()
+        return names
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_migrations_upgrade_an_empty_database_to_head_and_back(backend, tmp_path, postgres_factory: PostgresFactory):
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}"
+    else:
+        url = postgres_factory.fresh_empty()
+    upgrade(url)
+    assert set(metadata.tables) <= _tables(url)
+    downgrade(url, "base")
+    assert _tables(url) <= {"alembic_version"}
+    upgrade(url)
+    assert set(metadata.tables) <= _tables(url)
+
+
+def test_models_and_migrations_agree(tmp_path):
+    """Autogenerate against a migrated database finds nothing to do (no model change without a migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    path = tmp_path / "cmp.sqlite3"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    engine.dispose()
+    assert diff == []
+
+
+@pytest.mark.parametrize(
+    "env,fragment",
+    [
+        ({"WUYE_DATABASE_URL": "mysql://x"}, "WUYE_DATABASE_URL"),
+        ({"WUYE_BASE_URL": "ftp://x"}, "WUYE_BASE_URL"),
+        ({"WUYE_SECRET": "short"}, "WUYE_SECRET"),
+        ({"WUYE_TOKEN_TTL_HOURS": "soon"}, "WUYE_TOKEN_TTL_HOURS"),
+        ({"WUYE_MAX_BODY_BYTES": "10"}, "WUYE_MAX_BODY_BYTES"),
+        ({"WUYE_BACKGROUND_JOBS": "yes"}, "WUYE_BACKGROUND_JOBS"),
+    ],
+)
+def test_bad_configuration_names_the_variable(env, fragment, tmp_path):
+    with pytest.raises(ConfigError, match=fragment):
+        Settings.from_env({"WUYE_DATA_DIR": str(tmp_path), **env}, root=tmp_path)
+
+
+def test_secret_is_generated_once_and_persisted(tmp_path):
+    a = Settings.from_env({"WUYE_DATA_DIR": str(tmp_path)}, root=tmp_path)
+    b = Settings.from_env({"WUYE_DATA_DIR": str(tmp_path)}, root=tmp_path)
+    assert a.secret == b.secret and len(a.secret) >= 32
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_defaults_are_the_embedded_setup(tmp_path):
+    s = Settings.from_env({}, root=tmp_path)
+    assert s.database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'wuye.sqlite3'}"
+    assert s.data_dir == tmp_path / "var" / "data"
+    assert s.base_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.anyio
+async def test_healthz_reports_the_database(client, backend):
+    r = await client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"ok": True, "database": "sqlite" if backend == "sqlite" else "postgresql"}
+
+
+@pytest.mark.anyio
+async def test_healthz_is_503_when_the_database_is_gone(tmp_path):
+    from litestar.testing import AsyncTestClient
+
+    from server.app import create_app
+
+    bad = Settings.from_env(
+        {"WUYE_DATA_DIR": str(tmp_path), "WUYE_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/none"},
+        root=tmp_path,
+    )
+    async with AsyncTestClient(app=create_app(bad)) as c:
+        r = await c.get("/healthz")
+    assert r.status_code == 503 and r.json()["code"] == "database_unreachable"
+
+
+@pytest.mark.anyio
+async def test_openapi_schema_is_served(client):
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200 and "/api/auth/login" in r.json()["paths"]
+
+
+@pytest.mark.anyio
+async def test_sqlite_runs_in_wal_with_foreign_keys_and_full_sync(tmp_path):
+    from sqlalchemy import text
+
+    from server.db.engine import Database
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.sqlite3'}")
+    async with db.reader() as s:
+        values = [
+            (await s.execute(text(f"PRAGMA {p}"))).scalar()
+            for p in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+        ]
+    await db.dispose()
+    assert values == ["wal", 1, 2, 30000]
+
+
+def test_demo_is_idempotent_and_realistic(tmp_path):
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from server.clock import Clock
+    from server.db.engine import Database
+    from server.demo import load_demo
+    from server.sites.models import Grid, Household
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}"
+    upgrade(url)
+
+    async def go():
+        db = Database(url)
+        results = []
+        for _ in range(2):
+            async with db.writer() as s:
+                results.append(await load_demo(s, Clock()))
+                await s.commit()
+        async with db.reader() as s:
+            households = await s.scalar(select(func.count()).select_from(Household))
+            grids = await s.scalar(select(func.count()).select_from(Grid))
+        await db.dispose()
+        return results, households, grids
+
+    results, households, grids = asyncio.run(go())
+    assert results == [True, False]
+    assert grids == 3 and 1000 <= households <= 1200
