@@ -36,17 +36,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import msgspec  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
-from server.accounts.service import actor_for  # noqa: E402
 from server.accounts.models import Staff  # noqa: E402
+from server.accounts.service import actor_for  # noqa: E402
 from server.clock import Clock  # noqa: E402
 from server.db.engine import Database  # noqa: E402
 from server.orders import evidence, lifecycle  # noqa: E402
@@ -528,7 +527,8 @@ async def run_backend(name: str, sizes: Sizes, only: set[str], keep: bool) -> Re
             photos = await asyncio.to_thread(photo_variants, sizes.photos + sizes.photo_uploaders)
             token = push_techs[0].token
             await upload_photos(server.base_url, token, photos[: sizes.photo_uploaders], sizes.photo_uploaders)
-            seconds = await upload_photos(server.base_url, token, photos[sizes.photo_uploaders :], sizes.photo_uploaders)
+            rest = photos[sizes.photo_uploaders :]
+            seconds = await upload_photos(server.base_url, token, rest, sizes.photo_uploaders)
             rate = sizes.photos / seconds
             mean_kb = statistics.mean(len(p) for p in photos) / 1000
             report.add(

@@ -26,7 +26,7 @@ def cmd_db(args: argparse.Namespace) -> None:
     if settings.is_sqlite:
         os.makedirs(os.path.dirname(settings.database_url.split("///", 1)[1]) or ".", exist_ok=True)
     if args.action == "upgrade":
-        upgrade(settings.database_url, args.revision or "heads")
+        upgrade(settings.database_url, args.revision or "head")
         print("database is at the latest schema")
     else:
         downgrade(settings.database_url, args.revision or "base")

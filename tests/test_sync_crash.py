@@ -176,7 +176,10 @@ async def test_an_upload_cut_mid_chunk_and_by_a_crash_resumes_and_arrives_intact
         # Two whole chunks arrive.
         for offset in (0, chunk):
             r = await http.put(
-                server.base_url + path, params={"offset": offset}, content=data[offset : offset + chunk], headers=headers()
+                server.base_url + path,
+                params={"offset": offset},
+                content=data[offset : offset + chunk],
+                headers=headers(),
             )
             assert r.status_code == 200 and r.json()["offset"] == offset + chunk, r.text
         # The third dies on the wire after 10,000 of its 65,536 bytes: nothing of it is kept.

@@ -20,7 +20,6 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from server.photos.models import Blob
 from sync.client import SyncClient, SyncError
@@ -227,7 +226,9 @@ def broken_uploads(draw):
 
 @settings(common, max_examples=15)
 @given(case=broken_uploads())
-async def test_a_photo_upload_broken_anywhere_resumes_and_arrives_intact(case, client, database, world, clock, tmp_path):
+async def test_a_photo_upload_broken_anywhere_resumes_and_arrives_intact(
+    case, client, database, world, clock, tmp_path
+):
     size, chunk, plan, corrupt_at = case
     if corrupt_at is not None:
         plan = [*plan, *["none"] * max(0, corrupt_at - len(plan))]

@@ -126,7 +126,8 @@ class LiveServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         try:
             self.proc = subprocess.Popen(
-                [*_wuye_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
+                [*_wuye_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(self.workers)],
                 cwd=REPO,
                 env=self.env(),
                 stdin=subprocess.DEVNULL,

@@ -26,7 +26,7 @@ import secrets
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -393,7 +393,8 @@ async def check_fleet(session: AsyncSession, phones: Sequence[SimPhone], *, blob
         statuses = dict((await session.execute(select(Order.id, Order.status).where(Order.id.in_(order_ids)))).all())
         for oid in phone.orders:
             if str(statuses[uuid.UUID(oid)]) != phone.status[oid]:
-                problems.append(f"{phone.name}: order {oid} is {statuses[uuid.UUID(oid)]}, model says {phone.status[oid]}")
+                actual = statuses[uuid.UUID(oid)]
+                problems.append(f"{phone.name}: order {oid} is {actual}, model says {phone.status[oid]}")
 
         cid = uuid.UUID(phone.client.client_id)
         seqs = (await session.scalars(select(SyncReceipt.seq).where(SyncReceipt.client_id == cid))).all()
@@ -602,7 +603,8 @@ def _copy(request: httpx.Request, content: bytes | None = None, *, new_request_i
 
 
 def _with_body(response: httpx.Response, body: bytes, request: httpx.Request) -> httpx.Response:
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-length", "content-encoding")]
+    dropped = ("content-length", "content-encoding")
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in dropped]
     return httpx.Response(response.status_code, headers=headers, content=body, request=request)
 
 

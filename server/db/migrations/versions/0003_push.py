@@ -1,7 +1,7 @@
 """push subscriptions webhooks deliveries
 
-Revision ID: 0004_push
-Revises: 0001
+Revision ID: 0003_push
+Revises: 0002_progress
 Create Date: 2026-11-23 00:54:59.483352
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import server.db.base
 
 
-revision = '0004_push'
-down_revision = '0001'
+revision = '0003_push'
+down_revision = "0002_progress"
 branch_labels = None
 depends_on = None
 

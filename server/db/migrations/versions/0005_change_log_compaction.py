@@ -1,13 +1,13 @@
 """index for compacting the sync change log
 
-Revision ID: 0006_change_log_compaction
-Revises: 0001
+Revision ID: 0005_change_log_compaction
+Revises: 0004_answers
 """
 
 from alembic import op
 
-revision = "0006_change_log_compaction"
-down_revision = "0001"
+revision = "0005_change_log_compaction"
+down_revision = "0004_answers"
 branch_labels = None
 depends_on = None
 

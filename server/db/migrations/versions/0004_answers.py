@@ -1,7 +1,7 @@
 """answer library (话术库)
 
-Revision ID: 0005_answers
-Revises: 0001
+Revision ID: 0004_answers
+Revises: 0003_push
 Create Date: 2026-11-24 09:00:00
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 import server.db.base
 
-revision = '0005_answers'
-down_revision = '0001'
+revision = '0004_answers'
+down_revision = "0003_push"
 branch_labels = None
 depends_on = None
 
