@@ -61,6 +61,12 @@ export function setLang(value: "zh-CN" | "en"): void {
   lang.set(value);
 }
 
+/** Feature folders (walks, console) bring their own strings: ``extend({zh: {...}, en: {...}})``. */
+export function extend(tables: { zh: Table; en: Table }): void {
+  Object.assign(zh, tables.zh);
+  Object.assign(en, tables.en);
+}
+
 export function t(key: string): string {
   const table = lang.get() === "en" ? en : zh;
   return table[key] ?? zh[key] ?? key;

@@ -14,10 +14,13 @@ import { AddStep } from "./ui/step";
 import { SyncStatus } from "./ui/syncstatus";
 import { Tasks } from "./ui/tasks";
 import { Badge, Nav, UpdateBanner } from "./ui/widgets";
+import { featureScreen } from "./screens";
 
 function Screen() {
   const hash = useSignal(route);
   const parts = hash.replace(/^#\//, "").split("/");
+  const feature = featureScreen(parts);
+  if (feature) return feature;
   if (parts[0] === "orders" && parts[1] && parts[2] === "step") return <AddStep orderId={parts[1]} />;
   if (parts[0] === "orders" && parts[1]) return <OrderDetail orderId={parts[1]} />;
   if (parts[0] === "sync") return <SyncStatus />;

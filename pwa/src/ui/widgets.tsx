@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { route } from "../app";
+import { route, staff } from "../app";
+import { featureNav } from "../screens";
 import { t } from "../i18n";
 import { useSignal } from "../state";
 import { pendingCounts } from "../sync";
@@ -17,7 +18,14 @@ export function Badge() {
 
 export function Nav() {
   const hash = useSignal(route);
-  const items = [["#/tasks", "tasks"], ["#/sync", "sync"], ["#/notifications", "notifications"], ["#/settings", "settings"]];
+  const me = useSignal(staff);
+  const items = [
+    ["#/tasks", "tasks"],
+    ...featureNav(me?.role).map((i) => [i.href, i.label]),
+    ["#/sync", "sync"],
+    ["#/notifications", "notifications"],
+    ["#/settings", "settings"],
+  ];
   return (
     <nav class="bottom">
       {items.map(([href, key]) => (
