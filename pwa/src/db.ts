@@ -11,7 +11,10 @@ export interface Photo {
   state: "pending" | "uploaded"; created_at: string;
 }
 
-export const REPLICATED = ["orders", "order_events", "steps", "ratings", "callbacks", "notifications"] as const;
+export const REPLICATED = [
+  "orders", "order_events", "steps", "ratings", "callbacks", "notifications",
+  "checkpoints", "walks", "checkpoint_visits", "findings",
+] as const;
 export type Replicated = (typeof REPLICATED)[number];
 
 export class WuyeDB extends Dexie {
@@ -25,6 +28,10 @@ export class WuyeDB extends Dexie {
   ratings!: Table<Row, string>;
   callbacks!: Table<Row, string>;
   notifications!: Table<Row, string>;
+  checkpoints!: Table<Row, string>;
+  walks!: Table<Row, string>;
+  checkpoint_visits!: Table<Row, string>;
+  findings!: Table<Row, string>;
 
   constructor(name = "wuye-field") {
     super(name);
@@ -39,6 +46,13 @@ export class WuyeDB extends Dexie {
       ratings: "id, order_id",
       callbacks: "id, order_id",
       notifications: "id, created_at",
+    });
+    // v2: walk-abouts (巡查). Only new tables: phones on v1 keep their outbox and replica.
+    this.version(2).stores({
+      checkpoints: "id, grid_id, code",
+      walks: "id, status, started_at",
+      checkpoint_visits: "id, walk_id",
+      findings: "id, walk_id, captured_at",
     });
   }
 }
@@ -60,7 +74,8 @@ export async function mutate(
   args: Record<string, unknown>,
   local?: () => Promise<unknown>,
 ): Promise<OutboxEntry> {
-  return db.transaction("rw", [db.meta, db.outbox, db.steps, db.photos, db.orders], async () => {
+  const localTables = [db.steps, db.orders, db.walks, db.checkpoint_visits, db.findings];
+  return db.transaction("rw", [db.meta, db.outbox, db.photos, ...localTables], async () => {
     const seq = (await getMeta<number>("next_seq", 1)) as number;
     const entry: OutboxEntry = { seq, id: uuid7(), name, args, client_time: new Date().toISOString() };
     await db.outbox.add(entry);

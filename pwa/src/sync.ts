@@ -190,9 +190,14 @@ async function renumber(expected: number): Promise<void> {
   });
 }
 
+/** Mutations that create a local record before the server has it: a rejection removes that record. */
+const OPTIMISTIC: Record<string, string> = {
+  "walk.start": "walks", "walk.checkpoint.visit": "checkpoint_visits", "walk.finding.add": "findings",
+};
+
 async function settle(batch: OutboxEntry[], results: { seq: number; status: string; code?: string; message?: string }[]): Promise<void> {
   const bySeq = new Map(batch.map((m) => [m.seq, m]));
-  await db.transaction("rw", [db.outbox, db.rejected, db.steps], async () => {
+  await db.transaction("rw", [db.outbox, db.rejected, db.steps, ...Object.values(OPTIMISTIC).map((n) => (db as any)[n])], async () => {
     for (const r of results) {
       const entry = bySeq.get(r.seq);
       if (!entry) continue;
@@ -200,6 +205,11 @@ async function settle(batch: OutboxEntry[], results: { seq: number; status: stri
       if (r.status === "rejected") {
         await db.rejected.put({ ...entry, code: r.code ?? "rejected", message: r.message ?? "", at: new Date().toISOString() });
         if (entry.name === "step.add") await db.steps.delete(entry.args.id as string); // undo the optimistic step
+        const table = OPTIMISTIC[entry.name]; // undo an optimistic walk, visit or finding (unless the server has it)
+        if (table) {
+          const row = await (db as any)[table].get(entry.args.id as string);
+          if (row?._local) await (db as any)[table].delete(row.id);
+        }
       }
     }
   });
@@ -236,6 +246,7 @@ async function applyPage(page: any): Promise<void> {
             await (db as any)[child].where("order_id").equals(c.id).delete();
           }
         }
+        if (c.table === "walks") await db.checkpoint_visits.where("walk_id").equals(c.id).delete();
       }
     }
     await setMeta("cursor", page.cursor);
