@@ -4,6 +4,7 @@ order with a progress link, honeypot drops, per-phone and per-IP limits across p
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -14,7 +15,7 @@ from server.orders.models import Order, OrderEvent
 from server.photos.models import Blob
 from server.progress.models import ReportAttempt
 from server.progress.report import ReportPolicy, normalise_phone
-from server.progress.tokens import grid_token
+from server.progress.tokens import grid_from_token, grid_token
 from tests.support.camera_jpegs import camera_jpeg, gif_bytes, not_an_image_bytes
 
 pytestmark = pytest.mark.anyio
@@ -218,6 +219,16 @@ async def test_tampered_or_foreign_grid_tokens_get_a_friendly_404(client, world,
         r = await client.get(f"/r/{token}")
         assert r.status_code == 404 and "二维码无效" in r.text, token
         assert (await submit(client, f"/r/{token}")).status_code == 404
+
+
+def test_only_the_canonical_spelling_of_a_poster_token_verifies():
+    # 28 bytes take 38 base64 characters with 4 spare bits in the last one: 16 spellings decode
+    # to the same bytes, and only the printed one may open the form.
+    secret, grid_id = "s" * 40, uuid.uuid4()
+    token = grid_token(secret, grid_id)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    accepted = [c for c in alphabet if grid_from_token(secret, token[:-1] + c) == grid_id]
+    assert accepted == [token[-1]]
 
 
 async def test_an_oversized_upload_is_refused_with_a_friendly_page(client, world, settings, database):

@@ -54,7 +54,9 @@ def grid_from_token(secret: str, token: str) -> uuid.UUID | None:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         return None
-    if len(raw) != 16 + _GRID_TAG_BYTES:
+    # Base64 leaves spare bits in the last character: several spellings decode to the same bytes.
+    # Only the canonical one is the printed token; the others are forgeries of a kind.
+    if len(raw) != 16 + _GRID_TAG_BYTES or _b64(raw) != token:
         return None
     grid_id = uuid.UUID(bytes=raw[:16])
     expected = _mac(secret, b"grid-report", grid_id.bytes)[:_GRID_TAG_BYTES]
