@@ -34,6 +34,7 @@ from server.push.routes import push_router
 from server.push.vapid import load_or_create
 from server.sites.routes import sites_router
 from server.syncing.routes import sync_router
+from server.walks.routes import checkpoint_link, walks_router
 from server.web.context import AppContext
 from server.web.deps import DEPENDENCIES
 from server.web.errors import EXCEPTION_HANDLERS, error_response
@@ -96,6 +97,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             desk_router,
             reports_router,
             progress_router,
+            walks_router,
+            checkpoint_link,
             *pwa_handlers(),
         ],
         dependencies=DEPENDENCIES,

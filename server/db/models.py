@@ -10,5 +10,6 @@ from server.progress import models as progress  # noqa: F401
 from server.push import models as push  # noqa: F401
 from server.sites import models as sites  # noqa: F401
 from server.syncing import models as syncing  # noqa: F401
+from server.walks import models as walks  # noqa: F401
 
 metadata = Base.metadata

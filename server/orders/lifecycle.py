@@ -141,6 +141,10 @@ async def publish(session: AsyncSession, order: Order, *extra_tables: tuple[str,
     await changelog.record(session, "orders", [order.id], targets)
     for table, ids in extra_tables:
         await changelog.record(session, table, ids, targets)
+    if order.finding_id is not None:
+        from server.walks.service import order_changed  # walks depends on orders, not the reverse
+
+        await order_changed(session, order)
 
 
 async def _assignee(session: AsyncSession, order: Order, staff_id: uuid.UUID) -> Staff:

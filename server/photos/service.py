@@ -1,5 +1,6 @@
 """Photos arriving: the bytes go to the blob store; a verified arrival is recorded as a ``Blob`` row
-and announced to every device that replicates a step referencing it (its "uploading" badge clears)."""
+and announced to every device that replicates a step, checkpoint visit or finding referencing it (its
+"uploading" badge clears)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ async def record_arrival(session: AsyncSession, info: BlobInfo, now: datetime) -
     ).all()
     for step_id, order in rows:
         await changelog.record(session, "steps", [step_id], audiences(order))
+    from server.walks.service import photo_arrived  # walk visits and findings reference photos too
+
+    await photo_arrived(session, info.sha256)
     return blob
 
 

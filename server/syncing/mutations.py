@@ -21,7 +21,7 @@ from sync.registry import Registry
 
 registry = Registry(permanent_errors=(DomainError,))
 
-DOMAIN_MUTATIONS = ("server.orders.mutations", "server.notifications.mutations")
+DOMAIN_MUTATIONS = ("server.orders.mutations", "server.notifications.mutations", "server.walks.mutations")
 
 
 @dataclass

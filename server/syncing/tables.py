@@ -21,7 +21,7 @@ Loader = Callable[[AsyncSession, list[uuid.UUID]], Awaitable[list[dict[str, Any]
 ScopeCheck = Callable[[AsyncSession, Actor, str, list[dict[str, Any]]], Awaitable[set[str]]]
 
 # module path → attribute holding a {table: loader} dict
-DOMAIN_TABLES = ("server.orders.sync_tables", "server.notifications.sync_tables")
+DOMAIN_TABLES = ("server.orders.sync_tables", "server.notifications.sync_tables", "server.walks.sync_tables")
 _loaders: dict[str, Loader] = {}
 _checks: dict[str, ScopeCheck] = {}
 

@@ -14,6 +14,7 @@ from server.accounts.models import Department, Role, Staff, StaffGrid
 from server.accounts.passwords import hash_password
 from server.clock import Clock
 from server.sites.models import Building, Company, Estate, Grid, Household, Unit
+from server.walks.models import Checkpoint, WalkRoute
 
 PASSWORD = "correct-horse-battery"
 
@@ -32,6 +33,9 @@ class World:
     other_grid: Grid
     households: dict[str, Household]  # by label
     staff: dict[str, Staff] = field(default_factory=dict)  # by key: admin, supervisor, lead, desk, steward_a, …
+    # Walk checkpoints: three on a route of grid 0 (steward_a's), then one on a route of grid 1.
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    routes: list[WalkRoute] = field(default_factory=list)
 
     def phone(self, key: str) -> str:
         return self.staff[key].phone
@@ -114,4 +118,39 @@ async def build_world(session: AsyncSession, clock: Clock) -> World:
             session.add(StaffGrid(staff_id=staff.id, grid_id=gid))
         world.staff[key] = staff
     await session.flush()
+    await _walk_routes(session, clock, world)
     return world
+
+
+# name, location, checklist type, frequency
+WALK_CHECKPOINTS = (
+    ("快递柜", "1栋北侧", "standard", {"kind": "twice_daily", "hours": [7, 17]}),
+    ("儿童游乐区", "中心花园", "standard", {"kind": "daily", "by_hour": 18}),
+    ("1栋1单元201 装修", "1栋1单元201", "renovation", {"kind": "weekly", "weekday": 7}),
+)
+
+
+async def _walk_routes(session: AsyncSession, clock: Clock, world: World) -> None:
+    from server.accounts.service import actor_for
+    from server.walks import service
+
+    lead = await actor_for(session, world.staff["supervisor"])
+    for grid, points in (
+        (world.grids[0], WALK_CHECKPOINTS),
+        (world.grids[1], (("健身区", "2栋南侧", "standard", {"kind": "daily"}),)),
+    ):
+        route = await service.create_route(session, lead, grid.id, "日常巡查", now=clock.now())
+        world.routes.append(route)
+        for name, location, kind, frequency in points:
+            world.checkpoints.append(
+                await service.create_checkpoint(
+                    session,
+                    lead,
+                    route.id,
+                    name=name,
+                    location=location,
+                    checklist_type=kind,
+                    frequency=frequency,
+                    now=clock.now(),
+                )
+            )
