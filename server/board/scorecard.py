@@ -21,6 +21,7 @@ from server.errors import NotFound
 from server.orders import kpi
 from server.orders.models import Callback, Kind, Order, Rating, Status
 from server.sites.models import Grid, Household
+from server.walks.coverage import month_figures
 
 REVIEWERS = (Role.admin, Role.supervisor, Role.team_lead)
 HANDLED = (Status.completed, Status.rated, Status.called_back, Status.closed)
@@ -154,7 +155,7 @@ async def scorecard(
         "follow_ups_handled": handled,  # completed by her this month
         "follow_ups_open": still_open,  # as of now
         "orders_reported": reported,  # raised by her (管家发现), e.g. from her walks
-        # Walk-abouts (巡查) come from the walks domain, which does not exist yet: None until it does.
-        "walks": None,
+        # Walk-abouts (巡查): her walks this month and the on-time share of her grids' checkpoint slots.
+        "walks": await month_figures(session, actor, staff, start, end, now),
         "targets": kpi.TARGETS,
     }
