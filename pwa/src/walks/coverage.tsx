@@ -8,11 +8,6 @@ import { Back } from "./parts";
 
 const STATES = ["on_time", "late", "missed", "pending"] as const;
 
-function today(): string {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-}
-
 function useFetch(path: string): { json: any; error: string | null } {
   const [state, setState] = useState<{ json: any; error: string | null }>({ json: null, error: null });
   useEffect(() => {
@@ -40,8 +35,8 @@ function Counts({ totals }: { totals: Record<string, number> }) {
 
 export function Coverage() {
   const [period, setPeriod] = useState<"day" | "week">("day");
-  const [day, setDay] = useState(today());
-  const { json, error } = useFetch(`/api/walks/coverage?${new URLSearchParams({ period, day })}`);
+  const [day, setDay] = useState(""); // "" = the estate's today (the server's, China time)
+  const { json, error } = useFetch(`/api/walks/coverage?${new URLSearchParams(day ? { period, day } : { period })}`);
   return (
     <section class="coverage">
       <Back href="#/walks" />
@@ -52,37 +47,41 @@ export function Coverage() {
             <button key={p} class={p === period ? "on ok" : ""} data-period={p} onClick={() => setPeriod(p)}>{t(`period_${p}`)}</button>
           ))}
         </div>
-        <input type="date" class="grow" value={day} onInput={(e) => setDay((e.target as HTMLInputElement).value || today())} />
+        <input type="date" class="grow" value={day || json?.day || ""} onInput={(e) => setDay((e.target as HTMLInputElement).value)} />
       </div>
       {error && <p class="empty">{error}</p>}
       {!json && !error && <p class="empty">…</p>}
       {json && (
         <div>
           <h3>{t("totals")}</h3>
-          <div class="card"><Counts totals={json.totals} /></div>
+          <div class="card" data-test="coverage-all"><Counts totals={json.totals?.all} /></div>
           <h3>{t("by_grid")}</h3>
-          {(json.grids ?? []).map((g: any) => (
+          {(json.totals?.grids ?? []).map((g: any) => (
             <div class="card" key={g.grid_id} data-grid={g.grid_id}>
               <strong>{g.grid_name}</strong>
-              <Counts totals={g.totals} />
+              <Counts totals={g} />
             </div>
           ))}
           <h3>{t("by_steward")}</h3>
-          {(json.stewards ?? []).map((s: any) => (
-            <a class="card steward" key={s.steward_id} href={`#/walks/log/${s.steward_id}/${day}`} data-steward={s.steward_id}>
+          {(json.totals?.stewards ?? []).map((s: any) => (
+            <a class="card steward" key={s.steward_id} href={`#/walks/log/${s.steward_id}/${json.day}`} data-steward={s.steward_id}>
               <div class="row"><strong class="grow">{s.steward_name}</strong><span class="small">{t("daily_log")} →</span></div>
-              <Counts totals={s.totals} />
+              <Counts totals={s} />
             </a>
           ))}
           <h3>{t("checkpoints")}</h3>
           <ul class="list">
             {(json.checkpoints ?? []).map((c: any) => (
-              <li key={c.checkpoint_id} class="card">
-                <div class="row"><strong class="grow">{c.checkpoint_name ?? c.name}</strong><span class="small">{c.grid_name}</span></div>
+              <li key={c.checkpoint_id} class="card" data-checkpoint={c.code}>
+                <div class="row">
+                  <strong class="grow">{c.name}</strong>
+                  <span class="small">{c.grid_name} · {t(`freq_${c.frequency?.kind}`)}</span>
+                </div>
                 <div class="slots">
-                  {(c.slots ?? []).map((s: any, i: number) => (
-                    <span key={i} class={`slot c-${s.status}`} title={s.visited_at ?? ""}>
-                      {s.label ?? (s.due_at ? time(s.due_at) : "")} {t(s.status)}
+                  {(c.slots ?? []).map((s: any) => (
+                    <span key={s.start} class={`slot c-${s.status}`} data-slot={s.status}>
+                      {time(s.due)} {t(s.status)}{s.visited_at ? ` ${time(s.visited_at)}${s.steward_name ? " " + s.steward_name : ""}` : ""}
+                      {s.skew_flag ? " ⚠" : ""}
                     </span>
                   ))}
                 </div>
@@ -96,11 +95,12 @@ export function Coverage() {
 }
 
 export function DailyLog({ stewardId, day }: { stewardId: string; day: string }) {
-  const { json, error } = useFetch(`/api/walks/daily-log?${new URLSearchParams({ steward_id: stewardId, day })}`);
+  const q = new URLSearchParams(day ? { steward_id: stewardId, day } : { steward_id: stewardId });
+  const { json, error } = useFetch(`/api/walks/daily-log?${q}`);
   return (
     <section class="daily-log">
       <Back href="#/walks/coverage" />
-      <h2>{t("daily_log")} · {day}</h2>
+      <h2>{t("daily_log")} · {json?.steward?.name ?? ""} {json?.day ?? day}</h2>
       {error && <p class="empty">{error}</p>}
       {json && (
         <div>
@@ -118,10 +118,15 @@ export function DailyLog({ stewardId, day }: { stewardId: string; day: string })
                 {f.order_number && <span class="status">{f.order_number} {t(f.order_status)}</span>}</div>
             </div>
           ))}
-          <div class="card grid2">
-            <span>{t("orders_raised")}</span><b>{Array.isArray(json.orders_raised) ? json.orders_raised.length : json.orders_raised}</b>
-            <span>{t("callbacks_done")}</span><b>{Array.isArray(json.callbacks_done) ? json.callbacks_done.length : json.callbacks_done}</b>
-          </div>
+          <h3>{t("orders_raised")} ({json.orders_raised?.length ?? 0})</h3>
+          {(json.orders_raised ?? []).map((o: any) => (
+            <div class="card row" key={o.id}><span class="kind">{t(o.kind)}</span><span class="grow">{o.number} · {t(o.category)}</span>
+              <span class="status">{t(o.status)}</span></div>
+          ))}
+          <h3>{t("callbacks_done")} ({json.callbacks_done?.length ?? 0})</h3>
+          {(json.callbacks_done ?? []).map((c: any) => (
+            <div class="card row" key={c.id}><span class="grow">{c.order_number}</span><span class="small">{time(c.created_at)}</span></div>
+          ))}
         </div>
       )}
     </section>

@@ -46,7 +46,7 @@ export function NewFinding({ walkId, gridId }: { walkId: string | null; gridId?:
     if (household) location.household_id = household;
     const label = households.find((h) => h.id === household)?.label;
     const text = [label, where.trim()].filter(Boolean).join(" ");
-    if (text) location.text = text;
+    if (text) location.text = text.slice(0, 100);
     if (gps) location.gps = gps;
     const id = await guard(() => addFinding(me, { walkId, gridId: grid, category, note, photos, location }));
     if (id) {
@@ -66,7 +66,7 @@ export function NewFinding({ walkId, gridId }: { walkId: string | null; gridId?:
         ))}
       </div>
       <label>{t("note")}
-        <textarea name="finding-note" rows={3} value={note} onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)} />
+        <textarea name="finding-note" rows={3} maxLength={2000} value={note} onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)} />
       </label>
       <h3>{t("photos")} ({photos.length}/9)</h3>
       <PhotoField name="finding-photo" photos={photos} onChange={setPhotos} />
@@ -78,7 +78,7 @@ export function NewFinding({ walkId, gridId }: { walkId: string | null; gridId?:
         </select>
       </label>
       <label>{t("location_text")}
-        <input name="where" value={where} onInput={(e) => setWhere((e.target as HTMLInputElement).value)} />
+        <input name="where" maxLength={80} value={where} onInput={(e) => setWhere((e.target as HTMLInputElement).value)} />
       </label>
       <div class="row">
         <button type="button" onClick={locate}>{t("use_gps")}</button>
@@ -147,7 +147,7 @@ export function FindingDetail({ findingId }: { findingId: string }) {
             ))}
           </div>
           <label>{t("description")}
-            <textarea name="order-description" rows={2} value={description}
+            <textarea name="order-description" rows={2} maxLength={2000} value={description}
               onInput={(e) => setForm({ kind, description: (e.target as HTMLTextAreaElement).value })} />
           </label>
           <p class="small">{t("category")}: {t(f.category)}{f.location?.text ? ` · ${f.location.text}` : ""} · {t("photos")} {f.photos?.length ?? 0}</p>

@@ -64,7 +64,7 @@ export function Visit({ walkId, checkpointId, method }: { walkId: string; checkp
               </div>
               {a.ok === false && (
                 <div>
-                  <textarea name={`note-${a.item}`} rows={2} placeholder={t("note")} value={a.note}
+                  <textarea name={`note-${a.item}`} rows={2} maxLength={500} placeholder={t("note")} value={a.note}
                     onInput={(e) => set(i, { note: (e.target as HTMLTextAreaElement).value })} />
                   <PhotoField name={`photo-${a.item}`} photos={a.photos} onChange={(photos) => setAnswers((cur) =>
                     (cur ?? list).map((x, j) => (j === i ? { ...x, photos } : x)))} />

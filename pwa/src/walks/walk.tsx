@@ -1,5 +1,5 @@
 // The walks home (start a walk / recent walks) and the active walk: its checkpoints, findings, end.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { go, guard, say, staff } from "../app";
 import { db } from "../db";
 import { t } from "../i18n";
@@ -7,7 +7,7 @@ import { useSignal } from "../state";
 import { useLive } from "../ui/live";
 import { time } from "../ui/order";
 import { Back } from "./parts";
-import { endWalk, findings, gridCheckpoints, type Me, myWalks, startWalk, walk, walkVisits } from "./store";
+import { endWalk, findings, gridCheckpoints, gridHouseholds, type Me, myWalks, startWalk, walk, walkVisits } from "./store";
 
 const LEADS = ["team_lead", "supervisor", "admin"];
 
@@ -24,6 +24,11 @@ export function WalksHome() {
   const me = useSignal(staff)! as any;
   const data = useLive(async () => ({ walks: await myWalks(me), grids: await walkGrids(me) }));
   const [grid, setGrid] = useState<string>("");
+  const gridKey = data?.grids.map((g) => g.id).join() ?? "";
+  useEffect(() => {
+    // While online, keep each grid's flats on the phone: a finding offline can still name its flat.
+    if (navigator.onLine) data?.grids.forEach((g) => void gridHouseholds(g.id));
+  }, [gridKey]);
   if (!data) return null;
   const active = data.walks.find((w) => w.status === "active");
   const gridId = grid || data.grids[0]?.id;
