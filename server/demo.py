@@ -60,7 +60,9 @@ def _owner(rng: random.Random) -> tuple[str, str]:
 
 async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     """Create the demo estate. Returns False (and does nothing) when it already exists."""
-    if await session.scalar(select(Estate.id).where(Estate.code == ESTATE_CODE)):
+    existing = await session.scalar(select(Estate.id).where(Estate.code == ESTATE_CODE))
+    if existing:
+        await _demo_walks(session, clock, existing)  # estates loaded before walks existed get their routes
         return False
     rng = random.Random(20261122)
     company = Company(name="翠湖物业服务有限公司")
@@ -116,7 +118,79 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
             gold=person.gold,
         )
     await _demo_orders(session, clock, staff)
+    await _demo_walks(session, clock, estate.id)
     return True
+
+
+TWICE = {"kind": "twice_daily", "hours": [7, 17]}  # the busy hours at lockers, gyms, playgrounds
+DAILY = {"kind": "daily", "by_hour": 18}
+# Per grid: the places of its 日常巡查 route ({first} is the grid's first building) and a flat under renovation.
+DEMO_CHECKPOINTS = (
+    (
+        (("快递柜", "1栋北侧", TWICE), ("健身区", "中心花园东侧", TWICE), ("儿童游乐区", "中心花园", TWICE)),
+        (("{first}栋大堂", "{first}栋1单元", DAILY), ("地下车库B1", "B1层电梯厅", DAILY)),
+        "2栋1单元1202",
+    ),
+    (
+        (("快递柜", "6栋西侧", TWICE), ("健身区", "8栋南侧", TWICE)),
+        (("{first}栋大堂", "{first}栋1单元", DAILY), ("垃圾分类站", "9栋东侧", DAILY)),
+        "7栋2单元601",
+    ),
+    (
+        (("快递柜", "11栋北门", TWICE), ("儿童游乐区", "13栋前广场", TWICE)),
+        (
+            ("{first}栋大堂", "{first}栋1单元", DAILY),
+            ("地下车库B1", "B1层入口", DAILY),
+            ("垃圾分类站", "15栋东侧", DAILY),
+        ),
+        "14栋1单元1503",
+    ),
+)
+
+
+async def _demo_walks(session: AsyncSession, clock: Clock, estate_id) -> None:
+    """One route 日常巡查 per grid with its checkpoints and one 二次装修巡查 checkpoint (weekly).
+    Does nothing when the estate already has routes."""
+    from server.accounts.service import actor_for
+    from server.walks import service
+    from server.walks.models import WalkRoute
+
+    if await session.scalar(select(WalkRoute.id).where(WalkRoute.estate_id == estate_id).limit(1)):
+        return
+    supervisor = await session.scalar(
+        select(Staff).where(Staff.estate_id == estate_id, Staff.role == Role.supervisor).order_by(Staff.created_at)
+    )
+    if supervisor is None:
+        return
+    lead = await actor_for(session, supervisor)
+    grids = (await session.scalars(select(Grid).where(Grid.estate_id == estate_id).order_by(Grid.name))).all()
+    by_name = {g.name: g for g in grids}
+    for grid_name, (busy, daily, flat) in zip(GRID_NAMES, DEMO_CHECKPOINTS, strict=True):
+        grid = by_name.get(grid_name)
+        if grid is None:
+            continue
+        first = GRID_NAMES.index(grid_name) * BUILDINGS_PER_GRID + 1
+        route = await service.create_route(session, lead, grid.id, "日常巡查", now=clock.now())
+        for name, location, frequency in (*busy, *daily):
+            await service.create_checkpoint(
+                session,
+                lead,
+                route.id,
+                name=name.format(first=first),
+                location=location.format(first=first),
+                frequency=frequency,
+                now=clock.now(),
+            )
+        await service.create_checkpoint(
+            session,
+            lead,
+            route.id,
+            name=f"{flat} 装修",
+            location=f"{flat}（二次装修巡查）",
+            checklist_type="renovation",
+            frequency={"kind": "weekly", "weekday": 7},
+            now=clock.now(),
+        )
 
 
 DEMO_ORDERS = (

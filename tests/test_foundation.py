@@ -137,6 +137,7 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
     from server.db.engine import Database
     from server.demo import load_demo
     from server.sites.models import Grid, Household
+    from server.walks.models import Checkpoint, WalkRoute
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}"
     upgrade(url)
@@ -151,9 +152,13 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
         async with db.reader() as s:
             households = await s.scalar(select(func.count()).select_from(Household))
             grids = await s.scalar(select(func.count()).select_from(Grid))
+            routes = (await s.scalars(select(WalkRoute.grid_id))).all()
+            kinds = (await s.scalars(select(Checkpoint.checklist_type))).all()
         await db.dispose()
-        return results, households, grids
+        return results, households, grids, routes, kinds
 
-    results, households, grids = asyncio.run(go())
+    results, households, grids, routes, kinds = asyncio.run(go())
     assert results == [True, False]
     assert grids == 3 and 1000 <= households <= 1200
+    assert len(set(routes)) == len(routes) == 3  # one 日常巡查 route per grid, not duplicated by the rerun
+    assert kinds.count("renovation") == 3 and 4 * 3 <= kinds.count("standard") <= 6 * 3
