@@ -91,6 +91,25 @@ async def issue(
     return IssuedLink(link, token)
 
 
+async def ensure(
+    session: AsyncSession,
+    order: Order,
+    *,
+    secret: str,
+    now: datetime,
+    days: int,
+    created_by: uuid.UUID | None,
+) -> tuple[IssuedLink, bool]:
+    """The order's live link, or a new one when it has none (or one the current secret cannot
+    re-derive); never rotates a working link, so printed slips keep working. ``(link, created)``."""
+    link = await active_link(session, order.id)
+    if link is not None:
+        token = progress_token(secret, order.id, link.id)
+        if token_hash(token) == link.token_hash:
+            return IssuedLink(link, token), False
+    return await issue(session, order, secret=secret, now=now, days=days, created_by=created_by), True
+
+
 async def revoke(session: AsyncSession, order_id: uuid.UUID, *, now: datetime) -> int:
     """Revoke every live link of the order; returns how many were live."""
     result = await session.execute(

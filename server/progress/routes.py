@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated, Any
 
 import anyio
-from litestar import Request, Response, Router, delete, get, post
+from litestar import Request, Response, Router, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
@@ -111,6 +111,30 @@ async def create_link(
         created_by=actor.staff_id,
     )
     await tx.commit()
+    return _link_out(ctx, issued)
+
+
+@put("/orders/{order_id:uuid}/progress-link", status_code=200)
+async def ensure_link(
+    order_id: FromPath[uuid.UUID],
+    actor: NamedDependency[Actor],
+    tx: NamedDependency[AsyncSession],
+    ctx: NamedDependency[AppContext],
+) -> dict:
+    """The order's progress link, created if it has none (idempotent: unlike POST it never rotates a
+    live link). What the desk calls before printing a slip or sending the link."""
+    actor.require_role(*STAFF)
+    order = await lifecycle.visible_order(tx, actor, order_id, lock=True)
+    issued, created = await links.ensure(
+        tx,
+        order,
+        secret=ctx.settings.secret,
+        now=ctx.clock.now(),
+        days=ctx.settings.progress_link_days_after_close,
+        created_by=actor.staff_id,
+    )
+    if created:
+        await tx.commit()
     return _link_out(ctx, issued)
 
 
@@ -227,7 +251,7 @@ async def poster(
 
 staff_router = Router(
     path="/api",
-    route_handlers=[create_link, get_link, revoke_link, qr_png, qr_svg, slip, poster],
+    route_handlers=[create_link, ensure_link, get_link, revoke_link, qr_png, qr_svg, slip, poster],
     tags=["progress"],
 )
 
