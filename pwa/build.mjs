@@ -1,5 +1,8 @@
-// Builds the field app into dist/: app.js + app.css (esbuild), sw.js with the precache manifest
-// injected (Workbox precaching), and the static files from public/. Served by the server at /app/.
+// Builds the field app into dist/: app.js + app.css (esbuild, ESM with code splitting), the console
+// (desk and supervisor screens) as its own lazily loaded console.js + console.css, sw.js with the
+// precache manifest injected (Workbox precaching), and the static files from public/. Served by the
+// server at /app/. dist/build-info.json says which files make up the phone shell and the console,
+// for size-budget.mjs.
 import * as esbuild from "esbuild";
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -11,15 +14,34 @@ mkdirSync(dist, { recursive: true });
 cpSync("public", dist, { recursive: true });
 
 const common = { bundle: true, minify: true, target: ["chrome90", "safari15"], legalComments: "none", logLevel: "warning" };
-await esbuild.build({
+const result = await esbuild.build({
   ...common,
-  entryPoints: { app: "src/main.tsx" },
+  // console.tsx is loaded by main.tsx through import(): naming it an entry point gives it a stable
+  // file name (console.js, console.css) instead of a hashed chunk name.
+  entryPoints: { app: "src/main.tsx", console: "src/console/console.tsx" },
   outdir: dist,
   format: "esm",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+  metafile: true,
   jsx: "automatic",
   jsxImportSource: "preact",
   loader: { ".css": "css" },
 });
+
+/** An output file with every file it imports statically (what the browser must load before it runs). */
+function closure(file, outputs, seen = new Set()) {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const imp of outputs[file]?.imports ?? []) {
+    if (imp.kind === "import-statement") closure(imp.path, outputs, seen);
+  }
+  return seen;
+}
+const outputs = result.metafile.outputs;
+const shellJs = closure(`${dist}/app.js`, outputs);
+const consoleJs = [...closure(`${dist}/console.js`, outputs)].filter((f) => !shellJs.has(f));
+const cssOf = (files) => [...files].map((f) => outputs[f]?.cssBundle).filter(Boolean);
 
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -27,7 +49,8 @@ function files(dir) {
     return statSync(path).isDirectory() ? files(path) : [path];
   });
 }
-// Every shell file with a content revision: a changed file is re-fetched, the rest stay cached.
+// Every built file with a content revision (the console chunks too, so a desk PC that opened the
+// app once also starts from cache): a changed file is re-fetched, the rest stay cached.
 const manifest = files(dist)
   .filter((f) => !f.endsWith(".map"))
   .map((f) => ({
@@ -43,5 +66,13 @@ await esbuild.build({
   format: "iife",
   define: { "self.__WB_MANIFEST": JSON.stringify(manifest), __SHELL_VERSION__: JSON.stringify(version) },
 });
+const rel = (f) => relative(dist, f).split("\\").join("/");
+writeFileSync(
+  join(dist, "build-info.json"),
+  JSON.stringify({
+    shell: [...shellJs, ...cssOf(shellJs), `${dist}/sw.js`].map(rel),
+    console: [...consoleJs, ...cssOf([`${dist}/console.js`])].map(rel),
+  }),
+);
 writeFileSync(join(dist, "version.json"), JSON.stringify({ version, files: manifest.length }));
 console.log(`built pwa/dist: ${manifest.length} shell files, version ${version}`);

@@ -15,6 +15,7 @@ import { SyncStatus } from "./ui/syncstatus";
 import { Tasks } from "./ui/tasks";
 import { Badge, Nav, UpdateBanner } from "./ui/widgets";
 import { featureScreen } from "./screens";
+import "./console/entry";
 import "./walks";
 
 function Screen() {

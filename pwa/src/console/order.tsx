@@ -1,0 +1,242 @@
+// 工单详情 · order detail for the desk: the full timeline (events, steps with photos and materials,
+// ratings, callbacks), internal notes, the callback (回访) form, pause/resume, reassign, cancel with a
+// reason, close/reopen, a rating taken by phone, and the slip / progress link.
+import { useEffect, useState } from "preact/hooks";
+import { say } from "../app";
+import { t } from "../i18n";
+import { useNow } from "../ui/live";
+import { send, useApi, useBoardStream } from "./net";
+import { SlipPanel } from "./slip";
+import { ErrorLine, KindChip, Loading, SlaClock, when } from "./widgets";
+
+type Entry = { at: string; kind: string; node: preact.JSX.Element };
+
+export function OrderPage({ id }: { id: string }) {
+  const { data, error, reload } = useApi<any>(`/api/orders/${id}`);
+  const now = useNow();
+  useBoardStream((msg) => msg.type === "order" && msg.id === id && reload());
+  if (error) return <ErrorLine error={error} />;
+  if (!data) return <Loading />;
+  const o = data.order;
+  return (
+    <div class="order-page" data-test="order-detail">
+      <div class="row head">
+        <h2 class="grow">
+          <KindChip kind={o.kind} /> {o.number}
+          {o.priority === "urgent" && <span class="flag urgent">{t("c_urgent")}</span>}
+          {o.repeat_of_id && <span class="flag repeat">{t("c_repeat")}</span>}
+        </h2>
+        <span class="status big-status" data-test="order-status">{t(o.status)}</span>
+        <SlaClock due={o.due_at} now={now} status={o.status} />
+      </div>
+      <div class="order-grid">
+        <div class="col">
+          <dl class="facts card">
+            <dt>{t("household")}</dt><dd>{o.household_label || o.location}</dd>
+            <dt>{t("c_category")}</dt><dd>{t(`cat_${o.category}`)} · {t(`dept_${o.department}`)}</dd>
+            <dt>{t("reporter")}</dt><dd>{o.reporter_name} <a href={`tel:${o.reporter_phone}`}>{o.reporter_phone}</a></dd>
+            <dt>{t("c_assignee")}</dt><dd>{o.assignee_name || "—"} {o.assignee_phone}</dd>
+            <dt>{t("c_created_at")}</dt><dd>{when(o.created_at)}</dd>
+            {o.pause_reason && (<><dt>{t("c_pause_reason")}</dt><dd>{t(o.pause_reason)}</dd></>)}
+            <dt>{t("c_description")}</dt><dd class="pre">{o.description}</dd>
+          </dl>
+          <h3>{t("timeline")}</h3>
+          <Timeline timeline={data.timeline} />
+        </div>
+        <div class="col">
+          <Actions order={o} allowed={data.allowed_actions} onDone={reload} />
+          <NoteEditor order={o} onDone={reload} />
+          {["completed", "rated", "called_back"].includes(o.status) && <PhoneRating orderId={o.id} onDone={reload} />}
+          <div class="card"><SlipPanel orderId={o.id} /></div>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Timeline({ timeline }: { timeline: any }) {
+  const entries: Entry[] = [
+    ...timeline.events.map((e: any) => ({
+      at: e.server_time,
+      kind: "event",
+      node: (
+        <>
+          <b>{t(e.action)}</b> <span class="small">{e.actor_name}</span>
+          {e.data?.assignee_name && <span> → {e.data.assignee_name}</span>}
+          {e.data?.reason && <span> · {t(e.data.reason)}</span>}
+          {e.note && <p class="pre">{e.note}</p>}
+        </>
+      ),
+    })),
+    ...timeline.steps.map((s: any) => ({
+      at: s.captured_at,
+      kind: "step",
+      node: (
+        <>
+          <b>{t("steps")} {s.position + 1}</b> <span class="small">{s.author_name}</span>
+          <p class="pre">{s.note}</p>
+          {s.materials.length > 0 && (
+            <p class="small">{t("materials")}: {s.materials.map((m: any) => `${m.name} ×${m.quantity}${m.unit}`).join("，")}</p>
+          )}
+          {s.photos.length > 0 && (
+            <p class="small">{t("photos")} {s.photos.length} · {s.photos.filter((p: any) => p.uploaded).length} {t("c_uploaded")}</p>
+          )}
+        </>
+      ),
+    })),
+    ...timeline.ratings.map((r: any) => ({
+      at: r.created_at,
+      kind: "rating",
+      node: (<><b>{t("rated")}</b> {t(`rating_${r.level}`)} {r.comment && <p class="pre">{r.comment}</p>}</>),
+    })),
+    ...timeline.callbacks.map((c: any) => ({
+      at: c.created_at,
+      kind: "callback",
+      node: (<><b>{t("callback")}</b> {t(`cb_${c.result}`)} <span class="small">{c.staff_name}</span>{c.note && <p class="pre">{c.note}</p>}</>),
+    })),
+  ].sort((a, b) => a.at.localeCompare(b.at));
+  return (
+    <ol class="timeline console-timeline">
+      {entries.map((e, i) => (
+        <li key={i} class={e.kind}>
+          <span class="small when">{when(e.at)}</span>
+          <div>{e.node}</div>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Actions({ order, allowed, onDone }: { order: any; allowed: string[]; onDone: () => void }) {
+  const board = useApi<any>(allowed.includes("dispatch") || allowed.includes("reassign") ? "/api/board" : null);
+  const [assignee, setAssignee] = useState("");
+  const [reason, setReason] = useState("waiting_owner");
+  const [cancelWhy, setCancelWhy] = useState("");
+  const [cbResult, setCbResult] = useState("reached_satisfied");
+  const [cbNote, setCbNote] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setError(null), [order.status]);
+
+  async function run(work: () => Promise<unknown>, message: string) {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      say(message);
+      onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const act = (action: string, body: Record<string, unknown> = {}) =>
+    run(() => send("POST", `/api/orders/${order.id}/actions/${action}`, body), t(action));
+  const assignAction = allowed.includes("dispatch") ? "dispatch" : allowed.includes("reassign") ? "reassign" : null;
+
+  return (
+    <div class="card actions-card">
+      <h3>{t("c_actions")}</h3>
+      {assignAction && (
+        <div class="row">
+          <select class="grow" name="assignee" value={assignee} onChange={(e) => setAssignee((e.target as HTMLSelectElement).value)}>
+            <option value="">{t("c_choose_tech")}</option>
+            {(board.data?.columns.in_progress ?? []).map((lane: any) => (
+              <option key={lane.assignee_id} value={lane.assignee_id}>{lane.assignee_name} · {t("c_load")} {lane.orders.length}</option>
+            ))}
+          </select>
+          <button class="primary" disabled={busy || !assignee} data-action={assignAction}
+            onClick={() => act(assignAction, { assignee_id: assignee })}>{t(assignAction === "dispatch" ? "c_assign" : "reassign")}</button>
+        </div>
+      )}
+      {allowed.includes("pause") && (
+        <div class="row">
+          <select class="grow" name="pause_reason" value={reason} onChange={(e) => setReason((e.target as HTMLSelectElement).value)}>
+            {["waiting_owner", "parts_on_order", "other"].map((r) => <option key={r} value={r}>{t(r)}</option>)}
+          </select>
+          <button disabled={busy} data-action="pause" onClick={() => act("pause", { reason })}>{t("pause")}</button>
+        </div>
+      )}
+      <div class="row wrap">
+        {allowed.includes("resume") && <button disabled={busy} data-action="resume" onClick={() => act("resume")}>{t("resume")}</button>}
+        {allowed.includes("close") && <button disabled={busy} data-action="close" onClick={() => act("close")}>{t("c_close_order")}</button>}
+        {allowed.includes("reopen") && <button disabled={busy} data-action="reopen" onClick={() => act("reopen")}>{t("c_reopen")}</button>}
+      </div>
+      {allowed.includes("callback") && (
+        <form class="callback-form" onSubmit={(e) => {
+          e.preventDefault();
+          void run(() => send("POST", `/api/orders/${order.id}/callbacks`, { result: cbResult, note: cbNote }), t("c_callback_saved"));
+        }}>
+          <h3>{t("c_callback_form")}</h3>
+          <div class="seg">
+            {["reached_satisfied", "reached_unsatisfied", "unreachable"].map((r) => (
+              <button type="button" key={r} class={cbResult === r ? "on" : ""} data-result={r} onClick={() => setCbResult(r)}>{t(`cb_${r}`)}</button>
+            ))}
+          </div>
+          <textarea name="callback_note" rows={2} placeholder={t("note")} value={cbNote} onInput={(e) => setCbNote((e.target as HTMLTextAreaElement).value)} />
+          <button class="primary" type="submit" disabled={busy} data-action="callback">{t("c_save_callback")}</button>
+        </form>
+      )}
+      {allowed.includes("cancel") && (
+        <form class="row" onSubmit={(e) => {
+          e.preventDefault();
+          void act("cancel", { note: cancelWhy.trim() });
+        }}>
+          <input class="grow" name="cancel_reason" required placeholder={t("c_cancel_reason")} value={cancelWhy}
+            onInput={(e) => setCancelWhy((e.target as HTMLInputElement).value)} />
+          <button class="danger" type="submit" disabled={busy || !cancelWhy.trim()} data-action="cancel">{t("c_cancel_order")}</button>
+        </form>
+      )}
+      <ErrorLine error={error} />
+    </div>
+  );
+}
+
+function NoteEditor({ order, onDone }: { order: any; onDone: () => void }) {
+  const [text, setText] = useState(order.internal_note ?? "");
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => setText(order.internal_note ?? ""), [order.internal_note]);
+  return (
+    <form class="card" onSubmit={async (e) => {
+      e.preventDefault();
+      try {
+        await send("POST", `/api/orders/${order.id}/note`, { internal_note: text });
+        say(t("c_note_saved"));
+        onDone();
+      } catch (err) {
+        setError((err as Error).message);
+      }
+    }}>
+      <h3>{t("c_internal_note")}</h3>
+      <textarea name="internal_note" rows={3} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+      <ErrorLine error={error} />
+      <button type="submit" data-action="save-note">{t("save")}</button>
+    </form>
+  );
+}
+
+function PhoneRating({ orderId, onDone }: { orderId: string; onDone: () => void }) {
+  const [level, setLevel] = useState("satisfied");
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <div class="card">
+      <h3>{t("c_phone_rating")}</h3>
+      <div class="row">
+        <select class="grow" name="rating" value={level} onChange={(e) => setLevel((e.target as HTMLSelectElement).value)}>
+          {["very_satisfied", "satisfied", "neutral", "unsatisfied"].map((l) => <option key={l} value={l}>{t(`rating_${l}`)}</option>)}
+        </select>
+        <button data-action="rate" onClick={async () => {
+          try {
+            await send("POST", `/api/orders/${orderId}/rating`, { level });
+            say(t("rated"));
+            onDone();
+          } catch (err) {
+            setError((err as Error).message);
+          }
+        }}>{t("save")}</button>
+      </div>
+      <ErrorLine error={error} />
+    </div>
+  );
+}
