@@ -123,7 +123,7 @@ export function FindingDetail({ findingId }: { findingId: string }) {
           {f.author_name && <span class="small right">{f.author_name}</span>}
         </div>
         <p>{f.note}</p>
-        {f.location?.text && <p class="small">{t("location")}: {f.location.text}</p>}
+        {(f.location?.label || f.location?.text) && <p class="small">{t("location")}: {f.location.label || f.location.text}</p>}
         {f.location?.gps && <p class="small">GPS {f.location.gps.lat.toFixed(5)}, {f.location.gps.lng.toFixed(5)}</p>}
         <Photos photos={f.photos} local={local} />
       </div>

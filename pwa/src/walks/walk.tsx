@@ -175,7 +175,7 @@ export function FindingList({ items }: { items: any[] }) {
               <strong class="grow ellipsis">{f.note || "—"}</strong>
               <span class="status">{f.order_id ? orderBadge(f) : f._pending ? "⟳" : ""}</span>
             </div>
-            <p class="small">{time(f.captured_at)} · {f.location?.text || f.location_label || ""}</p>
+            <p class="small">{time(f.captured_at)} · {f.location?.label || f.location?.text || ""}</p>
           </a>
         </li>
       ))}
