@@ -47,13 +47,17 @@ export class WuyeDB extends Dexie {
       callbacks: "id, order_id",
       notifications: "id, created_at",
     });
-    // v2: walk-abouts (巡查). Only new tables: phones on v1 keep their outbox and replica.
-    this.version(2).stores({
-      checkpoints: "id, grid_id, code",
-      walks: "id, status, started_at",
-      checkpoint_visits: "id, walk_id",
-      findings: "id, walk_id, captured_at",
-    });
+    // v2: walk-abouts (巡查). Only new tables: phones on v1 keep their outbox and replica. Their pull
+    // cursor is already past the checkpoints the server holds, so it is dropped: the next pull is a
+    // full one (the outbox is untouched and rebased on top, as after a reset).
+    this.version(2)
+      .stores({
+        checkpoints: "id, grid_id, code",
+        walks: "id, status, started_at",
+        checkpoint_visits: "id, walk_id",
+        findings: "id, walk_id, captured_at",
+      })
+      .upgrade((tx) => tx.table("meta").delete("cursor"));
   }
 }
 

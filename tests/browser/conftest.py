@@ -30,6 +30,16 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 T = TypeVar("T")
+# The people using the app are in China: clocks and dates on screen read as they would there.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "has_touch": True,
+    "is_mobile": True,
+    "device_scale_factor": 2,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+}
+DESKTOP = {"viewport": {"width": 1440, "height": 900}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
 def wait_for(check: Callable[[], T], timeout: float = 10.0, every: float = 0.25) -> T:
@@ -75,9 +85,7 @@ def chromium():
 @pytest.fixture
 def browser_context(chromium):
     """A fresh phone: 390×844, touch, its own storage; yields (context, page, console errors)."""
-    context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2, locale="zh-CN"
-    )
+    context = chromium.new_context(**PHONE)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "net::ERR" not in m.text else None)

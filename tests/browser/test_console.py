@@ -14,12 +14,11 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, wait_for
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, wait_for
 from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1440, "height": 900}
 
 
 @contextmanager
@@ -40,7 +39,7 @@ def watch(page) -> list[str]:
 @contextmanager
 def desktop(chromium, server, key: str):
     """A desk PC signed in as ``key``: (page, console errors)."""
-    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
+    context = chromium.new_context(**DESKTOP)
     page = context.new_page()
     errors = watch(page)
     page.goto(f"{server.base_url}/app/")
@@ -98,13 +97,7 @@ def test_a_call_taken_dispatched_received_by_the_technician_and_accepted_live(ch
         desk.evaluate("window.__sameDocument = true")
 
         # 4. The technician's phone (second browser context) receives it and accepts it.
-        phone_ctx = chromium.new_context(
-            viewport={"width": 390, "height": 844},
-            has_touch=True,
-            is_mobile=True,
-            device_scale_factor=2,
-            locale="zh-CN",
-        )
+        phone_ctx = chromium.new_context(**PHONE)
         try:
             phone = phone_ctx.new_page()
             phone_errors = watch(phone)

@@ -21,7 +21,7 @@ import pytest
 import qrcode
 
 from server.orders.kpi import CHINA
-from tests.browser.conftest import ARTIFACTS, wait_for
+from tests.browser.conftest import ARTIFACTS, PHONE, wait_for
 from tests.support.camera_jpegs import camera_jpeg
 from tests.support.world import PASSWORD
 
@@ -257,9 +257,7 @@ def test_an_offline_walk_syncs_with_its_visits_finding_and_dispatched_order(brow
     assert errors == []
 
     # A team lead reads the coverage screen of the same day.
-    lead_ctx = context.browser.new_context(
-        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2, locale="zh-CN"
-    )
+    lead_ctx = context.browser.new_context(**PHONE)
     lead_page = lead_ctx.new_page()
     lead_errors: list[str] = []
     lead_page.on("console", lambda m: lead_errors.append(m.text) if m.type == "error" else None)
