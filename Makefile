@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 WUYE := $(VENV)/bin/wuye
-PYTEST_ARGS ?=
+# Test files are spread over the cores; each worker has its own databases, servers and browser.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: run test setup venv pwa system-deps postgres db demo bench lint clean
 
