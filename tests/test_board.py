@@ -22,6 +22,7 @@ from server.app import create_app
 from server.board.bus import RESYNC, Bus
 from server.board.live import NOTIFY_LIMIT, chunks
 from tests.support.databases import asyncpg_url
+from tests.support.orders import create_order
 from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.anyio
@@ -30,20 +31,6 @@ WAIT = 20  # seconds a stream may stay silent before the test fails (a guard, no
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-
-
-async def create(api, world, key="desk", label="1栋1单元101", **over) -> str:
-    body = {
-        "kind": "repair",
-        "category": "water_electric",
-        "channel": "phone",
-        "description": "厨房水管漏水",
-        "household_id": str(world.households[label].id),
-        **over,
-    }
-    r = await api.post(key, "/api/orders/", json=body)
-    assert r.status_code == 201, r.text
-    return r.json()["order"]["id"]
 
 
 async def act(api, key, oid, action, **body) -> dict:
@@ -121,17 +108,17 @@ async def events(client: httpx.AsyncClient, *, headers=None, params=None) -> Asy
 
 
 async def test_the_board_sorts_open_work_into_columns(api, world, clock):
-    a = await create(api, world)  # new: contact due in 30 min
-    b = await create(api, world, label="1栋1单元102")
+    a = await create_order(api, world)  # new: contact due in 30 min
+    b = await create_order(api, world, label="1栋1单元102")
     await act(api, "desk", b, "dispatch", department="engineering")  # in the department queue
-    c = await create(api, world, label="2栋1单元101", assignee_id=str(world.id("tech_a")))
-    d = await create(api, world, label="2栋1单元102", assignee_id=str(world.id("tech_b")))
+    c = await create_order(api, world, label="2栋1单元101", assignee_id=str(world.id("tech_a")))
+    d = await create_order(api, world, label="2栋1单元102", assignee_id=str(world.id("tech_b")))
     await act(api, "tech_b", d, "accept")
-    e = await create(api, world, label="2栋1单元201", assignee_id=str(world.id("tech_b")))
+    e = await create_order(api, world, label="2栋1单元201", assignee_id=str(world.id("tech_b")))
     await act(api, "tech_b", e, "accept")
     await act(api, "tech_b", e, "pause", reason="parts_on_order")
-    f = await create(api, world, label="1栋1单元201", kind="complaint", category="noise", description="楼上吵")
-    g = await create(api, world)
+    f = await create_order(api, world, label="1栋1单元201", kind="complaint", category="noise", description="楼上吵")
+    g = await create_order(api, world)
     await act(api, "desk", g, "cancel", note="重复报修")
     clock.advance(minutes=20)  # f's 15-minute first contact has passed; a, b, c have 10 minutes left
 
@@ -160,7 +147,7 @@ async def test_the_board_sorts_open_work_into_columns(api, world, clock):
 
 
 async def test_the_board_is_for_estate_staff_of_that_estate(api, world):
-    await create(api, world)
+    await create_order(api, world)
     for key in ("tech_a", "steward_a"):
         assert (await api.get(key, "/api/board")).status_code == 403
     other = (await api.get("other_supervisor", "/api/board")).json()
@@ -193,18 +180,7 @@ async def test_a_committed_change_reaches_the_board_stream_of_the_same_app(setti
                 },
             )
             assert r.status_code == 201  # another estate: never forwarded
-            r = await h.post(
-                "desk",
-                "/api/orders/",
-                json={
-                    "kind": "repair",
-                    "category": "water_electric",
-                    "channel": "phone",
-                    "description": "水管漏水",
-                    "household_id": str(world.households["1栋1单元101"].id),
-                },
-            )
-            oid = r.json()["order"]["id"]
+            oid = await create_order(h, world, description="水管漏水")
             created = await stream.next()
             assert created == {
                 "type": "order",
@@ -231,18 +207,7 @@ async def test_a_committed_change_reaches_the_board_stream_of_the_same_app(setti
 async def test_a_failed_change_sends_nothing(settings, clock, world):
     app = create_app(settings, clock=clock)
     async with serving(app) as base, http(base, world) as h:
-        r = await h.post(
-            "desk",
-            "/api/orders/",
-            json={
-                "kind": "repair",
-                "category": "water_electric",
-                "channel": "phone",
-                "description": "水管漏水",
-                "household_id": str(world.households["1栋1单元101"].id),
-            },
-        )
-        oid = r.json()["order"]["id"]
+        oid = await create_order(h, world, description="水管漏水")
         async with events(h.client, headers=await h.headers("supervisor")) as stream:
             r = await h.post("desk", f"/api/orders/{oid}/actions/complete", json={})
             assert r.status_code == 409  # rolled back: no event
@@ -359,7 +324,7 @@ async def test_a_subscriber_that_falls_behind_is_told_to_resync():
 
 
 async def kpi_order(api, world, clock, kind, category, room, accept_after, complete_after=None) -> str:
-    oid = await create(
+    oid = await create_order(
         api,
         world,
         label=f"1栋1单元{room}",

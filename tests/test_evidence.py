@@ -9,6 +9,7 @@ from sqlalchemy import delete, update
 
 from server.orders.models import Callback, OrderEvent, Step
 from tests.support.camera_jpegs import camera_jpeg
+from tests.support.orders import create_order
 
 pytestmark = pytest.mark.anyio
 
@@ -16,19 +17,7 @@ pytestmark = pytest.mark.anyio
 async def worked_order(api, world, tmp_path):
     from sync.client import SyncClient
 
-    r = await api.post(
-        "desk",
-        "/api/orders/",
-        json={
-            "kind": "repair",
-            "category": "water_electric",
-            "channel": "phone",
-            "description": "暖气不热",
-            "household_id": str(world.households["1栋1单元101"].id),
-            "assignee_id": str(world.id("tech_a")),
-        },
-    )
-    oid = r.json()["order"]["id"]
+    oid = await create_order(api, world, description="暖气不热", assignee_id=str(world.id("tech_a")))
     phone = SyncClient(
         "http://testserver.local",
         db_path=str(tmp_path / "p.sqlite3"),

@@ -7,24 +7,13 @@ from sqlalchemy import func, select
 
 from server.orders.feedback import rate
 from server.orders.models import Order, RatingLevel
+from tests.support.orders import create_order
 
 pytestmark = pytest.mark.anyio
 
 
 async def completed_order(api, world) -> str:
-    r = await api.post(
-        "desk",
-        "/api/orders/",
-        json={
-            "kind": "repair",
-            "category": "water_electric",
-            "channel": "qr",
-            "description": "水龙头滴水",
-            "household_id": str(world.households["1栋1单元101"].id),
-            "assignee_id": str(world.id("tech_a")),
-        },
-    )
-    oid = r.json()["order"]["id"]
+    oid = await create_order(api, world, channel="qr", description="水龙头滴水", assignee_id=str(world.id("tech_a")))
     for action in ("accept", "depart", "arrive", "complete"):
         assert (await api.post("tech_a", f"/api/orders/{oid}/actions/{action}", json={})).status_code == 200
     return oid
