@@ -12,6 +12,7 @@ import { Board } from "./board";
 import { TakeCall } from "./call";
 import { Dashboard, Scorecard } from "./dashboard";
 import { OrderPage } from "./order";
+import { WalkRoutes } from "./walkroutes";
 
 const MANAGERS = ["supervisor", "admin"];
 const REVIEWERS = ["supervisor", "team_lead", "admin"];
@@ -22,6 +23,7 @@ const NAV: { href: string; key: string; roles: string[] }[] = [
   { href: "#/desk/board", key: "c_board", roles: DESK },
   { href: "#/desk/answers", key: "c_answers", roles: DESK },
   { href: "#/desk/dashboard", key: "c_dashboard", roles: DESK },
+  { href: "#/desk/walks", key: "c_walk_routes", roles: REVIEWERS },
   { href: "#/desk/admin", key: "c_admin", roles: MANAGERS },
 ];
 
@@ -41,6 +43,7 @@ export function Console({ parts }: { parts: string[] }) {
   else if (sub === "answers") screen = <Answers canEdit={MANAGERS.includes(me.role)} />;
   else if (sub === "dashboard") screen = <Dashboard canReview={REVIEWERS.includes(me.role)} />;
   else if (sub === "scorecard" && parts[2]) screen = <Scorecard stewardId={parts[2]} month={parts[3]} />;
+  else if (sub === "walks" && REVIEWERS.includes(me.role)) screen = <WalkRoutes />;
   else if (sub === "admin" && MANAGERS.includes(me.role)) screen = <Admin />;
   else screen = <TakeCall />;
   return (

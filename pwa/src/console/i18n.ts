@@ -46,6 +46,17 @@ const zh: Record<string, string> = {
   c_role: "角色", c_department: "部门", c_new_staff: "新增员工", c_create_staff: "创建账号", c_reset_password: "重置密码",
   c_new_password: "新密码", c_kind: "类型", c_sla_hint: "单位：分钟；留空使用默认值。只对之后新建的工单生效。",
   sla_contact_minutes: "首次联系", sla_update_minutes: "进度更新", sla_resolve_minutes: "完成", sla_callback_minutes: "回访",
+  c_walk_routes: "巡查点", c_cp_name: "名称", c_grid: "网格", c_route_name: "新路线名称，如：日常巡查", c_new_route: "新建路线",
+  c_no_routes: "本网格还没有巡查路线", c_points: "个巡查点", c_add_checkpoint: "添加巡查点", c_print_labels: "打印标签",
+  c_no_checkpoints: "还没有巡查点", c_code: "编号", c_checklist_type: "检查类型", c_frequency: "频次", c_state: "状态",
+  c_type_standard: "日常", c_type_renovation: "二次装修", c_active: "启用", c_walk_hint: "选择路线添加巡查点，或点“编辑”修改巡查点；“打印标签”生成 A6 二维码标签。",
+  c_freq_daily: "每天", c_freq_twice_daily: "每天两次", c_freq_weekly: "每周", c_freq_daily_by: "每天 {time} 前", c_freq_weekly_on: "每周{day}",
+  c_weekday_1: "一", c_weekday_2: "二", c_weekday_3: "三", c_weekday_4: "四", c_weekday_5: "五", c_weekday_6: "六", c_weekday_7: "日",
+  c_hours: "时间点（整点，如 07:00 / 17:00）", c_done_by: "当天完成时间", c_weekday: "星期", c_hours_format: "时间点请写整点，如 07:00 / 17:00",
+  c_edit_checkpoint: "编辑巡查点", c_checkpoint_inactive_hint: "已停用：不再出现在管家手机上，也不打印标签。",
+  c_location_hint: "如：1栋大堂东侧", c_custom_checklist: "自定义检查项", c_edit_checklist: "修改检查项",
+  c_default_checklist: "不自定义则使用系统默认检查项（按检查类型）。", c_item_label: "检查项，如：消防栓完好", c_add_item: "添加检查项",
+  c_save: "保存", c_deactivate: "停用", c_reactivate: "重新启用", c_deactivated: "已停用", c_reactivated: "已重新启用",
 };
 
 const en: Record<string, string> = {
@@ -93,6 +104,17 @@ const en: Record<string, string> = {
   c_role: "Role", c_department: "Department", c_new_staff: "New staff account", c_create_staff: "Create account", c_reset_password: "Reset password",
   c_new_password: "New password", c_kind: "Kind", c_sla_hint: "Minutes; empty means the default. Applies to orders created from now on.",
   sla_contact_minutes: "First contact", sla_update_minutes: "Update", sla_resolve_minutes: "Resolve", sla_callback_minutes: "Callback",
+  c_walk_routes: "Walk routes", c_cp_name: "Name", c_grid: "Grid", c_route_name: "New route name, e.g. Daily round", c_new_route: "New route",
+  c_no_routes: "No walk routes in this grid yet", c_points: "checkpoints", c_add_checkpoint: "Add checkpoint", c_print_labels: "Print labels",
+  c_no_checkpoints: "No checkpoints yet", c_code: "Code", c_checklist_type: "Checklist", c_frequency: "Frequency", c_state: "State",
+  c_type_standard: "Routine", c_type_renovation: "Renovation", c_active: "Active", c_walk_hint: "Add a checkpoint to a route, or edit one; “Print labels” makes the A6 QR labels.",
+  c_freq_daily: "Daily", c_freq_twice_daily: "Twice a day", c_freq_weekly: "Weekly", c_freq_daily_by: "Daily by {time}", c_freq_weekly_on: "Weekly on {day}",
+  c_weekday_1: "Monday", c_weekday_2: "Tuesday", c_weekday_3: "Wednesday", c_weekday_4: "Thursday", c_weekday_5: "Friday", c_weekday_6: "Saturday", c_weekday_7: "Sunday",
+  c_hours: "Hours (whole hours, e.g. 07:00 / 17:00)", c_done_by: "Done by", c_weekday: "Weekday", c_hours_format: "Write whole hours, e.g. 07:00 / 17:00",
+  c_edit_checkpoint: "Edit checkpoint", c_checkpoint_inactive_hint: "Inactive: stewards no longer see it and its label is not printed.",
+  c_location_hint: "e.g. lobby of building 1, east side", c_custom_checklist: "Custom checklist", c_edit_checklist: "Change the checklist",
+  c_default_checklist: "Without a custom checklist the default items of the checklist type apply.", c_item_label: "Item, e.g. hydrant intact", c_add_item: "Add item",
+  c_save: "Save", c_deactivate: "Deactivate", c_reactivate: "Reactivate", c_deactivated: "Deactivated", c_reactivated: "Reactivated",
 };
 
 extend({ zh, en });
