@@ -57,7 +57,7 @@ class Receipt:
     ``original`` is True on the receipt that decided the mutation ``mutation_id`` (applied, or
     rejected by validation or its handler). A receipt saved because that id arrived *again* under
     another seq (answered ``duplicate`` or ``mutation_conflict``) has ``original=False``; there is at
-    most one original receipt per mutation id, and :meth:`PushStore.receipt_by_mutation` returns it.
+    most one original receipt per mutation id, and :meth:`PushStore.originals` returns it.
     ``digest`` is :func:`mutation_digest` of what arrived under this seq.
     """
 
@@ -88,12 +88,14 @@ class PushStore(Protocol):
         applied; ``actor_id`` is whoever pushed this batch (it may differ from the stored one)."""
         ...
 
-    async def receipt(self, client_id: str, seq: int) -> Receipt | None:
-        """The receipt of ``(client_id, seq)``; None if never saved or pruned (see README)."""
+    async def receipts(self, client_id: str, seqs: list[int]) -> dict[int, Receipt]:
+        """The receipts of ``client_id`` for these seqs, by seq; a seq never saved or pruned (see
+        README) is absent. One call per resent batch: a replay costs one read, not one per mutation."""
         ...
 
-    async def receipt_by_mutation(self, mutation_id: str) -> Receipt | None:
-        """The *original* receipt of a mutation id, for any client."""
+    async def originals(self, mutation_ids: list[str]) -> dict[str, Receipt]:
+        """The *original* receipts of these mutation ids, for any client, by id (absent: never seen).
+        Read once per batch, before any of it is applied."""
         ...
 
     async def save_receipt(self, receipt: Receipt) -> None:
@@ -234,8 +236,12 @@ async def apply_push(
     if fresh and fresh[0].seq != last + 1:
         raise SeqGap(last + 1)
 
-    results = [await _answer_repeat(store, req.client_id, m) for m in req.mutations if m.seq <= last]
+    repeats = [m for m in req.mutations if m.seq <= last]
+    receipts = await store.receipts(req.client_id, [m.seq for m in repeats]) if repeats else {}
+    results = [_answer_repeat(receipts.get(m.seq), m) for m in repeats]
 
+    # Originals of the fresh ids, read once; kept current below as this batch saves its own.
+    originals = await store.originals([m.id for m in fresh]) if fresh else {}
     offset_ms = round((server_time - req.client_time) / timedelta(milliseconds=1))
     skewed = abs(server_time - req.client_time) > CLOCK_SKEW_LIMIT
     for mutation in fresh:
@@ -250,7 +256,7 @@ async def apply_push(
             clock_offset_ms=offset_ms,
             clock_skewed=skewed,
         )
-        results.append(await _apply_one(store, registry, ctx, info, mutation))
+        results.append(await _apply_one(store, registry, ctx, info, mutation, originals))
         last = mutation.seq
 
     await store.save_client(req.client_id, actor_id, last, offset_ms)
@@ -272,9 +278,8 @@ def _conflict(mutation: Mutation, message: str) -> MutationResult:
     )
 
 
-async def _answer_repeat(store: PushStore, client_id: str, mutation: Mutation) -> MutationResult:
+def _answer_repeat(receipt: Receipt | None, mutation: Mutation) -> MutationResult:
     """Rule 2: a seq the server already consumed is never applied again."""
-    receipt = await store.receipt(client_id, mutation.seq)
     if receipt is None:
         # Pruned: the seq is consumed, but there is nothing left to compare with.
         return MutationResult(seq=mutation.seq, id=mutation.id, status="duplicate")
@@ -286,11 +291,17 @@ async def _answer_repeat(store: PushStore, client_id: str, mutation: Mutation) -
 
 
 async def _apply_one(
-    store: PushStore, registry: Registry, ctx: Any, info: MutationInfo, mutation: Mutation
+    store: PushStore,
+    registry: Registry,
+    ctx: Any,
+    info: MutationInfo,
+    mutation: Mutation,
+    originals: dict[str, Receipt],
 ) -> MutationResult:
-    """Rules 4 and 5 for one new seq; always saves a receipt for it."""
+    """Rules 4 and 5 for one new seq; always saves a receipt for it (and notes an original one in
+    ``originals``, so a second use of the id later in the same batch is seen as a repeat)."""
     digest = mutation_digest(mutation.name, mutation.args)
-    prior = await store.receipt_by_mutation(mutation.id)
+    prior = originals.get(mutation.id)
     if prior is not None:
         if prior.digest == digest:
             result = _replay(mutation, prior)
@@ -313,7 +324,9 @@ async def _apply_one(
         result = MutationResult(seq=mutation.seq, id=mutation.id, status="applied")
     finally:
         _current.reset(token)
-    await store.save_receipt(_receipt_for(info, digest, result, original=True))
+    receipt = _receipt_for(info, digest, result, original=True)
+    await store.save_receipt(receipt)
+    originals[mutation.id] = receipt
     return result
 
 

@@ -63,14 +63,25 @@ class SqlPushStore:
             original=row.original,
         )
 
-    async def receipt(self, client_id: str, seq: int) -> Receipt | None:
-        return self._receipt(await self.session.get(SyncReceipt, (uuid.UUID(client_id), seq)))
-
-    async def receipt_by_mutation(self, mutation_id: str) -> Receipt | None:
-        row = await self.session.scalar(
-            select(SyncReceipt).where(SyncReceipt.mutation_id == uuid.UUID(mutation_id), SyncReceipt.original)
+    async def receipts(self, client_id: str, seqs: list[int]) -> dict[int, Receipt]:
+        # A resent batch is a run of consecutive seqs: one range read on the primary key.
+        rows = await self.session.scalars(
+            select(SyncReceipt).where(
+                SyncReceipt.client_id == uuid.UUID(client_id),
+                SyncReceipt.seq >= min(seqs),
+                SyncReceipt.seq <= max(seqs),
+            )
         )
-        return self._receipt(row)
+        wanted = set(seqs)
+        return {row.seq: self._receipt(row) for row in rows if row.seq in wanted}
+
+    async def originals(self, mutation_ids: list[str]) -> dict[str, Receipt]:
+        rows = await self.session.scalars(
+            select(SyncReceipt).where(
+                SyncReceipt.mutation_id.in_([uuid.UUID(m) for m in mutation_ids]), SyncReceipt.original
+            )
+        )
+        return {str(row.mutation_id): self._receipt(row) for row in rows}
 
     async def save_receipt(self, receipt: Receipt) -> None:
         self.session.add(

@@ -119,11 +119,12 @@ class MemoryTransaction:
     async def save_client(self, client_id: str, actor_id: str, last_seq: int, clock_offset_ms: int) -> None:
         self.state.clients[client_id] = ClientRow(last_seq, actor_id, clock_offset_ms)
 
-    async def receipt(self, client_id: str, seq: int) -> Receipt | None:
-        return self.state.receipts.get((client_id, seq))
+    async def receipts(self, client_id: str, seqs: list[int]) -> dict[int, Receipt]:
+        found = {seq: self.state.receipts.get((client_id, seq)) for seq in seqs}
+        return {seq: r for seq, r in found.items() if r is not None}
 
-    async def receipt_by_mutation(self, mutation_id: str) -> Receipt | None:
-        return self.state.originals.get(mutation_id)
+    async def originals(self, mutation_ids: list[str]) -> dict[str, Receipt]:
+        return {m: self.state.originals[m] for m in mutation_ids if m in self.state.originals}
 
     async def save_receipt(self, receipt: Receipt) -> None:
         key = (receipt.client_id, receipt.seq)
