@@ -286,6 +286,8 @@ def test_oversize_total_is_413_and_discards_the_partial(tmp_path: Path) -> None:
         "",
         " " + PHOTO_SHA[1:],
     ],
+    # Stable ids: the photo is drawn afresh in each process, and xdist workers must collect alike.
+    ids=["upper-case", "63-chars", "65-chars", "not-hex", "path-traversal", "empty", "leading-space"],
 )
 def test_invalid_hash_is_400_everywhere(store: BlobStore, bad: str) -> None:
     calls = [
