@@ -9,9 +9,10 @@ repair order with 10 steps and 20 photos, then measures with a concurrent keep-a
     (c) the page's render cost in this process without the cache (build the view + HTML)
     (d) thumbnail (480 px) generation for a 4000x3000 camera JPEG, next to a plain full decode
 
-Requests/s, p50 and p99 for (a) and (b) come from the same run, with (b)/(a) as the ratio. Two
-clients: ``raw`` (a minimal asyncio HTTP/1.1 client, so the client costs little CPU on the same
-machine) and ``httpx``. Targets: >= 1,500 req/s and p99 < 50 ms for (b).
+Requests/s, p50 and p99 for (a) and (b) come from the same run, with (b)/(a) as the ratio. Clients:
+``wrk`` (C, Debian's package, installed by ``make setup``: costs the server the least CPU on this
+shared machine; the default when present), ``raw`` (a minimal asyncio HTTP/1.1 client) and ``httpx``.
+Targets: >= 1,500 req/s and p99 < 50 ms for (b).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -251,6 +253,47 @@ async def load(base: str, path: str, *, client: str, concurrency: int, total: in
     }
 
 
+def wrk(base: str, path: str, *, concurrency: int, seconds: float) -> dict:
+    """One wrk run (1 thread: the other core is the server's); its own latency percentiles."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{concurrency}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            "-H",
+            "Accept-Language: zh-CN",
+            base + path,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)$", out, re.M)
+        return float(m.group(1)) * unit[m.group(2)]
+
+    requests = int(re.search(r"^\s+(\d+) requests in", out, re.M).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "requests": requests,
+        "errors": (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": ms("50"),
+        "p99": ms("99"),
+    }
+
+
+def measure(base: str, path: str, *, client: str, concurrency: int, total: int, seconds: float) -> dict:
+    if client == "wrk":
+        return wrk(base, path, concurrency=concurrency, seconds=seconds)
+    return asyncio.run(load(base, path, client=client, concurrency=concurrency, total=total, seconds=seconds))
+
+
 def line(name: str, r: dict) -> str:
     return (
         f"    {name:<22} {r['rps']:8.0f} req/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms"
@@ -292,7 +335,12 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=50)
     ap.add_argument("--requests", type=int, default=20000, help="per measurement, at most")
     ap.add_argument("--seconds", type=float, default=15.0, help="per measurement, at most")
-    ap.add_argument("--client", choices=("raw", "httpx", "both"), default="both")
+    ap.add_argument(
+        "--client",
+        choices=("wrk", "raw", "httpx", "all"),
+        default="wrk" if shutil.which("wrk") else "raw",
+        help="load generator (default: wrk when installed, else raw)",
+    )
     ap.add_argument(
         "--database-url", help="e.g. postgresql+asyncpg://postgres@127.0.0.1/wuye_bench (must exist, empty)"
     )
@@ -313,30 +361,26 @@ def main() -> None:
             f"server: uvicorn server.asgi:app --workers {args.workers} ({engine}), {args.concurrency} concurrent "
             f"keep-alive connections, {os.cpu_count()} CPUs shared with the client"
         )
-        clients = ("raw", "httpx") if args.client == "both" else (args.client,)
+        clients = ("wrk", "raw", "httpx") if args.client == "all" else (args.client,)
         page = f"/p/{token}"
         for client in clients:
             for warm in ("/healthz", page):
-                asyncio.run(load(server.base, warm, client=client, concurrency=args.concurrency, total=500, seconds=5))
-            base = asyncio.run(
-                load(
-                    server.base,
-                    "/healthz",
-                    client=client,
-                    concurrency=args.concurrency,
-                    total=args.requests,
-                    seconds=args.seconds,
-                )
+                measure(server.base, warm, client=client, concurrency=args.concurrency, total=500, seconds=2)
+            base = measure(
+                server.base,
+                "/healthz",
+                client=client,
+                concurrency=args.concurrency,
+                total=args.requests,
+                seconds=args.seconds,
             )
-            prog = asyncio.run(
-                load(
-                    server.base,
-                    page,
-                    client=client,
-                    concurrency=args.concurrency,
-                    total=args.requests,
-                    seconds=args.seconds,
-                )
+            prog = measure(
+                server.base,
+                page,
+                client=client,
+                concurrency=args.concurrency,
+                total=args.requests,
+                seconds=args.seconds,
             )
             print(f"client {client}:")
             print(line("(a) /healthz baseline", base))

@@ -41,6 +41,8 @@ class Settings:
     login_max_failures_per_ip: int = 30
     login_window_minutes: int = 15
     progress_link_days_after_close: int = 30
+    #: How long one worker may answer an owner page from memory before reading the database again.
+    progress_fresh_ms: int = 1000
     push_contact: str = "ops@wuye.example"
     vapid_private_key: str | None = None
     background_jobs: bool = True
@@ -82,6 +84,7 @@ class Settings:
             token_ttl_hours=_int(env, "WUYE_TOKEN_TTL_HOURS", 24 * 30, minimum=1),
             max_body_bytes=_int(env, "WUYE_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
             progress_link_days_after_close=_int(env, "WUYE_PROGRESS_LINK_DAYS", 30, minimum=1),
+            progress_fresh_ms=_int(env, "WUYE_PROGRESS_FRESH_MS", 1000),
             push_contact=env.get("WUYE_PUSH_CONTACT") or "ops@wuye.example",
             vapid_private_key=env.get("WUYE_VAPID_PRIVATE_KEY") or None,
             background_jobs=bg == "1",

@@ -19,12 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Role
 from server.accounts.scope import Actor
+from server.db import commits
 from server.errors import DomainError, NotFound
 from server.orders import feedback, lifecycle
 from server.orders.models import RatingLevel
 from server.photos.derivatives import SIZES
 from server.progress import i18n, links, owner, printed, qr, report, service
-from server.progress.cache import PageCache
+from server.progress.cache import FreshPages, Hot, PageCache
 from server.progress.layout import csp
 from server.progress.page import POLL_SCRIPT, error_page, not_found_page
 from server.progress.page import notice as notice_html
@@ -68,6 +69,14 @@ def _cache(ctx: AppContext) -> PageCache:
     if cache is None:
         cache = ctx.services["progress_pages"] = PageCache()
     return cache
+
+
+def _fresh(ctx: AppContext) -> FreshPages:
+    pages = ctx.services.get("progress_fresh")
+    if pages is None:
+        pages = FreshPages(ttl=ctx.settings.progress_fresh_ms / 1000, generation=commits.generation)
+        ctx.services["progress_fresh"] = pages
+    return pages
 
 
 def _ip(request: Request) -> str:
@@ -262,20 +271,39 @@ staff_router = Router(
 LangQuery = Annotated[str | None, QueryParameter(name="lang", max_length=8)]
 
 
+async def _owner_answer(ctx: AppContext, token: str, *, reuse: bool = True) -> Hot | None:
+    """The link's state and page snapshot, from the micro-cache when ``reuse`` (see FreshPages)."""
+    now = ctx.clock.now()
+    pages = _fresh(ctx)
+
+    async def build() -> Hot | None:
+        born, generation = pages.stamp()
+        async with ctx.db.reader() as db:
+            resolved = await links.resolve(db, token, now=now, days=ctx.settings.progress_link_days_after_close)
+            if resolved is None:
+                return None
+            snap = await service.snapshot(db, _cache(ctx), resolved)
+        order = resolved.order
+        last = order.last_update_at or order.updated_at
+        return Hot(snap, resolved.link.id, resolved.expires_at, last, born, generation)
+
+    return await pages.load(token, now, build) if reuse else await build()
+
+
 @get("/p/{token:str}", include_in_schema=False)
 async def progress_page(
     request: Request,
     token: FromPath[str],
-    db: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
     lang: LangQuery = None,
     m: Annotated[str | None, QueryParameter(name="m", max_length=20)] = None,
 ) -> Response:
     language = _lang(request, lang)
-    resolved = await links.resolve(db, token, now=ctx.clock.now(), days=ctx.settings.progress_link_days_after_close)
-    if resolved is None:
+    # After a rating (?m=…) the page must show what this owner just did, whichever worker took it.
+    hot = await _owner_answer(ctx, token, reuse=m is None)
+    if hot is None:
         return _html(not_found_page(language), status=404)
-    snap = await service.snapshot(db, _cache(ctx), resolved)
+    snap = hot.snap
     note = notice_html(m, language, follow_up=snap.view.rating_level == "unsatisfied")
     etag = f'"{snap.version}-{language}-{m or ""}"'
     headers = {"ETag": etag, "Vary": "Accept-Language"}
@@ -286,17 +314,13 @@ async def progress_page(
 
 
 @get("/p/{token:str}/state", include_in_schema=False)
-async def progress_state(
-    token: FromPath[str], db: NamedDependency[AsyncSession], ctx: NamedDependency[AppContext]
-) -> Response:
+async def progress_state(token: FromPath[str], ctx: NamedDependency[AppContext]) -> Response:
     """What the page's script polls: a version that changes when anything on the page changes."""
-    resolved = await links.resolve(db, token, now=ctx.clock.now(), days=ctx.settings.progress_link_days_after_close)
-    if resolved is None:
+    hot = await _owner_answer(ctx, token)
+    if hot is None:
         return Response({"code": "not_found", "message": "link not found"}, status_code=404, headers=PRIVATE)
-    snap = await service.snapshot(db, _cache(ctx), resolved)
-    last = resolved.order.last_update_at or resolved.order.updated_at
     return Response(
-        {"version": snap.version, "status": snap.view.status, "updated_at": last.isoformat()},
+        {"version": hot.snap.version, "status": hot.snap.view.status, "updated_at": hot.updated_at.isoformat()},
         headers=PRIVATE,
     )
 
