@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from server.push import outbox
+from server.push import ece, outbox
 from server.push.delivery import PushSender, Subscription, Urgency, topic_for
 from server.push.models import Delivery, PushSubscription
 from server.push.sender import send_due, sign
@@ -35,22 +35,28 @@ RFC = {
 }
 
 
-def test_encryption_matches_the_rfc_8291_test_vector(monkeypatch, tmp_path):
-    import webpush
-
+def test_encryption_matches_the_rfc_8291_test_vector():
     ephemeral = ec.derive_private_key(int.from_bytes(b64u_decode(RFC["as_private"]), "big"), ec.SECP256R1())
-    monkeypatch.setattr(webpush.os, "urandom", lambda n: b64u_decode(RFC["salt"]))
-    monkeypatch.setattr(webpush.ec, "generate_private_key", lambda *a, **k: ephemeral)
-    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org", client=None)
-    sub = Subscription(endpoint="https://push.example.net/x", p256dh=RFC["ua_public"], auth=RFC["auth"])
-    body, headers = sender.encrypt(sub, RFC["plaintext"], ttl=60)
+    to = ece.recipient(RFC["ua_public"], RFC["auth"])
+    body = ece.encrypt(RFC["plaintext"], to, ephemeral=ephemeral, salt=b64u_decode(RFC["salt"]))
     assert len(body) == 144
     assert b64u(body) == RFC["body"]
+
+
+def test_every_message_has_a_fresh_ephemeral_key_and_salt(tmp_path):
+    """RFC 8291: a new key pair per message. Only the subscription's own keys are reused."""
+    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org")
+    sub = Subscription(endpoint="https://push.example.net/x", p256dh=RFC["ua_public"], auth=RFC["auth"])
+    bodies = [sender.encrypt(sub, RFC["plaintext"], ttl=60)[0] for _ in range(3)]
+    salts = {b[:16] for b in bodies}
+    keys = {b[21:86] for b in bodies}  # salt(16) ‖ record size(4) ‖ key id length(1) ‖ key id(65)
+    assert len(salts) == 3 and len(keys) == 3
+    _, headers = sender.encrypt(sub, RFC["plaintext"], ttl=60)
     assert headers["content-encoding"] == "aes128gcm" and headers["ttl"] == "60"
 
 
 def test_oversized_payloads_are_refused(tmp_path):
-    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org", client=None)
+    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org")
     sub = Subscription(endpoint="https://push.example.net/x", p256dh=RFC["ua_public"], auth=RFC["auth"])
     with pytest.raises(ValueError, match="at most 3000"):
         sender.encrypt(sub, b"x" * 3001, ttl=60)
@@ -86,17 +92,15 @@ async def sender_ctx(settings, database, clock):
     """The sender as a server process runs it, on this test's event loop."""
     http = httpx.AsyncClient(timeout=5)
     vapid = load_or_create(settings.data_dir, None)
+    sender = PushSender(vapid, contact="ops@wuye.example", timeout=5)
     ctx = AppContext(
         settings=settings,
         db=database,
         clock=clock,
-        services={
-            "http": http,
-            "vapid": vapid,
-            "push_sender": PushSender(vapid, contact="ops@wuye.example", client=http),
-        },
+        services={"http": http, "vapid": vapid, "push_sender": sender},
     )
     yield ctx
+    await sender.aclose()
     await http.aclose()
 
 
@@ -296,21 +300,20 @@ def test_signature_covers_timestamp_and_body():
 
 
 async def test_per_call_ttl_does_not_stick(push_service, tmp_path):
-    async with httpx.AsyncClient() as http:
-        sender = PushSender(load_or_create(tmp_path), contact="ops@example.org", client=http, ttl=3600)
-        sub = push_service.new_subscription()
-        s = Subscription(endpoint=sub["endpoint"], p256dh=sub["keys"]["p256dh"], auth=sub["keys"]["auth"])
-        assert (await sender.send(s, b"{}", ttl=60)).kind == "delivered"
-        assert (await sender.send(s, b"{}", urgency=Urgency.low)).kind == "delivered"
+    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org", ttl=3600)
+    sub = push_service.new_subscription()
+    s = Subscription(endpoint=sub["endpoint"], p256dh=sub["keys"]["p256dh"], auth=sub["keys"]["auth"])
+    assert (await sender.send(s, b"{}", ttl=60)).kind == "delivered"
+    assert (await sender.send(s, b"{}", urgency=Urgency.low)).kind == "delivered"
+    await sender.aclose()
     ttls = [m.headers["ttl"] for m in push_service.received(sub["endpoint"])]
     assert ttls == ["60", "3600"]
 
 
 async def test_connection_refused_is_a_retry(tmp_path):
-    async with httpx.AsyncClient() as http:
-        sender = PushSender(load_or_create(tmp_path), contact="ops@example.org", client=http)
-        s = Subscription(endpoint="http://127.0.0.1:1/push/x", p256dh=RFC["ua_public"], auth=RFC["auth"])
-        outcome = await sender.send(s, b"{}")
+    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org")
+    s = Subscription(endpoint="http://127.0.0.1:1/push/x", p256dh=RFC["ua_public"], auth=RFC["auth"])
+    outcome = await sender.send(s, b"{}")
     assert outcome.kind == "retry" and outcome.status is None
 
 

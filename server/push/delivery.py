@@ -1,11 +1,8 @@
-"""Sending one Web Push message (RFC 8030/8291/8292). The ``webpush`` package encrypts (aes128gcm);
-it does not send, so this module posts with httpx and sets TTL, Urgency and Topic itself. The
-package brings pydantic; it stays behind this module.
+"""Sending one Web Push message (RFC 8030/8291/8292): encrypt (``ece``), sign (VAPID), POST
+(``transport``), classify the answer. TTL, Urgency and Topic are set here.
 
-Traps handled here (see STACK.md): the package's default TTL is 0 and per-call settings stick to the
-instance, so one instance per TTL is built with everything in the constructor; it encrypts a single
-4096-byte record without a size check, so payloads are capped well below; its VAPID ``aud`` drops
-the port, so the JWT is made here with the full origin.
+Payloads are capped well below what one 4096-byte record holds. The VAPID JWT is made here with the
+full origin as ``aud`` (port included) and reused for an hour per audience.
 """
 
 from __future__ import annotations
@@ -18,11 +15,10 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-import httpx
 import jwt
-from webpush import WebPush
-from webpush.types import WebPushSubscription
 
+from server.push import ece
+from server.push.transport import PushTransport, TransportError
 from server.push.vapid import VapidKeys
 
 MAX_PAYLOAD = 3000  # bytes of plaintext; one record holds 3,993 at most
@@ -85,27 +81,25 @@ def origin(url: str) -> str:
 
 
 class PushSender:
+    """Encrypts, signs and posts. ``client`` is accepted for the app factory, which still passes its
+    httpx client; push no longer goes through httpx (see ``transport``) and ignores it."""
+
     def __init__(
-        self, keys: VapidKeys, *, contact: str, client: httpx.AsyncClient, ttl: int = 24 * 3600, timeout: float = 10.0
+        self,
+        keys: VapidKeys,
+        *,
+        contact: str,
+        transport: PushTransport | None = None,
+        ttl: int = 24 * 3600,
+        timeout: float = 10.0,
+        client: object = None,
     ):
         self.keys = keys
         self.contact = contact.removeprefix("mailto:")
-        self.client = client
+        self.transport = transport or PushTransport()
         self.ttl = ttl
         self.timeout = timeout
-        self._instances: dict[int, WebPush] = {}
         self._jwts: dict[str, tuple[str, float]] = {}
-
-    def _instance(self, ttl: int) -> WebPush:
-        if ttl not in self._instances:
-            self._instances[ttl] = WebPush(
-                private_key=self.keys.private_pem,
-                public_key=self.keys.public_pem,
-                subscriber=self.contact,
-                ttl=ttl,
-                expiration=JWT_LIFETIME,
-            )
-        return self._instances[ttl]
 
     def authorization(self, endpoint: str) -> str:
         aud = origin(endpoint)
@@ -123,17 +117,14 @@ class PushSender:
     def encrypt(self, sub: Subscription, payload: bytes, ttl: int) -> tuple[bytes, dict[str, str]]:
         if len(payload) > MAX_PAYLOAD:
             raise ValueError(f"push payload is {len(payload)} bytes; at most {MAX_PAYLOAD}")
-        subscription = WebPushSubscription.model_validate(
-            {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
-        )
-        message = self._instance(ttl).get(message=payload, subscription=subscription)
+        body = ece.encrypt(payload, ece.recipient(sub.p256dh, sub.auth))
         headers = {
             "ttl": str(ttl),
             "content-encoding": "aes128gcm",
             "content-type": "application/octet-stream",
             "authorization": self.authorization(sub.endpoint),
         }
-        return message.encrypted, headers
+        return body, headers
 
     async def send(
         self,
@@ -149,7 +140,10 @@ class PushSender:
         if topic:
             headers["topic"] = topic
         try:
-            r = await self.client.post(sub.endpoint, content=body, headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            return Outcome("retry", None, None, f"{type(exc).__name__}: {exc}")
-        return classify(r.status_code, r.headers.get("retry-after"))
+            reply = await self.transport.post(sub.endpoint, headers, body, timeout=self.timeout)
+        except TransportError as exc:
+            return Outcome("retry", None, None, str(exc))
+        return classify(reply.status, reply.headers.get("retry-after"))
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
