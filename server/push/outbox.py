@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from server.accounts.models import Staff
 from server.accounts.service import LOGOUT_HOOKS
 from server.notifications.models import Notification
 from server.notifications.service import ENQUEUE_HOOKS
+from server.push.delivery import Outcome
 from server.push.models import Delivery, PushSubscription, Webhook
 
 LEASE = timedelta(seconds=60)
@@ -151,32 +153,41 @@ async def claim(session: AsyncSession, now: datetime, limit: int = 50) -> list[J
     return jobs
 
 
-async def record(
-    session: AsyncSession,
-    job: Job,
-    kind: str,
-    status: int | None,
-    retry_after: float | None,
-    detail: str,
-    now: datetime,
+async def record(session: AsyncSession, results: Sequence[tuple[Job, Outcome]], now: datetime) -> None:
+    """Write the outcomes of one round of attempts: delivered, retry (with backoff), gone (404/410),
+    failed. A round costs two SELECTs (its deliveries, their subscriptions) and batched UPDATEs at
+    flush, whatever its size; only a gone subscription costs statements of its own."""
+    rows = {
+        d.id: d
+        for d in (await session.scalars(select(Delivery).where(Delivery.id.in_([j.delivery_id for j, _ in results]))))
+    }
+    sub_ids = {d.subscription_id for d in rows.values() if d.subscription_id}
+    subs = (
+        {s.id: s for s in await session.scalars(select(PushSubscription).where(PushSubscription.id.in_(sub_ids)))}
+        if sub_ids
+        else {}
+    )
+    for job, outcome in results:
+        if (d := rows.get(job.delivery_id)) is not None:
+            await _record_one(session, d, subs, outcome, now)
+
+
+async def _record_one(
+    session: AsyncSession, d: Delivery, subs: dict[uuid.UUID, PushSubscription], o: Outcome, now: datetime
 ) -> None:
-    """Write the outcome of one attempt: delivered, retry (with backoff), gone (404/410), failed."""
-    d = await session.get(Delivery, job.delivery_id)
-    if d is None:
-        return
     d.attempts += 1
-    d.last_status, d.last_error, d.lease_until = status, (detail or None), None
-    sub = await session.get(PushSubscription, d.subscription_id) if d.subscription_id else None
-    if kind == "delivered":
+    d.last_status, d.last_error, d.lease_until = o.status, (o.detail or None), None
+    sub = subs.get(d.subscription_id) if d.subscription_id else None
+    if o.kind == "delivered":
         d.state, d.delivered_at = "delivered", now
         if sub:
             sub.last_success_at = now
-    elif kind == "retry" and d.attempts < MAX_ATTEMPTS:
+    elif o.kind == "retry" and d.attempts < MAX_ATTEMPTS:
         d.state = "retry"
-        d.next_attempt_at = now + timedelta(seconds=backoff(d.attempts, retry_after))
+        d.next_attempt_at = now + timedelta(seconds=backoff(d.attempts, o.retry_after))
         if sub:
             sub.last_failure_at = now
-    elif kind == "gone" and sub is not None:
+    elif o.kind == "gone" and sub is not None:
         d.state = "gone"
         # The device unsubscribed or the browser was reset: stop all its deliveries.
         await session.execute(
@@ -185,6 +196,7 @@ async def record(
             .values(state="gone", last_error="subscription gone")
         )
         await session.execute(delete(PushSubscription).where(PushSubscription.id == sub.id))
+        del subs[sub.id]  # later outcomes in this round for the same device see it gone
     else:
         d.state = "failed"
 

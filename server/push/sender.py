@@ -60,8 +60,7 @@ async def send_due(ctx: AppContext, limit: int = 50) -> int:
     )
     done = ctx.clock.now()
     async with ctx.db.writer() as session:
-        for job, o in zip(jobs, outcomes, strict=True):
-            await outbox.record(session, job, o.kind, o.status, o.retry_after, o.detail, done)
+        await outbox.record(session, list(zip(jobs, outcomes, strict=True)), done)
         await session.commit()
     return len(jobs)
 
