@@ -204,7 +204,9 @@ def asgi_app(svc: LocalPushService):
 
 def serve_forever_in_process() -> None:
     """``python -m tests.support.push_service N``: the service in its own process, under uvicorn, for
-    benchmarks. Prints one JSON line with N subscriptions; answers "stats" on stdin with counts."""
+    benchmarks. Prints one JSON line with N subscriptions; answers "stats" on stdin with counts and
+    the CPU seconds this process has used (a benchmark takes differences, to show the service's own
+    cost apart from the sender's)."""
     import socket
     import sys
 
@@ -224,7 +226,8 @@ def serve_forever_in_process() -> None:
     for line in sys.stdin:
         if line.strip() == "stats":
             received = sum(len(ep.received) for ep in svc.endpoints.values())
-            print(json.dumps({"received": received, "rejected": len(svc.rejected())}), flush=True)
+            stats = {"received": received, "rejected": len(svc.rejected()), "cpu": time.process_time()}
+            print(json.dumps(stats), flush=True)
     server.should_exit = True
 
 
