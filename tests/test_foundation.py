@@ -162,3 +162,68 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
     assert grids == 3 and 1000 <= households <= 1200
     assert len(set(routes)) == len(routes) == 3  # one 日常巡查 route per grid, not duplicated by the rerun
     assert kinds.count("renovation") == 3 and 4 * 3 <= kinds.count("standard") <= 6 * 3
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_kpi_migration_copies_each_ratings_order_estate_and_creation_time(
+    backend, tmp_path, postgres_factory: PostgresFactory
+):
+    """0007 adds ratings.estate_id / order_created_at and fills them for ratings that already exist."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}" if backend == "sqlite" else postgres_factory.fresh_empty()
+    upgrade(url, "0006_walks")
+    created = datetime(2026, 11, 3, 1, 2, 3, tzinfo=UTC)
+    ids = {}
+
+    async def seed():
+        import uuid
+
+        engine = create_async_engine(url)
+        hexid = (lambda u: u.hex) if backend == "sqlite" else (lambda u: u)
+        ids.update(company=uuid.uuid4(), estate=uuid.uuid4(), order=uuid.uuid4(), rating=uuid.uuid4())
+        async with engine.begin() as c:
+            await c.execute(text("INSERT INTO companies (id, name) VALUES (:i, 'c')"), {"i": hexid(ids["company"])})
+            await c.execute(
+                text("INSERT INTO estates (id, company_id, name, code, address) VALUES (:i, :c, 'e', 'E', '')"),
+                {"i": hexid(ids["estate"]), "c": hexid(ids["company"])},
+            )
+            await c.execute(
+                text(
+                    "INSERT INTO orders (id, number, estate_id, kind, channel, category, priority, description,"
+                    " location, reporter_name, reporter_phone, internal_note, status, department, created_at,"
+                    " updated_at, completion_no, chain_length, chain_head) VALUES (:i, 'E-1', :e, 'repair', 'phone',"
+                    " 'other', 'normal', 'd', '', '', '', '', 'rated', 'engineering', :t, :t, 1, 0, '')"
+                ),
+                {"i": hexid(ids["order"]), "e": hexid(ids["estate"]), "t": created},
+            )
+            await c.execute(
+                text(
+                    "INSERT INTO order_ratings (id, order_id, completion_no, level, comment, source, created_at,"
+                    " chain_index, prev_hash, hash) VALUES (:i, :o, 1, 'satisfied', '', 'owner', :t, 1, '', '')"
+                ),
+                {"i": hexid(ids["rating"]), "o": hexid(ids["order"]), "t": created},
+            )
+        await engine.dispose()
+
+    asyncio.run(seed())
+    upgrade(url)
+
+    async def read():
+        from sqlalchemy import select
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from server.orders.models import Rating
+
+        engine = create_async_engine(url)
+        async with AsyncSession(engine) as s:
+            rating = await s.scalar(select(Rating))
+        await engine.dispose()
+        return rating
+
+    rating = asyncio.run(read())
+    assert rating.estate_id == ids["estate"] and rating.order_created_at == created

@@ -86,6 +86,8 @@ async def test_kpis_are_scoped(api, world, month):
     ).status_code == 404
     r = await api.get("steward_a", "/api/kpi/", params={"grid_id": str(world.grids[0].id), "date": "2026-11-22"})
     assert r.status_code == 200 and r.json()["current"]["orders"] == 7
+    # A grid's ratings come through the order join, the estate's from the ratings' own copy: same figures.
+    assert r.json()["current"]["ratings"] == 3 and r.json()["current"]["satisfaction"] == 0.6667
     assert (await api.get("steward_a", "/api/kpi/", params={"grid_id": str(world.grids[1].id)})).status_code == 404
 
 

@@ -67,6 +67,8 @@ async def rate(
         comment=comment.strip()[:500],
         source=source,
         created_at=now,
+        estate_id=order.estate_id,
+        order_created_at=order.created_at,
     )
     evidence.append(order, rating)
     session.add(rating)
