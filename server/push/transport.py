@@ -1,5 +1,5 @@
-"""HTTP/1.1 POSTs to push services: a small pool of keep-alive connections per origin (h11 framing over
-asyncio streams, TLS for https).
+"""HTTP/1.1 POSTs to push services: a small pool of keep-alive connections per origin (``http1``
+framing over asyncio streams, TLS for https).
 
 Why not httpx, which the rest of the server uses: a push fan-out is thousands of tiny POSTs to a
 handful of origins, and httpx spends ~1 ms of CPU on each (its pool re-scans every connection,
@@ -20,10 +20,9 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import h11
+from server.push import http1
 
 IDLE_LIMIT = 50.0  # seconds a connection may wait unused (servers close idle ones after 60 s or more)
-MAX_ANSWER = 64 * 1024  # bytes of answer body read at most (push services answer with little or none)
 
 
 class TransportError(Exception):
@@ -39,9 +38,7 @@ class Reply:
 class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader, self.writer = reader, writer
-        self.h11 = h11.Connection(h11.CLIENT)
         self.idle_since = time.monotonic()
-        self.answered = False  # any byte of the current answer received
 
     def usable(self) -> bool:
         return (
@@ -50,40 +47,12 @@ class _Connection:
             and time.monotonic() - self.idle_since < IDLE_LIMIT
         )
 
-    async def exchange(self, target: str, headers: list[tuple[str, str]], body: bytes) -> Reply:
-        self.answered = False
-        conn = self.h11
-        self.writer.write(
-            conn.send(h11.Request(method="POST", target=target, headers=headers))
-            + conn.send(h11.Data(data=body))
-            + conn.send(h11.EndOfMessage())
-        )
+    async def exchange(self, message: bytes) -> tuple[Reply, bool]:
+        self.writer.write(message)
         await self.writer.drain()
-        reply, size = None, 0
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                data = await self.reader.read(65536)
-                self.answered = self.answered or bool(data)
-                conn.receive_data(data)
-            elif isinstance(event, h11.Response):
-                reply = Reply(event.status_code, {k.decode(): v.decode("latin-1") for k, v in event.headers})
-            elif isinstance(event, h11.Data):
-                size += len(event.data)
-                if size > MAX_ANSWER:
-                    raise TransportError(f"answer body over {MAX_ANSWER} bytes")
-            elif isinstance(event, h11.EndOfMessage):
-                return reply
-            elif isinstance(event, h11.ConnectionClosed):
-                raise TransportError("connection closed before the answer")
-            # InformationalResponse (1xx): keep reading
-
-    def reusable(self) -> bool:
-        if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
-            self.h11.start_next_cycle()
-            self.idle_since = time.monotonic()
-            return True
-        return False
+        status, headers, reusable = await http1.response(self.reader)
+        self.idle_since = time.monotonic()
+        return Reply(status, headers), reusable
 
     def close(self) -> None:
         self.writer.close()
@@ -112,36 +81,54 @@ class _Origin:
             conn.close()
         return None
 
-    async def post(self, target: str, headers: dict[str, str], body: bytes, timeout: float) -> Reply:
-        wire = [("host", self.authority), ("content-length", str(len(body))), *headers.items()]
-        async with self.slots:
+    async def _slot(self, start_by: float | None) -> None:
+        if start_by is None:
+            await self.slots.acquire()
+            return
+        left = start_by - asyncio.get_running_loop().time()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(left):
+                await self.slots.acquire()
+        except TimeoutError:
+            raise TransportError("no connection free in time; not sent") from None
+
+    async def post(
+        self, target: str, headers: dict[str, str], body: bytes, timeout: float, start_by: float | None
+    ) -> Reply:
+        message = http1.request(self.authority, target, list(headers.items()), body)
+        await self._slot(start_by)
+        try:
             for _ in range(2):
                 conn = self._reuse()
                 reused = conn is not None
                 try:
                     async with asyncio.timeout(timeout):
                         conn = conn or await self._connect()
-                        reply = await conn.exchange(target, wire, body)
+                        reply, reusable = await conn.exchange(message)
                 except TimeoutError as exc:  # before OSError, of which it is a subclass
                     if conn:
                         conn.close()
                     raise TransportError(f"no answer within {timeout:g} s") from exc
-                except (OSError, EOFError, h11.ProtocolError, TransportError) as exc:
+                except (OSError, http1.ProtocolError) as exc:
                     if conn:
                         conn.close()
-                    if reused and not conn.answered:
+                    if reused and isinstance(exc, (http1.NoAnswer, BrokenPipeError, ConnectionResetError)):
                         continue  # the server had closed the idle connection: once more on a new one
                     raise TransportError(f"{type(exc).__name__}: {exc}") from exc
                 except BaseException:
                     if conn:
                         conn.close()  # cancelled mid-exchange: the connection is in an unknown state
                     raise
-                if conn.reusable():
+                if reusable:
                     self.idle.append(conn)
                 else:
                     conn.close()
                 return reply
-        raise AssertionError("unreachable")
+            raise AssertionError("unreachable")
+        finally:
+            self.slots.release()
 
     def close(self) -> None:
         for conn in self.idle:
@@ -168,7 +155,11 @@ class PushTransport:
             self._origins[key] = _Origin(scheme, host, port, self.per_origin, self.tls if scheme == "https" else None)
         return self._origins[key]
 
-    async def post(self, url: str, headers: dict[str, str], body: bytes, *, timeout: float = 10.0) -> Reply:
+    async def post(
+        self, url: str, headers: dict[str, str], body: bytes, *, timeout: float = 10.0, start_by: float | None = None
+    ) -> Reply:
+        """``timeout`` bounds the exchange once it has a connection; ``start_by`` (event-loop time), if
+        given, is when waiting for a free connection gives up with TransportError, nothing sent."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TransportError(f"not an http(s) URL: {url!r}")
@@ -176,7 +167,7 @@ class PushTransport:
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
-        return await self._origin(parts.scheme, parts.hostname, port).post(target, headers, body, timeout)
+        return await self._origin(parts.scheme, parts.hostname, port).post(target, headers, body, timeout, start_by)
 
     async def aclose(self) -> None:
         for origin in self._origins.values():
