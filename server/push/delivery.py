@@ -134,13 +134,15 @@ class PushSender:
         urgency: Urgency = Urgency.normal,
         topic: str | None = None,
         ttl: int | None = None,
+        start_by: float | None = None,
     ) -> Outcome:
+        """``start_by``: see ``PushTransport.post``; a message not started by then is a retry."""
         body, headers = self.encrypt(sub, payload, self.ttl if ttl is None else ttl)
         headers["urgency"] = urgency.value
         if topic:
             headers["topic"] = topic
         try:
-            reply = await self.transport.post(sub.endpoint, headers, body, timeout=self.timeout)
+            reply = await self.transport.post(sub.endpoint, headers, body, timeout=self.timeout, start_by=start_by)
         except TransportError as exc:
             return Outcome("retry", None, None, str(exc))
         return classify(reply.status, reply.headers.get("retry-after"))

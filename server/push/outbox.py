@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import msgspec
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Staff
@@ -81,6 +81,7 @@ class Job:
     channel: str
     attempts: int
     notification: dict
+    subscription_id: uuid.UUID | None = None
     endpoint: str | None = None
     p256dh: str | None = None
     auth: str | None = None
@@ -103,8 +104,14 @@ def payload(note: Notification) -> dict:
     }
 
 
+DELIVERIES = Delivery.__table__
+SUBSCRIPTIONS = PushSubscription.__table__
+
+
 async def claim(session: AsyncSession, now: datetime, limit: int = 50) -> list[Job]:
-    """Take due deliveries (pending, retry due, or a lapsed lease) for this process; commit after."""
+    """Take due deliveries (pending, retry due, or a lapsed lease) for this process; commit after.
+    Three statements per round whatever its size; rows come back as columns, not ORM objects (a
+    fan-out of one notification to a thousand devices made the object loading the sender's cost)."""
     due = or_(
         and_(Delivery.state.in_(("pending", "retry")), Delivery.next_attempt_at <= now),
         and_(Delivery.state == "sending", Delivery.lease_until < now),
@@ -117,88 +124,118 @@ async def claim(session: AsyncSession, now: datetime, limit: int = 50) -> list[J
         return []
     # The state guard makes a race between two claimers harmless: only one UPDATE matches a row.
     await session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(ids), due)
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(ids), due)
         .values(state="sending", lease_until=now + LEASE, claimed_by=WORKER)
     )
-    rows = (
-        await session.execute(
-            select(Delivery, Notification, PushSubscription, Webhook)
-            .join(Notification, Notification.id == Delivery.notification_id)
-            .outerjoin(PushSubscription, PushSubscription.id == Delivery.subscription_id)
-            .outerjoin(Webhook, Webhook.id == Delivery.webhook_id)
-            .where(Delivery.id.in_(ids), Delivery.claimed_by == WORKER, Delivery.state == "sending")
+    rows = await session.execute(
+        select(
+            Delivery.id,
+            Delivery.channel,
+            Delivery.attempts,
+            Delivery.subscription_id,
+            Notification,
+            PushSubscription.id.label("sub_id"),
+            PushSubscription.endpoint,
+            PushSubscription.p256dh,
+            PushSubscription.auth,
+            Webhook.url,
+            Webhook.secret,
         )
-    ).all()
-    jobs = []
-    for d, note, sub, hook in rows:
-        if d.channel == "webpush" and sub is None:
-            d.state, d.last_error = "gone", "subscription removed"
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .outerjoin(PushSubscription, PushSubscription.id == Delivery.subscription_id)
+        .outerjoin(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.id.in_(ids), Delivery.claimed_by == WORKER, Delivery.state == "sending")
+    )
+    jobs, removed, payloads = [], [], {}
+    for r in rows:
+        if r.channel == "webpush" and r.sub_id is None:
+            removed.append(r.id)
             continue
+        note = r.Notification
+        if note.id not in payloads:
+            payloads[note.id] = payload(note)
         jobs.append(
             Job(
-                delivery_id=d.id,
-                channel=d.channel,
-                attempts=d.attempts,
-                notification=payload(note),
-                endpoint=sub.endpoint if sub else None,
-                p256dh=sub.p256dh if sub else None,
-                auth=sub.auth if sub else None,
-                webhook_url=hook.url if hook else None,
-                webhook_secret=hook.secret if hook else None,
+                delivery_id=r.id,
+                channel=r.channel,
+                attempts=r.attempts,
+                notification=payloads[note.id],
+                subscription_id=r.subscription_id,
+                endpoint=r.endpoint,
+                p256dh=r.p256dh,
+                auth=r.auth,
+                webhook_url=r.url,
+                webhook_secret=r.secret,
                 urgency=note.urgency,
                 topic=note.topic,
             )
         )
+    if removed:
+        await session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(removed))
+            .values(state="gone", last_error="subscription removed", lease_until=None)
+        )
     return jobs
+
+
+_record_delivery = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.id == bindparam("did"))
+    .values(
+        state=bindparam("state"),
+        attempts=DELIVERIES.c.attempts + 1,
+        last_status=bindparam("status"),
+        last_error=bindparam("error"),
+        lease_until=None,
+        next_attempt_at=func.coalesce(
+            bindparam("next", type_=DELIVERIES.c.next_attempt_at.type), DELIVERIES.c.next_attempt_at
+        ),
+        delivered_at=func.coalesce(
+            bindparam("delivered", type_=DELIVERIES.c.delivered_at.type), DELIVERIES.c.delivered_at
+        ),
+    )
+)
+
+
+def _outcome_row(job: Job, o: Outcome, now: datetime) -> dict:
+    attempts = job.attempts + 1  # the row's count as claimed: nobody else touches it under our lease
+    row = {"did": job.delivery_id, "status": o.status, "error": o.detail or None, "next": None, "delivered": None}
+    if o.kind == "delivered":
+        return row | {"state": "delivered", "delivered": now}
+    if o.kind == "retry" and attempts < MAX_ATTEMPTS:
+        return row | {"state": "retry", "next": now + timedelta(seconds=backoff(attempts, o.retry_after))}
+    if o.kind == "gone" and job.subscription_id is not None:
+        return row | {"state": "gone"}
+    return row | {"state": "failed"}
 
 
 async def record(session: AsyncSession, results: Sequence[tuple[Job, Outcome]], now: datetime) -> None:
     """Write the outcomes of one round of attempts: delivered, retry (with backoff), gone (404/410),
-    failed. A round costs two SELECTs (its deliveries, their subscriptions) and batched UPDATEs at
-    flush, whatever its size; only a gone subscription costs statements of its own."""
-    rows = {
-        d.id: d
-        for d in (await session.scalars(select(Delivery).where(Delivery.id.in_([j.delivery_id for j, _ in results]))))
-    }
-    sub_ids = {d.subscription_id for d in rows.values() if d.subscription_id}
-    subs = (
-        {s.id: s for s in await session.scalars(select(PushSubscription).where(PushSubscription.id.in_(sub_ids)))}
-        if sub_ids
-        else {}
-    )
-    for job, outcome in results:
-        if (d := rows.get(job.delivery_id)) is not None:
-            await _record_one(session, d, subs, outcome, now)
-
-
-async def _record_one(
-    session: AsyncSession, d: Delivery, subs: dict[uuid.UUID, PushSubscription], o: Outcome, now: datetime
-) -> None:
-    d.attempts += 1
-    d.last_status, d.last_error, d.lease_until = o.status, (o.detail or None), None
-    sub = subs.get(d.subscription_id) if d.subscription_id else None
-    if o.kind == "delivered":
-        d.state, d.delivered_at = "delivered", now
-        if sub:
-            sub.last_success_at = now
-    elif o.kind == "retry" and d.attempts < MAX_ATTEMPTS:
-        d.state = "retry"
-        d.next_attempt_at = now + timedelta(seconds=backoff(d.attempts, o.retry_after))
-        if sub:
-            sub.last_failure_at = now
-    elif o.kind == "gone" and sub is not None:
-        d.state = "gone"
+    failed. One executemany for the deliveries and one UPDATE per kind for their subscriptions,
+    whatever the round's size; only a gone subscription costs statements of its own."""
+    if not results:
+        return
+    rows = [_outcome_row(job, o, now) for job, o in results]
+    await session.execute(_record_delivery, rows)
+    touched: dict[str, list[uuid.UUID]] = {"delivered": [], "retry": [], "gone": []}
+    for (job, _), row in zip(results, rows, strict=True):
+        if job.subscription_id is not None and row["state"] in touched:
+            touched[row["state"]].append(job.subscription_id)
+    for column, state in (("last_success_at", "delivered"), ("last_failure_at", "retry")):
+        if touched[state]:
+            await session.execute(
+                update(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id.in_(touched[state])).values({column: now})
+            )
+    for sub_id in touched["gone"]:
         # The device unsubscribed or the browser was reset: stop all its deliveries.
         await session.execute(
-            update(Delivery)
-            .where(Delivery.subscription_id == sub.id, Delivery.id != d.id, Delivery.state.in_(("pending", "retry")))
+            update(DELIVERIES)
+            .where(DELIVERIES.c.subscription_id == sub_id, DELIVERIES.c.state.in_(("pending", "retry")))
             .values(state="gone", last_error="subscription gone")
         )
-        await session.execute(delete(PushSubscription).where(PushSubscription.id == sub.id))
-        del subs[sub.id]  # later outcomes in this round for the same device see it gone
-    else:
-        d.state = "failed"
+        await session.execute(delete(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id == sub_id))
 
 
 webhook_encoder = msgspec.json.Encoder(order="sorted")

@@ -15,6 +15,7 @@ from server.push.delivery import Outcome, PushSender, Subscription, Urgency, cla
 from server.web.context import AppContext
 
 _json = msgspec.json.Encoder(order="sorted")
+LEASE_MARGIN = 5.0  # seconds between the last moment a message may start and its lease running out
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -37,37 +38,80 @@ async def send_webhook(client: httpx.AsyncClient, job: outbox.Job) -> Outcome:
     return classify(r.status_code, r.headers.get("retry-after"))
 
 
-async def send_push(sender: PushSender, job: outbox.Job) -> Outcome:
+async def send_push(sender: PushSender, job: outbox.Job, start_by: float | None = None) -> Outcome:
     sub = Subscription(endpoint=job.endpoint, p256dh=job.p256dh, auth=job.auth)
     urgency = Urgency.high if job.urgency == "high" else Urgency.normal
-    return await sender.send(
-        sub, _json.encode(job.notification), urgency=urgency, topic=topic_for(job.topic) if job.topic else None
+    try:
+        return await sender.send(
+            sub,
+            _json.encode(job.notification),
+            urgency=urgency,
+            topic=topic_for(job.topic) if job.topic else None,
+            start_by=start_by,
+        )
+    except ValueError as exc:  # a payload too large for one record: sending again will not help
+        return Outcome("failed", None, None, str(exc))
+
+
+async def _claim(ctx: AppContext, limit: int) -> list[outbox.Job]:
+    async with ctx.db.writer() as session:
+        jobs = await outbox.claim(session, ctx.clock.now(), limit)
+        await session.commit()
+    return jobs
+
+
+async def _send(ctx: AppContext, jobs: list[outbox.Job]) -> list[Outcome]:
+    """All of a round's messages at once; the transport bounds how many are in flight per origin. A
+    message that could not start well within the lease is left for a later round (as a retry), so
+    the lease never lapses under a message still being sent."""
+    sender: PushSender = ctx.services["push_sender"]
+    client: httpx.AsyncClient = ctx.services["http"]
+    start_by = asyncio.get_running_loop().time() + outbox.LEASE.total_seconds() - sender.timeout - LEASE_MARGIN
+    return await asyncio.gather(
+        *(send_push(sender, j, start_by) if j.channel == "webpush" else send_webhook(client, j) for j in jobs)
     )
+
+
+async def _record(ctx: AppContext, jobs: list[outbox.Job], outcomes: list[Outcome]) -> None:
+    async with ctx.db.writer() as session:
+        await outbox.record(session, list(zip(jobs, outcomes, strict=True)), ctx.clock.now())
+        await session.commit()
 
 
 async def send_due(ctx: AppContext, limit: int = 50) -> int:
-    """One round: returns how many deliveries were attempted."""
-    now = ctx.clock.now()
-    async with ctx.db.writer() as session:
-        jobs = await outbox.claim(session, now, limit)
-        await session.commit()
-    if not jobs:
-        return 0
-    sender: PushSender = ctx.services["push_sender"]
-    client: httpx.AsyncClient = ctx.services["http"]
-    outcomes = await asyncio.gather(
-        *(send_push(sender, j) if j.channel == "webpush" else send_webhook(client, j) for j in jobs)
-    )
-    done = ctx.clock.now()
-    async with ctx.db.writer() as session:
-        await outbox.record(session, list(zip(jobs, outcomes, strict=True)), done)
-        await session.commit()
+    """One round (claim, send, record): returns how many deliveries were attempted."""
+    jobs = await _claim(ctx, limit)
+    if jobs:
+        await _record(ctx, jobs, await _send(ctx, jobs))
     return len(jobs)
 
 
-async def sender_job(ctx: AppContext) -> int:
-    """Drain everything due now (rounds of 50), so a burst is not spread over many ticks."""
-    total = 0
-    while (n := await send_due(ctx)) > 0:
-        total += n
+async def drain(ctx: AppContext, limit: int = 50) -> int:
+    """Rounds until nothing is due, pipelined: while one round's messages are on the wire, the round
+    before it is recorded and the next one claimed, so neither the database nor the push service
+    waits for the other. The database work stays in this one coroutine, one transaction at a time;
+    a claimed round is still under its lease when the next claim runs, so no row is taken twice."""
+    total, done = 0, None
+    jobs = await _claim(ctx, limit)
+    while jobs:
+        sending = asyncio.ensure_future(_send(ctx, jobs))
+        try:
+            if done:
+                await _record(ctx, *done)
+            upcoming = await _claim(ctx, limit)
+        except BaseException:
+            # Unrecorded rows stay leased and are sent again once the lease lapses (at least once).
+            sending.cancel()
+            await asyncio.gather(sending, return_exceptions=True)
+            raise
+        done = (jobs, await sending)
+        total += len(jobs)
+        jobs = upcoming
+    if done:
+        await _record(ctx, *done)
     return total
+
+
+async def sender_job(ctx: AppContext) -> int:
+    """Drain everything due now, so a burst is not spread over many ticks."""
+    return await drain(ctx)
