@@ -3,6 +3,7 @@ outbox to a real local push service that decrypts every message and verifies its
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -17,7 +18,8 @@ from sqlalchemy import select
 from server.push import ece, outbox
 from server.push.delivery import PushSender, Subscription, Urgency, topic_for
 from server.push.models import Delivery, PushSubscription
-from server.push.sender import send_due, sign
+from server.push.sender import drain, send_due, sign
+from server.push.transport import PushTransport, TransportError
 from server.push.vapid import VapidKeys, load_or_create
 from server.web.context import AppContext
 from tests.support.push_service import LocalPushService, b64u, b64u_decode
@@ -321,3 +323,174 @@ def test_backoff_grows_and_honours_retry_after():
     assert outbox.backoff(1, None) <= 2 and outbox.backoff(6, None) >= 16
     assert outbox.backoff(1, 90) == 90
     assert outbox.backoff(50, None) <= outbox.BACKOFF_CAP
+
+
+# --- the sender's own transport -----------------------------------------------------------------------
+
+
+class CannedServer:
+    """A raw TCP server that answers each request with the next canned bytes (``None``: close the
+    connection without answering; ``...``: never answer), and closes the connection after an answer
+    without length or with ``connection: close``. Counts connections and requests."""
+
+    def __init__(self, answers: list):
+        self.answers = list(answers)
+        self.connections = 0
+        self.requests: list[bytes] = []
+
+    async def __aenter__(self) -> CannedServer:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/push/x"
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while self.answers:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(
+                    next(v for k, v in (h.split(b": ", 1) for h in head.split(b"\r\n")[1:-2]) if k == b"content-length")
+                )
+                self.requests.append(head + await reader.readexactly(length))
+                answer = self.answers.pop(0)
+                if answer is ...:
+                    await asyncio.sleep(3600)
+                if answer is None:
+                    break
+                writer.write(answer)
+                await writer.drain()
+                framed = b"content-length" in answer or b"chunked" in answer
+                if not framed or b"connection: close" in answer:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+
+async def post_twice(answers: list, **kw) -> tuple[CannedServer, list]:
+    transport = PushTransport(**kw)
+    async with CannedServer(answers) as srv:
+        replies = [await transport.post(srv.url, {"ttl": "60"}, b"body") for _ in range(2)]
+    await transport.aclose()
+    return srv, replies
+
+
+async def test_transport_reads_chunked_and_interim_answers_and_keeps_the_connection():
+    chunked = b"HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nx-trailer: 1\r\n\r\n"
+    interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 429 Too Many\r\nretry-after: 7\r\ncontent-length: 2\r\n\r\nno"
+    srv, replies = await post_twice([chunked, interim])
+    assert [r.status for r in replies] == [201, 429] and replies[1].headers["retry-after"] == "7"
+    assert srv.connections == 1 and len(srv.requests) == 2
+    assert srv.requests[0].endswith(b"\r\n\r\nbody") and b"\r\ncontent-length: 4\r\n" in srv.requests[0]
+
+
+async def test_transport_opens_a_new_connection_after_close_delimited_or_connection_close_answers():
+    close_delimited = b"HTTP/1.1 200 OK\r\n\r\nwhatever until the end"
+    srv, replies = await post_twice([close_delimited, close_delimited])
+    # The first answer has no length: its end is the connection's end, so nothing is reused.
+    assert [r.status for r in replies] == [200, 200] and srv.connections == 2
+    told = b"HTTP/1.1 201 Created\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+    srv, replies = await post_twice([told, told])
+    assert [r.status for r in replies] == [201, 201] and srv.connections == 2
+
+
+async def test_a_kept_alive_connection_the_server_dropped_is_retried_once_on_a_new_one(monkeypatch):
+    from server.push import transport as transport_module
+
+    # Pretend the dropped connection still looks fine, so the request really goes out on it.
+    monkeypatch.setattr(transport_module._Connection, "usable", lambda self: True)
+    ok = b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n"
+    srv, replies = await post_twice([ok, None, ok])
+    assert [r.status for r in replies] == [201, 201] and srv.connections == 2 and len(srv.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HELLO\r\n\r\n",
+        b"HTTP/1.1 201 Created\r\ncontent-length: 999999\r\n\r\n",
+        b"HTTP/1.1 201 OK\r\n bad fold\r\n\r\n",
+    ],
+    ids=["not-http", "oversized", "obs-fold"],
+)
+async def test_malformed_answers_are_transport_errors(answer):
+    transport = PushTransport()
+    async with CannedServer([answer]) as srv:
+        with pytest.raises(TransportError):
+            await transport.post(srv.url, {}, b"x")
+    await transport.aclose()
+
+
+async def test_no_answer_in_time_is_a_retry_and_nothing_starts_after_its_deadline(tmp_path):
+    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org", timeout=0.2)
+    async with CannedServer([...]) as srv:
+        s = Subscription(endpoint=srv.url, p256dh=RFC["ua_public"], auth=RFC["auth"])
+        late = await sender.send(s, b"{}", start_by=asyncio.get_running_loop().time() - 1)
+        assert late.kind == "retry" and "not sent" in late.detail and srv.requests == []
+        slow = await sender.send(s, b"{}")
+        assert slow.kind == "retry" and "no answer within" in slow.detail and len(srv.requests) == 1
+    await sender.aclose()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1/a b", "http://127.0.0.1:1/a\r\nx-evil: 1", "http://127.0.0.1:1/ü"])
+async def test_a_target_that_could_break_framing_is_refused(url):
+    with pytest.raises(ValueError, match="not sendable"):
+        await PushTransport().post(url, {}, b"x")
+
+
+# --- concurrent sending through the outbox --------------------------------------------------------------
+
+
+async def test_a_pipelined_drain_delivers_once_per_device_and_honours_each_answer(
+    api, world, push_service, sender_ctx, clock, database
+):
+    """Twelve devices in rounds of five, three messages in flight at most: each answer (500, 429 with
+    Retry-After, 410, 404) only affects its own device, and every other device gets exactly one."""
+    sender_ctx.services["push_sender"] = PushSender(
+        sender_ctx.services["vapid"], contact="ops@wuye.example", transport=PushTransport(per_origin=3)
+    )
+    push_service.delay = 0.02  # answers overlap, so the in-flight bound is really exercised
+    subs = [await subscribe(api, "tech_a", push_service) for _ in range(12)]
+    flaky, throttled, gone, missing, *fine = (s["endpoint"] for s in subs)
+    push_service.script(flaky, [(500, {})])
+    push_service.script(throttled, [(429, {"Retry-After": "120"})])
+    push_service.make_gone(gone)
+    push_service.script(missing, [(404, {})])
+    await assign(api, world)
+    assert await drain(sender_ctx, limit=5) == 12
+    assert push_service.max_in_flight == 3
+    assert all(len(push_service.received(e)) == 1 for e in fine)
+    assert [push_service.attempts(e) for e in (flaky, throttled, gone, missing)] == [1, 1, 1, 1]
+    async with database.reader() as s:
+        states = sorted((await s.scalars(select(Delivery.state))).all())
+        left = {p.endpoint for p in await s.scalars(select(PushSubscription))}
+    assert states == ["delivered"] * 8 + ["gone"] * 2 + ["retry"] * 2
+    assert left == set(fine) | {flaky, throttled}
+    clock.advance(seconds=5)
+    assert await drain(sender_ctx, limit=5) == 1  # the 500 is due again; the 429 waits its 120 s
+    clock.advance(seconds=120)
+    assert await drain(sender_ctx, limit=5) == 1
+    assert await drain(sender_ctx, limit=5) == 0
+    assert all(len(push_service.received(e)) == 1 for e in [*fine, flaky, throttled])
+    assert push_service.rejected() == []
+    await sender_ctx.services["push_sender"].aclose()
+
+
+async def test_a_payload_too_large_for_one_record_fails_instead_of_blocking_the_round(
+    api, world, push_service, sender_ctx, database, clock
+):
+    from server.notifications.service import notify
+
+    ok = await subscribe(api, "tech_a", push_service)
+    async with database.writer() as s:
+        await notify(s, staff_id=world.id("tech_a"), kind="assigned", title="t", body="长" * 2000, now=clock.now())
+        await notify(s, staff_id=world.id("tech_a"), kind="assigned", title="t", body="short", now=clock.now())
+        await s.commit()
+    assert await send_due(sender_ctx) == 2
+    async with database.reader() as s:
+        rows = (await s.scalars(select(Delivery).order_by(Delivery.state))).all()
+    assert [d.state for d in rows] == ["delivered", "failed"] and "at most 3000" in rows[1].last_error
+    assert [m["body"] for m in push_service.messages(ok["endpoint"])] == ["short"]

@@ -53,6 +53,9 @@ class LocalPushService:
         self.endpoints: dict[str, Endpoint] = {}
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
+        self.delay = 0.0  # seconds each answer is held back (threaded server only), so senders overlap
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests this service was handling at one time
 
     @property
     def origin(self) -> str:
@@ -144,6 +147,18 @@ class LocalPushService:
         return claims
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            return self._answer(path, headers, body)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
         ident = path.rsplit("/", 1)[1]
         ep = self.endpoints.get(ident)
         if ep is None:
