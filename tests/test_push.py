@@ -407,6 +407,19 @@ async def test_a_kept_alive_connection_the_server_dropped_is_retried_once_on_a_n
     assert [r.status for r in replies] == [201, 201] and srv.connections == 2 and len(srv.requests) == 3
 
 
+async def test_the_retry_after_a_dropped_connection_takes_a_new_one_not_another_idle_one(monkeypatch):
+    from server.push import transport as transport_module
+
+    monkeypatch.setattr(transport_module._Connection, "usable", lambda self: True)
+    ok = b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n"
+    transport = PushTransport(per_origin=2)
+    async with CannedServer([ok, ok, None, ok]) as srv:
+        await asyncio.gather(*(transport.post(srv.url, {}, b"x") for _ in range(2)))  # two idle connections
+        assert (await transport.post(srv.url, {}, b"x")).status == 201
+    await transport.aclose()
+    assert srv.connections == 3 and len(srv.requests) == 4
+
+
 @pytest.mark.parametrize(
     "answer",
     [
@@ -435,7 +448,9 @@ async def test_no_answer_in_time_is_a_retry_and_nothing_starts_after_its_deadlin
     await sender.aclose()
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:1/a b", "http://127.0.0.1:1/a\r\nx-evil: 1", "http://127.0.0.1:1/ü"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:1/a b", "http://127.0.0.1:1/a\r\nx-evil: 1", "http://127.0.0.1:1/ü", "ftp://127.0.0.1/x"]
+)
 async def test_a_target_that_could_break_framing_is_refused(url):
     with pytest.raises(ValueError, match="not sendable"):
         await PushTransport().post(url, {}, b"x")

@@ -49,7 +49,7 @@ async def send_push(sender: PushSender, job: outbox.Job, start_by: float | None 
             topic=topic_for(job.topic) if job.topic else None,
             start_by=start_by,
         )
-    except ValueError as exc:  # a payload too large for one record: sending again will not help
+    except ValueError as exc:  # payload over one record, bad keys, unsendable endpoint: no retry helps
         return Outcome("failed", None, None, str(exc))
 
 

@@ -100,8 +100,8 @@ class _Origin:
         message = http1.request(self.authority, target, list(headers.items()), body)
         await self._slot(start_by)
         try:
-            for _ in range(2):
-                conn = self._reuse()
+            for fresh in (False, True):
+                conn = None if fresh else self._reuse()
                 reused = conn is not None
                 try:
                     async with asyncio.timeout(timeout):
@@ -141,7 +141,7 @@ class PushTransport:
 
     def __init__(self, per_origin: int = 16, tls: ssl.SSLContext | None = None):
         self.per_origin = per_origin
-        self.tls = tls or ssl.create_default_context()
+        self._tls = tls
         self._origins: dict[tuple[str, str, int], _Origin] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -152,18 +152,26 @@ class PushTransport:
             self._origins, self._loop = {}, loop
         key = (scheme, host, port)
         if key not in self._origins:
-            self._origins[key] = _Origin(scheme, host, port, self.per_origin, self.tls if scheme == "https" else None)
+            self._origins[key] = _Origin(
+                scheme, host, port, self.per_origin, self._context() if scheme == "https" else None
+            )
         return self._origins[key]
+
+    def _context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tls = ssl.create_default_context()  # system CAs, hostname checks; built on first https use
+        return self._tls
 
     async def post(
         self, url: str, headers: dict[str, str], body: bytes, *, timeout: float = 10.0, start_by: float | None = None
     ) -> Reply:
         """``timeout`` bounds the exchange once it has a connection; ``start_by`` (event-loop time), if
-        given, is when waiting for a free connection gives up with TransportError, nothing sent."""
+        given, is when waiting for a free connection gives up with TransportError, nothing sent. A URL,
+        target or header that cannot be sent as given is a ValueError (trying again will not help)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise TransportError(f"not an http(s) URL: {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+            raise ValueError(f"URL not sendable: {url!r}")
+        port = parts.port or (443 if parts.scheme == "https" else 80)  # a bad port is a ValueError too
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
