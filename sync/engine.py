@@ -35,7 +35,7 @@ from sync.protocol import (
     PushResponse,
     SeqGap,
 )
-from sync.registry import Registry
+from sync.registry import MutationSpec, Registry
 
 _UUID = re.compile(UUID_PATTERN)
 
@@ -85,7 +85,9 @@ class PushStore(Protocol):
 
     async def save_client(self, client_id: str, actor_id: str, last_seq: int, clock_offset_ms: int) -> None:
         """Create or update the client row. Called once per accepted batch, also when nothing new was
-        applied; ``actor_id`` is whoever pushed this batch (it may differ from the stored one)."""
+        applied; ``actor_id`` is whoever pushed this batch (it may differ from the stored one). A store
+        may skip the write when neither ``last_seq`` nor ``actor_id`` changed (a pure resend), so that
+        a replay commits without writing anything."""
         ...
 
     async def receipts(self, client_id: str, seqs: list[int]) -> dict[int, Receipt]:
@@ -98,14 +100,15 @@ class PushStore(Protocol):
         Read once per batch, before any of it is applied."""
         ...
 
-    async def save_receipt(self, receipt: Receipt) -> None:
-        """Insert a receipt. ``(client_id, seq)`` is unique; ``mutation_id`` is unique among originals."""
+    async def save_receipts(self, receipts: list[Receipt]) -> None:
+        """Insert the receipts of one batch (one call per batch, after every handler ran).
+        ``(client_id, seq)`` is unique; ``mutation_id`` is unique among originals."""
         ...
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
-        """A nested transaction around one handler call: on exit by exception it rolls back the
-        handler's writes (and re-raises); on normal exit it keeps them. SQLAlchemy:
-        ``session.begin_nested()``."""
+        """A nested transaction: on exit by exception it rolls back every write made inside it (and
+        re-raises); on normal exit it keeps them. Used around a whole batch (the optimistic pass) and
+        around single handler calls (the careful pass). SQLAlchemy: ``session.begin_nested()``."""
         ...
 
 
@@ -225,6 +228,15 @@ async def apply_push(
     Raises :class:`~sync.protocol.ProtocolError` for a broken request, :class:`~sync.protocol.SeqGap`
     when the batch does not continue at ``last_seq + 1`` (nothing written), and lets every transient
     error from a handler or the store propagate: the caller rolls back and answers 503.
+
+    The new mutations run in two passes at most. The *optimistic* pass runs them all inside one
+    savepoint, without a savepoint per handler; it is the whole story unless a handler refuses. A
+    handler refusal there cannot be undone alone (its writes are mixed with its neighbours'), so the
+    batch savepoint is rolled back and the *careful* pass runs the batch again from the same state
+    with one savepoint per handler, which undoes exactly the refused mutation's writes. Both passes
+    see the same database state and run the same handlers in the same order, so the answer is the
+    one the careful pass alone would give. Refusals decided before any handler runs (unknown name,
+    invalid args, a repeated mutation id) never force the careful pass.
     """
     if server_time.tzinfo is None:
         raise ValueError("server_time must be timezone-aware")
@@ -240,27 +252,158 @@ async def apply_push(
     receipts = await store.receipts(req.client_id, [m.seq for m in repeats]) if repeats else {}
     results = [_answer_repeat(receipts.get(m.seq), m) for m in repeats]
 
-    # Originals of the fresh ids, read once; kept current below as this batch saves its own.
-    originals = await store.originals([m.id for m in fresh]) if fresh else {}
     offset_ms = round((server_time - req.client_time) / timedelta(milliseconds=1))
-    skewed = abs(server_time - req.client_time) > CLOCK_SKEW_LIMIT
-    for mutation in fresh:
+    if fresh:
+        batch = _Batch(req, fresh, store, registry, ctx, server_time, offset_ms)
+        # Originals of the fresh ids, read once; kept current by each pass as it decides its own.
+        originals = await store.originals([m.id for m in fresh])
+        careful = sum(1 for plan in batch.plans if plan.spec is not None) <= 1  # nothing to save
+        saved: list[Receipt] | None = None
+        if not careful:
+            try:
+                async with store.savepoint():
+                    saved = await batch.run(dict(originals), careful=False)
+            except _HandlerRefused:
+                saved = None
+        if saved is None:
+            saved = await batch.run(dict(originals), careful=True)
+        await store.save_receipts(saved)
+        results += [_result(r) for r in saved]
+        last = fresh[-1].seq
+
+    await store.save_client(req.client_id, actor_id, last, offset_ms)
+    return PushResult(last, results)
+
+
+class _HandlerRefused(Exception):
+    """A handler refused during the optimistic pass: roll the batch back and run the careful pass."""
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One new mutation, decoded once for both passes."""
+
+    mutation: Mutation
+    digest: str
+    spec: MutationSpec[Any] | None = None  # None: refused before any handler (see ``refusal``)
+    args: Any = None
+    refusal: tuple[str, str] | None = None
+
+
+class _Batch:
+    """The new mutations of one push and how to run them (rules 4 and 5)."""
+
+    def __init__(
+        self,
+        req: PushRequest,
+        fresh: list[Mutation],
+        store: PushStore,
+        registry: Registry,
+        ctx: Any,
+        server_time: datetime,
+        offset_ms: int,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.ctx = ctx
+        self.client_id = req.client_id
+        self.batch_client_time = req.client_time
+        self.server_time = server_time
+        self.offset_ms = offset_ms
+        self.skewed = abs(server_time - req.client_time) > CLOCK_SKEW_LIMIT
+        self.plans = [self._plan(m) for m in fresh]
+
+    def _plan(self, mutation: Mutation) -> _Plan:
+        plan = _Plan(mutation, mutation_digest(mutation.name, mutation.args))
+        try:
+            plan.spec, plan.args = self.registry.decode(mutation.name, mutation.args)
+        except Exception as exc:
+            if not self.registry.is_permanent(exc):
+                raise
+            plan.refusal = _refusal(exc)
+        return plan
+
+    async def _prepare(self) -> None:
+        """Each mutation type's ``prepare`` once, with the args of all its mutations in the batch."""
+        grouped: dict[str, tuple[MutationSpec[Any], list[Any]]] = {}
+        for plan in self.plans:
+            if plan.spec is not None and plan.spec.prepare is not None:
+                grouped.setdefault(plan.spec.name, (plan.spec, []))[1].append(plan.args)
+        for spec, args in grouped.values():
+            await spec.prepare(self.ctx, args)
+
+    async def run(self, originals: dict[str, Receipt], *, careful: bool) -> list[Receipt]:
+        await self._prepare()
+        return [await self._decide(plan, originals, careful) for plan in self.plans]
+
+    async def _decide(self, plan: _Plan, originals: dict[str, Receipt], careful: bool) -> Receipt:
+        """Rules 4 and 5 for one new seq: its receipt (an original one is noted in ``originals``, so a
+        second use of the id later in the same batch is seen as a repeat)."""
+        mutation = plan.mutation
+        prior = originals.get(mutation.id)
+        if prior is not None:
+            if prior.digest == plan.digest:
+                result = _replay(mutation, prior)
+            else:
+                result = _conflict(mutation, f"mutation {mutation.id} was already received with different content")
+            return self._receipt(plan, result, original=False)
+        if plan.spec is None:
+            code, message = plan.refusal
+            result = MutationResult(seq=mutation.seq, id=mutation.id, status="rejected", code=code, message=message)
+        else:
+            result = await self._apply(plan, careful)
+        receipt = self._receipt(plan, result, original=True)
+        originals[mutation.id] = receipt
+        return receipt
+
+    async def _apply(self, plan: _Plan, careful: bool) -> MutationResult:
+        mutation = plan.mutation
         info = MutationInfo(
-            client_id=req.client_id,
+            client_id=self.client_id,
             seq=mutation.seq,
             mutation_id=mutation.id,
             name=mutation.name,
             client_time=mutation.client_time,
-            batch_client_time=req.client_time,
-            server_time=server_time,
-            clock_offset_ms=offset_ms,
-            clock_skewed=skewed,
+            batch_client_time=self.batch_client_time,
+            server_time=self.server_time,
+            clock_offset_ms=self.offset_ms,
+            clock_skewed=self.skewed,
         )
-        results.append(await _apply_one(store, registry, ctx, info, mutation, originals))
-        last = mutation.seq
+        token = _current.set(info)
+        try:
+            if careful:
+                async with self.store.savepoint():
+                    await plan.spec.handler(self.ctx, plan.args)
+            else:
+                await plan.spec.handler(self.ctx, plan.args)
+        except Exception as exc:
+            if not self.registry.is_permanent(exc):
+                raise
+            if not careful:
+                raise _HandlerRefused from exc
+            code, message = _refusal(exc)
+            return MutationResult(seq=mutation.seq, id=mutation.id, status="rejected", code=code, message=message)
+        finally:
+            _current.reset(token)
+        return MutationResult(seq=mutation.seq, id=mutation.id, status="applied")
 
-    await store.save_client(req.client_id, actor_id, last, offset_ms)
-    return PushResult(last, results)
+    def _receipt(self, plan: _Plan, result: MutationResult, *, original: bool) -> Receipt:
+        return Receipt(
+            client_id=self.client_id,
+            seq=plan.mutation.seq,
+            mutation_id=plan.mutation.id,
+            digest=plan.digest,
+            status=result.status,
+            code=result.code,
+            message=result.message,
+            original=original,
+        )
+
+
+def _result(receipt: Receipt) -> MutationResult:
+    return MutationResult(
+        seq=receipt.seq, id=receipt.mutation_id, status=receipt.status, code=receipt.code, message=receipt.message
+    )
 
 
 def _replay(mutation: Mutation, receipt: Receipt) -> MutationResult:
@@ -290,65 +433,12 @@ def _answer_repeat(receipt: Receipt | None, mutation: Mutation) -> MutationResul
     return _replay(mutation, receipt)
 
 
-async def _apply_one(
-    store: PushStore,
-    registry: Registry,
-    ctx: Any,
-    info: MutationInfo,
-    mutation: Mutation,
-    originals: dict[str, Receipt],
-) -> MutationResult:
-    """Rules 4 and 5 for one new seq; always saves a receipt for it (and notes an original one in
-    ``originals``, so a second use of the id later in the same batch is seen as a repeat)."""
-    digest = mutation_digest(mutation.name, mutation.args)
-    prior = originals.get(mutation.id)
-    if prior is not None:
-        if prior.digest == digest:
-            result = _replay(mutation, prior)
-        else:
-            result = _conflict(mutation, f"mutation {mutation.id} was already received with different content")
-        await store.save_receipt(_receipt_for(info, digest, result, original=False))
-        return result
-
-    token = _current.set(info)
-    try:
-        spec, args = registry.decode(mutation.name, mutation.args)
-        async with store.savepoint():
-            await spec.handler(ctx, args)
-    except Exception as exc:
-        if not registry.is_permanent(exc):
-            raise
-        code, message = _refusal(exc)
-        result = MutationResult(seq=mutation.seq, id=mutation.id, status="rejected", code=code, message=message)
-    else:
-        result = MutationResult(seq=mutation.seq, id=mutation.id, status="applied")
-    finally:
-        _current.reset(token)
-    receipt = _receipt_for(info, digest, result, original=True)
-    await store.save_receipt(receipt)
-    originals[mutation.id] = receipt
-    return result
-
-
 def _refusal(exc: BaseException) -> tuple[str, str]:
     code = getattr(exc, "code", None)
     message = getattr(exc, "message", None)
     code = code if isinstance(code, str) and code else "rejected"
     message = message if isinstance(message, str) and message else (str(exc) or code)
     return code, message
-
-
-def _receipt_for(info: MutationInfo, digest: str, result: MutationResult, *, original: bool) -> Receipt:
-    return Receipt(
-        client_id=info.client_id,
-        seq=info.seq,
-        mutation_id=info.mutation_id,
-        digest=digest,
-        status=result.status,
-        code=result.code,
-        message=result.message,
-        original=original,
-    )
 
 
 # --- pull -----------------------------------------------------------------------------------------

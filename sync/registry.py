@@ -29,6 +29,10 @@ class Args(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 A = TypeVar("A", bound=msgspec.Struct)
 Handler = Callable[[Any, A], Awaitable[object]]
+#: ``prepare(ctx, [args, ...])``: called once per push batch, before any handler, with the args of every
+#: new mutation of this name in the batch (seq order). It may only *read* (warm the server's per-batch
+#: caches: one query for a hundred mutations instead of one each); whatever it raises is transient.
+Prepare = Callable[[Any, list[A]], Awaitable[object]]
 
 
 class PermanentError(Exception):
@@ -49,6 +53,7 @@ class MutationSpec(Generic[A]):
     name: str
     args_type: type[A]
     handler: Handler[A]
+    prepare: Prepare[A] | None = None
 
 
 class Registry:
@@ -58,16 +63,20 @@ class Registry:
         self._specs: dict[str, MutationSpec[Any]] = {}
         self.permanent_errors: tuple[type[BaseException], ...] = (PermanentError, *permanent_errors)
 
-    def mutation(self, name: str, args_type: type[A]) -> Callable[[Handler[A]], Handler[A]]:
+    def mutation(
+        self, name: str, args_type: type[A], *, prepare: Prepare[A] | None = None
+    ) -> Callable[[Handler[A]], Handler[A]]:
         """Decorator: ``@registry.mutation("order.accept", OrderAcceptArgs)``."""
 
         def decorate(handler: Handler[A]) -> Handler[A]:
-            self.register(name, args_type, handler)
+            self.register(name, args_type, handler, prepare=prepare)
             return handler
 
         return decorate
 
-    def register(self, name: str, args_type: type[A], handler: Handler[A]) -> None:
+    def register(
+        self, name: str, args_type: type[A], handler: Handler[A], *, prepare: Prepare[A] | None = None
+    ) -> None:
         if name in self._specs:
             raise ValueError(f"mutation {name!r} is already registered")
         if not (isinstance(args_type, type) and issubclass(args_type, msgspec.Struct)):
@@ -76,7 +85,9 @@ class Registry:
             raise TypeError(f"args of {name!r} must forbid unknown fields (subclass sync.registry.Args)")
         if not inspect.iscoroutinefunction(handler):
             raise TypeError(f"handler of {name!r} must be an async function")
-        self._specs[name] = MutationSpec(name, args_type, handler)
+        if prepare is not None and not inspect.iscoroutinefunction(prepare):
+            raise TypeError(f"prepare of {name!r} must be an async function")
+        self._specs[name] = MutationSpec(name, args_type, handler, prepare)
 
     def names(self) -> list[str]:
         return sorted(self._specs)

@@ -410,3 +410,99 @@ async def test_compacting_the_change_log_loses_nothing_for_old_or_fresh_devices(
     await fresh.pull()
     assert set(fresh.rows("orders")) == {oid, *others}
     assert {e["action"] for e in fresh.rows("order_events").values()} >= {"create", "dispatch", "accept", "set_eta"}
+
+
+def _step(oid, note, step_id=None):
+    return {
+        "id": step_id or str(uuid.uuid4()),
+        "order_id": oid,
+        "note": note,
+        "captured_at": "2026-11-22T08:00:00+00:00",
+    }
+
+
+async def _chain_of(api, oid):
+    r = await api.get("desk", f"/api/orders/{oid}/evidence")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_a_refused_step_among_many_undoes_only_itself(api, world, database):
+    """The optimistic pass (no savepoint per mutation) meets a refusal after earlier steps of the
+    batch wrote: the careful pass decides, so every other step is stored once, in order, chained."""
+    oid = await new_order(api, world)
+    theirs = await new_order(api, world, "tech_b")
+    taken = str(uuid.uuid4())
+    mutations = [m(1, "order.accept", {"order_id": oid})]
+    mutations += [m(2 + i, "step.add", _step(oid, f"步骤{i}")) for i in range(3)]
+    mutations.append(m(5, "step.add", _step(theirs, "别人的单")))  # not_assignee, after steps wrote
+    mutations.append(m(6, "step.add", _step(oid, "重复id", taken)))
+    mutations.append(m(7, "step.add", _step(oid, "同一id第二次", taken)))  # duplicate_id within the batch
+    mutations += [m(8 + i, "step.add", _step(oid, f"后续{i}")) for i in range(2)]
+    r = await _raw_push(api, "tech_a", str(uuid.uuid4()), mutations)
+    assert r.status_code == 200, r.text
+    res = r.json()["results"]
+    assert [x.get("code") for x in res] == [None, None, None, None, "not_found", None, "duplicate_id", None, None]
+    async with database.reader() as s:
+        rows = (await s.execute(select(Step.position, Step.note).where(Step.order_id == uuid.UUID(oid)))).all()
+    assert sorted(rows) == [(1, "步骤0"), (2, "步骤1"), (3, "步骤2"), (4, "重复id"), (5, "后续0"), (6, "后续1")]
+    assert await count(database, Step, order_id=uuid.UUID(theirs)) == 0
+    chain = await _chain_of(api, oid)
+    assert chain["intact"] is True and chain["records"] == 3 + 6  # create, dispatch, accept and the steps
+
+
+async def test_steps_batched_with_transitions_chain_like_one_at_a_time(api, world, database, tmp_path):
+    """Steps before and after transitions in one batch: the batched steps are written before each
+    transition reads the order, so the chain interleaves them in seq order and stays intact."""
+    batched = await new_order(api, world)
+    single = await new_order(api, world)
+    script = lambda oid: [  # noqa: E731
+        ("order.accept", {"order_id": oid}),
+        ("step.add", _step(oid, "到场前准备")),
+        ("order.depart", {"order_id": oid}),
+        ("step.add", _step(oid, "路上")),
+        ("step.add", _step(oid, "又一步")),
+        ("order.arrive", {"order_id": oid}),
+        ("step.add", _step(oid, "维修")),
+    ]
+    cid = str(uuid.uuid4())
+    r = await _raw_push(api, "tech_a", cid, [m(i + 1, n, a) for i, (n, a) in enumerate(script(batched))])
+    assert all(x["status"] == "applied" for x in r.json()["results"]), r.text
+    cid2 = str(uuid.uuid4())
+    for i, (n, a) in enumerate(script(single)):
+        r = await _raw_push(api, "tech_a", cid2, [m(i + 1, n, a)])
+        assert r.json()["results"][0]["status"] == "applied", r.text
+    one, other = await _chain_of(api, batched), await _chain_of(api, single)
+    assert one["intact"] and other["intact"] and one["records"] == other["records"]
+    async with database.reader() as s:
+        kinds = {}
+        for oid in (batched, single):
+            events = (
+                await s.execute(
+                    select(OrderEvent.chain_index, OrderEvent.action).where(OrderEvent.order_id == uuid.UUID(oid))
+                )
+            ).all()
+            steps = (await s.execute(select(Step.chain_index, Step.note).where(Step.order_id == uuid.UUID(oid)))).all()
+            kinds[oid] = [label for _, label in sorted([*events, *steps])]
+    assert kinds[batched] == kinds[single]
+
+
+async def test_a_pure_resend_writes_nothing(api, world, database):
+    """All duplicates: answered from the receipts without bumping the version clock or the device row."""
+    from server.syncing.models import SyncClock, SyncDevice
+
+    oid = await new_order(api, world)
+    cid = str(uuid.uuid4())
+    batch = [m(1, "order.accept", {"order_id": oid}), m(2, "step.add", _step(oid, "一步"))]
+    await _raw_push(api, "tech_a", cid, batch)
+
+    async def state():
+        async with database.reader() as s:
+            clock = await s.scalar(select(SyncClock.version))
+            device = await s.get(SyncDevice, uuid.UUID(cid))
+            return clock, device.last_seq, device.last_seen_at
+
+    before = await state()
+    r = await _raw_push(api, "tech_a", cid, batch)
+    assert [x["status"] for x in r.json()["results"]] == ["duplicate", "duplicate"]
+    assert await state() == before

@@ -29,67 +29,113 @@ def _id(value: uuid.UUID | None) -> str | None:
     return str(value) if value else None
 
 
-def canonical(record: ChainedRecord) -> dict[str, Any]:
+def _event_form(record: OrderEvent) -> dict[str, Any]:
+    return {
+        "type": "event",
+        "id": _id(record.id),
+        "order_id": _id(record.order_id),
+        "action": record.action,
+        "from": record.from_status,
+        "to": record.to_status,
+        "actor_id": _id(record.actor_id),
+        "actor_kind": record.actor_kind,
+        "source": record.source,
+        "server_time": _t(record.server_time),
+        "client_time": _t(record.client_time),
+        "note": record.note,
+        "data": record.data or {},
+    }
+
+
+def _step_form(record: Step | StepDraft) -> dict[str, Any]:
+    return {
+        "type": "step",
+        "id": _id(record.id),
+        "order_id": _id(record.order_id),
+        "position": record.position,
+        "note": record.note,
+        "materials": record.materials or [],
+        "photos": list(record.photos or []),
+        "gps": record.gps,
+        "author_id": _id(record.author_id),
+        "captured_at": _t(record.captured_at),
+        "received_at": _t(record.received_at),
+    }
+
+
+def _rating_form(record: Rating) -> dict[str, Any]:
+    return {
+        "type": "rating",
+        "id": _id(record.id),
+        "order_id": _id(record.order_id),
+        "completion_no": record.completion_no,
+        "level": str(record.level),
+        "comment": record.comment,
+        "source": record.source,
+        "created_at": _t(record.created_at),
+    }
+
+
+def _callback_form(record: Callback) -> dict[str, Any]:
+    return {
+        "type": "callback",
+        "id": _id(record.id),
+        "order_id": _id(record.order_id),
+        "staff_id": _id(record.staff_id),
+        "result": record.result,
+        "note": record.note,
+        "created_at": _t(record.created_at),
+    }
+
+
+@dataclass(slots=True)
+class StepDraft:
+    """A step as plain values, for the batched sync path (``server/orders/steps.py``): chained like a
+    :class:`Step` (same canonical form, so the same hash) and inserted as a row, without the cost of
+    an ORM object. :meth:`row` is the ``order_steps`` row."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    position: int
+    note: str
+    materials: list[dict[str, Any]]
+    photos: list[str]
+    gps: dict[str, Any] | None
+    author_id: uuid.UUID
+    captured_at: datetime
+    received_at: datetime
+    clock_offset_ms: int | None
+    skew_flag: bool
+    chain_index: int = 0
+    prev_hash: str = ""
+    hash: str = ""
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+_FORMS = {
+    OrderEvent: _event_form,
+    Step: _step_form,
+    StepDraft: _step_form,
+    Rating: _rating_form,
+    Callback: _callback_form,
+}
+
+
+def canonical(record: ChainedRecord | StepDraft) -> dict[str, Any]:
     """The fields that are evidence, in a stable JSON-able form (hash columns excluded)."""
-    if isinstance(record, OrderEvent):
-        return {
-            "type": "event",
-            "id": _id(record.id),
-            "order_id": _id(record.order_id),
-            "action": record.action,
-            "from": record.from_status,
-            "to": record.to_status,
-            "actor_id": _id(record.actor_id),
-            "actor_kind": record.actor_kind,
-            "source": record.source,
-            "server_time": _t(record.server_time),
-            "client_time": _t(record.client_time),
-            "note": record.note,
-            "data": record.data or {},
-        }
-    if isinstance(record, Step):
-        return {
-            "type": "step",
-            "id": _id(record.id),
-            "order_id": _id(record.order_id),
-            "position": record.position,
-            "note": record.note,
-            "materials": record.materials or [],
-            "photos": list(record.photos or []),
-            "gps": record.gps,
-            "author_id": _id(record.author_id),
-            "captured_at": _t(record.captured_at),
-            "received_at": _t(record.received_at),
-        }
-    if isinstance(record, Rating):
-        return {
-            "type": "rating",
-            "id": _id(record.id),
-            "order_id": _id(record.order_id),
-            "completion_no": record.completion_no,
-            "level": str(record.level),
-            "comment": record.comment,
-            "source": record.source,
-            "created_at": _t(record.created_at),
-        }
-    if isinstance(record, Callback):
-        return {
-            "type": "callback",
-            "id": _id(record.id),
-            "order_id": _id(record.order_id),
-            "staff_id": _id(record.staff_id),
-            "result": record.result,
-            "note": record.note,
-            "created_at": _t(record.created_at),
-        }
-    raise TypeError(f"not a timeline record: {type(record).__name__}")
+    form = _FORMS.get(type(record))
+    if form is None:
+        raise TypeError(f"not a timeline record: {type(record).__name__}")
+    return form(record)
 
 
-def digest(prev_hash: str, record: ChainedRecord) -> str:
+def digest(prev_hash: str, record: ChainedRecord | StepDraft) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + _encoder.encode(canonical(record))).hexdigest()
 
 
-def append(order: Order, record: ChainedRecord) -> None:
+def append(order: Order, record: ChainedRecord | StepDraft) -> None:
     """Link ``record`` at the end of ``order``'s chain (the order row must be locked for update).
     The record must be complete, its id included: what is hashed now is what is stored."""
     if getattr(record, "id", None) is None:

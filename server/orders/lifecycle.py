@@ -23,6 +23,7 @@ from server.orders.numbers import next_number
 from server.orders.transitions import BY_ACTION, Transition
 from server.sites.models import Estate, Household
 from server.syncing import changelog
+from server.syncing.batch import PushBatch
 
 SKEW_LIMIT = timedelta(minutes=5)
 REPEAT_WINDOW = timedelta(days=30)
@@ -145,6 +146,19 @@ async def publish(session: AsyncSession, order: Order, *extra_tables: tuple[str,
         from server.walks.service import order_changed  # walks depends on orders, not the reverse
 
         await order_changed(session, order)
+
+
+def publish_batched(batch: PushBatch, order: Order, *extra_tables: tuple[str, list[uuid.UUID]]) -> None:
+    """:func:`publish` for a push batch: the change rows are written at the batch's next flush."""
+    targets = audiences(order)
+    batch.record("orders", [order.id], targets)
+    for table, ids in extra_tables:
+        batch.record(table, ids, targets)
+    if order.finding_id is not None:
+        from server.walks.service import order_changed
+
+        session = batch.session
+        batch.on_flush(("order_changed", order.id), lambda: order_changed(session, order))
 
 
 async def _assignee(session: AsyncSession, order: Order, staff_id: uuid.UUID) -> Staff:

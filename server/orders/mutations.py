@@ -10,7 +10,7 @@ import msgspec
 
 from server.orders import lifecycle, steps
 from server.orders.lifecycle import Origin
-from server.syncing.mutations import MutationContext, registry
+from server.syncing.mutations import MutationContext, batched, registry
 from sync.registry import Args
 
 
@@ -122,7 +122,12 @@ async def set_eta(ctx: MutationContext, args: EtaArgs) -> None:
     await lifecycle.set_eta(ctx.session, ctx.actor, args.order_id, args.eta, now=ctx.now, origin=_origin(ctx))
 
 
-@registry.mutation("step.add", StepArgs)
+async def prepare_steps(ctx: MutationContext, batch: list[StepArgs]) -> None:
+    await steps.prepare_steps(ctx.session, ctx.batch, {a.order_id for a in batch}, {a.id for a in batch})
+
+
+@registry.mutation("step.add", StepArgs, prepare=prepare_steps)
+@batched
 async def add_step(ctx: MutationContext, args: StepArgs) -> None:
     new = steps.NewStep(
         id=args.id,
@@ -132,4 +137,6 @@ async def add_step(ctx: MutationContext, args: StepArgs) -> None:
         gps=_gps(args.gps),
         materials=[{"name": m.name, "quantity": m.quantity, "unit": m.unit} for m in args.materials],
     )
-    await steps.add_step(ctx.session, ctx.actor, args.order_id, new, now=ctx.now, origin=_origin(ctx))
+    await steps.add_step_batched(
+        ctx.session, ctx.batch, ctx.actor, args.order_id, new, now=ctx.now, origin=_origin(ctx)
+    )

@@ -12,12 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor
-from server.errors import Conflict, DomainError, Forbidden
+from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.ids import uuid7
 from server.orders import evidence, sla
-from server.orders.lifecycle import HTTP_ORIGIN, Origin, publish, visible_order
-from server.orders.models import Step
+from server.orders.access import can_see
+from server.orders.lifecycle import HTTP_ORIGIN, Origin, load_for_update, publish, publish_batched, visible_order
+from server.orders.models import Order, Step
 from server.orders.transitions import STEP_STATUSES
+from server.syncing.batch import PushBatch
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_PHOTOS = 9
@@ -46,6 +48,50 @@ def _check(new: NewStep) -> None:
             raise DomainError("invalid_material", "each material needs a name and a positive quantity", status=422)
 
 
+def _admit(actor: Actor, order: Order, new: NewStep) -> None:
+    """Every refusal of a step, decided before anything is written."""
+    if order.assignee_id != actor.staff_id:
+        raise Forbidden("only the assigned person records steps", code="not_assignee")
+    if order.status not in STEP_STATUSES:
+        raise Conflict(
+            "illegal_transition",
+            f"cannot add a step to an order that is {order.status.value}",
+            details={"status": order.status.value, "action": "step.add"},
+        )
+    _check(new)
+
+
+def _duplicate() -> Conflict:
+    return Conflict("duplicate_id", "a step with this id exists")
+
+
+def _columns(
+    new: NewStep, step_id: uuid.UUID, order: Order, position: int, actor: Actor, now: datetime, origin: Origin
+) -> dict[str, Any]:
+    """A new step's columns; both paths build them here, so both chain the same hash."""
+    return {
+        "id": step_id,
+        "order_id": order.id,
+        "position": position,
+        "note": new.note.strip(),
+        "materials": new.materials,
+        "photos": list(dict.fromkeys(new.photos)),
+        "gps": new.gps,
+        "author_id": actor.staff_id,
+        "captured_at": new.captured_at,
+        "received_at": now,
+        "clock_offset_ms": origin.clock_offset_ms,
+        "skew_flag": origin.skewed(),
+    }
+
+
+def _progress(order: Order, policy: sla.Policy, now: datetime) -> None:
+    """A step is progress the owner sees: it moves the update deadline."""
+    order.last_update_at = now
+    order.updated_at = now
+    sla.on_progress(order, policy, now)
+
+
 async def add_step(
     session: AsyncSession,
     actor: Actor,
@@ -56,37 +102,123 @@ async def add_step(
     origin: Origin = HTTP_ORIGIN,
 ) -> Step:
     order = await visible_order(session, actor, order_id, lock=True)
-    if order.assignee_id != actor.staff_id:
-        raise Forbidden("only the assigned person records steps", code="not_assignee")
-    if order.status not in STEP_STATUSES:
-        raise Conflict(
-            "illegal_transition",
-            f"cannot add a step to an order that is {order.status.value}",
-            details={"status": order.status.value, "action": "step.add"},
-        )
-    _check(new)
+    _admit(actor, order, new)
     if new.id is not None and await session.get(Step, new.id) is not None:
-        raise Conflict("duplicate_id", "a step with this id exists")
+        raise _duplicate()
     position = (await session.scalar(select(func.max(Step.position)).where(Step.order_id == order.id)) or 0) + 1
-    step = Step(
-        id=new.id or uuid7(),
-        order_id=order.id,
-        position=position,
-        note=new.note.strip(),
-        materials=new.materials,
-        photos=list(dict.fromkeys(new.photos)),
-        gps=new.gps,
-        author_id=actor.staff_id,
-        captured_at=new.captured_at,
-        received_at=now,
-        clock_offset_ms=origin.clock_offset_ms,
-        skew_flag=origin.skewed(),
-    )
+    step = Step(**_columns(new, new.id or uuid7(), order, position, actor, now, origin))
     evidence.append(order, step)
     session.add(step)
-    order.last_update_at = now
-    order.updated_at = now
-    sla.on_progress(order, await sla.policy_for(session, order.estate_id, order.kind), now)
+    _progress(order, await sla.policy_for(session, order.estate_id, order.kind), now)
     await session.flush()
     await publish(session, order, ("steps", [step.id]))
     return step
+
+
+# --- the batched sync path -------------------------------------------------------------------------
+
+
+@dataclass
+class StepCache:
+    """What the ``step.add`` mutations of one push batch share (in ``PushBatch.cache``): the orders,
+    loaded and locked once; each order's last step position; which step ids are taken; SLA policies.
+    Everything here is either read in :func:`prepare_steps` or kept current by :func:`add_step_batched`
+    itself; the batch drops it whenever something else may have changed it."""
+
+    orders: dict[uuid.UUID, Order | None] = field(default_factory=dict)
+    positions: dict[uuid.UUID, int] = field(default_factory=dict)
+    checked_ids: set[uuid.UUID] = field(default_factory=set)  # looked up: taken ones are in ``taken``
+    taken: set[uuid.UUID] = field(default_factory=set)
+    policies: dict[tuple[uuid.UUID, str], sla.Policy] = field(default_factory=dict)
+
+    @staticmethod
+    def of(batch: PushBatch) -> StepCache:
+        cache = batch.cache.get("steps")
+        if cache is None:
+            cache = batch.cache["steps"] = StepCache()
+        return cache
+
+    async def order(self, session: AsyncSession, actor: Actor, order_id: uuid.UUID) -> Order:
+        if order_id not in self.orders:
+            self.orders[order_id] = await load_for_update(session, order_id)
+        order = self.orders[order_id]
+        if order is None or not can_see(actor, order):
+            raise NotFound("order")
+        return order
+
+    async def is_taken(self, session: AsyncSession, step_id: uuid.UUID) -> bool:
+        if step_id not in self.checked_ids:
+            self.checked_ids.add(step_id)
+            if await session.scalar(select(Step.id).where(Step.id == step_id)) is not None:
+                self.taken.add(step_id)
+        return step_id in self.taken
+
+    async def next_position(self, session: AsyncSession, order_id: uuid.UUID) -> int:
+        if order_id not in self.positions:
+            last = await session.scalar(select(func.max(Step.position)).where(Step.order_id == order_id))
+            self.positions[order_id] = last or 0
+        self.positions[order_id] += 1
+        return self.positions[order_id]
+
+    async def policy(self, session: AsyncSession, order: Order) -> sla.Policy:
+        key = (order.estate_id, str(order.kind))
+        if key not in self.policies:
+            self.policies[key] = await sla.policy_for(session, order.estate_id, order.kind)
+        return self.policies[key]
+
+
+async def prepare_steps(session: AsyncSession, batch: PushBatch, orders_ids: set[uuid.UUID], step_ids: set[uuid.UUID]):
+    """Read what a batch of steps needs in four queries, whatever its size: the orders (locked), their
+    last positions, which of the new ids are taken, and the SLA policies of their estates."""
+    cache = StepCache.of(batch)
+    order_ids = orders_ids - cache.orders.keys()
+    if order_ids:
+        found = {
+            o.id: o for o in (await session.scalars(select(Order).where(Order.id.in_(order_ids)).with_for_update()))
+        }
+        cache.orders.update({oid: found.get(oid) for oid in order_ids})
+        rows = await session.execute(
+            select(Step.order_id, func.max(Step.position)).where(Step.order_id.in_(order_ids)).group_by(Step.order_id)
+        )
+        last = dict(rows.all())
+        cache.positions.update({oid: last.get(oid) or 0 for oid in order_ids if oid not in cache.positions})
+        estates = {o.estate_id for o in found.values()}
+        policies = await sla.policies_for(session, estates)
+        for o in found.values():
+            cache.policies.setdefault(
+                (o.estate_id, str(o.kind)), sla.merged(policies.get((o.estate_id, o.kind)), o.kind)
+            )
+    unchecked = step_ids - cache.checked_ids
+    if unchecked:
+        cache.taken.update((await session.scalars(select(Step.id).where(Step.id.in_(unchecked)))).all())
+        cache.checked_ids.update(unchecked)
+
+
+async def add_step_batched(
+    session: AsyncSession,
+    batch: PushBatch,
+    actor: Actor,
+    order_id: uuid.UUID,
+    new: NewStep,
+    *,
+    now: datetime,
+    origin: Origin,
+) -> None:
+    """:func:`add_step` for a push batch: the same checks, chain and deadlines, but the step row and
+    the change-log rows go to ``batch`` and the order is updated in memory (written at its flush).
+    Every refusal is raised before anything is written or changed."""
+    cache = StepCache.of(batch)
+    order = await cache.order(session, actor, order_id)
+    _admit(actor, order, new)
+    step_id = new.id or uuid7()
+    if await cache.is_taken(session, step_id):
+        raise _duplicate()
+    policy = await cache.policy(session, order)
+    position = await cache.next_position(session, order.id)
+    draft = evidence.StepDraft(**_columns(new, step_id, order, position, actor, now, origin))
+    cache.taken.add(step_id)
+    cache.checked_ids.add(step_id)
+    evidence.append(order, draft)
+    batch.insert(Step.__table__, draft.row())
+    _progress(order, policy, now)
+    publish_batched(batch, order, ("steps", [step_id]))

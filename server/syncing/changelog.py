@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from server.syncing.models import SyncChange, SyncClock
 
@@ -46,11 +46,18 @@ async def transaction_version(session: AsyncSession) -> int:
     return version
 
 
-@event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_version(session: Session) -> None:
-    # The next transaction on this session must take its own version (and the clock lock again).
+    # The next transaction on this session must take its own version (and the clock lock again); so
+    # must the rest of this one after a rolled-back savepoint, which may have undone the bump.
     session.info.pop(_VERSION_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_version_at_end(session: Session, transaction: SessionTransaction) -> None:
+    # ``after_commit`` also fires when a savepoint is released; the bump (and its lock) stays then.
+    if transaction.parent is None:
+        session.info.pop(_VERSION_KEY, None)
 
 
 async def record(

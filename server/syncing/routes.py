@@ -19,6 +19,7 @@ from server.errors import DomainError
 from server.photos.models import Blob
 from server.photos.service import finish_upload, record_arrival
 from server.syncing import changelog
+from server.syncing.batch import PushBatch
 from server.syncing.models import SyncClock, SyncDevice
 from server.syncing.mutations import MutationContext, load
 from server.syncing.store import SqlPullStore, SqlPushStore, audiences_of
@@ -104,8 +105,7 @@ async def push(request: Request, actor: NamedDependency[Actor], ctx: NamedDepend
             now = ctx.clock.now()
             async with ctx.db.writer() as session:
                 try:
-                    # Take the version clock first: its lock must not be taken inside a savepoint.
-                    await changelog.transaction_version(session)
+                    # The store takes the version clock before its first savepoint (none for a resend).
                     result = await apply_push(
                         req,
                         store=SqlPushStore(session, now),
@@ -114,6 +114,7 @@ async def push(request: Request, actor: NamedDependency[Actor], ctx: NamedDepend
                         actor_id=str(actor.staff_id),
                         server_time=now,
                     )
+                    await PushBatch.of(session).flush()  # nothing is pending by now; so it stays
                     await session.commit()
                 except p.ProtocolError as exc:
                     await session.rollback()

@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor, Scope
 from server.sites.models import Estate
 from server.syncing import changelog
+from server.syncing.batch import PushBatch
 from server.syncing.models import SyncChange, SyncClock, SyncDevice, SyncReceipt
 from server.syncing.tables import hydrate
 from sync.engine import ClientState, Receipt
@@ -21,31 +22,54 @@ from sync.protocol import Change
 
 
 class SqlPushStore:
+    """The push half, for one write transaction.
+
+    The session's :class:`PushBatch` collects what batch-aware handlers write; it is written at the
+    end of every savepoint (see :mod:`server.syncing.batch`). The version clock is bumped, taking its row lock until
+    commit, when the first savepoint opens: a lock taken inside a savepoint that rolls back would
+    be released (PostgreSQL), and a batch of pure resends never takes it at all, so it commits
+    without writing anything.
+    """
+
+    #: A resend that changes nothing else still refreshes ``last_seen_at`` when it is older than this.
+    SEEN_GRANULARITY = timedelta(minutes=10)
+
     def __init__(self, session: AsyncSession, now: datetime):
         self.session = session
         self.now = now
+        self._device: SyncDevice | None = None
 
     async def lock_client(self, client_id: str) -> ClientState | None:
         row = await self.session.scalar(
             select(SyncDevice).where(SyncDevice.client_id == uuid.UUID(client_id)).with_for_update()
         )
+        self._device = row
         return None if row is None else ClientState(last_seq=row.last_seq, actor_id=str(row.staff_id))
 
     async def save_client(self, client_id: str, actor_id: str, last_seq: int, clock_offset_ms: int) -> None:
-        row = await self.session.get(SyncDevice, uuid.UUID(client_id))
+        staff_id = uuid.UUID(actor_id)
+        row = self._device if self._device is not None and str(self._device.client_id) == client_id else None
         if row is None:
-            row = SyncDevice(
-                client_id=uuid.UUID(client_id),
-                staff_id=uuid.UUID(actor_id),
-                last_seq=0,
-                clock_offset_ms=0,
-                last_seen_at=self.now,
+            row = await self.session.get(SyncDevice, uuid.UUID(client_id))
+        if row is None:
+            self.session.add(
+                SyncDevice(
+                    client_id=uuid.UUID(client_id),
+                    staff_id=staff_id,
+                    last_seq=last_seq,
+                    clock_offset_ms=clock_offset_ms,
+                    last_seen_at=self.now,
+                )
             )
-            self.session.add(row)
-        row.staff_id = uuid.UUID(actor_id)
-        row.last_seq = last_seq
-        row.clock_offset_ms = clock_offset_ms
-        row.last_seen_at = self.now
+        elif (
+            row.last_seq != last_seq or row.staff_id != staff_id or row.last_seen_at < self.now - self.SEEN_GRANULARITY
+        ):
+            row.staff_id = staff_id
+            row.last_seq = last_seq
+            row.clock_offset_ms = clock_offset_ms
+            row.last_seen_at = self.now
+        else:
+            return  # a pure resend: nothing worth a write (and an fsync)
         await self.session.flush()
 
     @staticmethod
@@ -83,26 +107,37 @@ class SqlPushStore:
         )
         return {str(row.mutation_id): self._receipt(row) for row in rows}
 
-    async def save_receipt(self, receipt: Receipt) -> None:
-        self.session.add(
-            SyncReceipt(
-                client_id=uuid.UUID(receipt.client_id),
-                seq=receipt.seq,
-                mutation_id=uuid.UUID(receipt.mutation_id),
-                digest=receipt.digest,
-                status=receipt.status,
-                code=receipt.code,
-                message=receipt.message,
-                original=receipt.original,
-                applied_at=self.now,
-            )
+    async def save_receipts(self, receipts: list[Receipt]) -> None:
+        if not receipts:
+            return
+        await self.session.execute(
+            insert(SyncReceipt.__table__),
+            [
+                {
+                    "client_id": uuid.UUID(r.client_id),
+                    "seq": r.seq,
+                    "mutation_id": uuid.UUID(r.mutation_id),
+                    "digest": r.digest,
+                    "status": r.status,
+                    "code": r.code,
+                    "message": r.message,
+                    "original": r.original,
+                    "applied_at": self.now,
+                }
+                for r in receipts
+            ],
         )
-        await self.session.flush()
 
     @asynccontextmanager
     async def savepoint(self):
+        await changelog.transaction_version(self.session)
         async with self.session.begin_nested() as sp:
-            yield sp
+            try:
+                yield sp
+                await PushBatch.of(self.session).flush()
+            except BaseException:
+                PushBatch.of(self.session).discard()
+                raise
 
 
 async def audiences_of(session: AsyncSession, actor: Actor) -> list[str]:

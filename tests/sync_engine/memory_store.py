@@ -62,6 +62,9 @@ class MemoryDatabase:
         #: Fault injection: the n-th write (put/delete) from now raises TransientFault.
         self.fail_at_write: int | None = None
         self.commits = 0
+        self.savepoints = 0  # opened, over the database's life
+        #: What ``counter.add``'s prepare was called with, one list per call.
+        self.prepared: list[list[str]] = []
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTransaction]:
@@ -126,18 +129,20 @@ class MemoryTransaction:
     async def originals(self, mutation_ids: list[str]) -> dict[str, Receipt]:
         return {m: self.state.originals[m] for m in mutation_ids if m in self.state.originals}
 
-    async def save_receipt(self, receipt: Receipt) -> None:
-        key = (receipt.client_id, receipt.seq)
-        if key in self.state.receipts:
-            raise AssertionError(f"receipt {key} saved twice")
-        if receipt.original:
-            if receipt.mutation_id in self.state.originals:
-                raise AssertionError(f"second original receipt for {receipt.mutation_id}")
-            self.state.originals[receipt.mutation_id] = receipt
-        self.state.receipts[key] = receipt
+    async def save_receipts(self, receipts: list[Receipt]) -> None:
+        for receipt in receipts:
+            key = (receipt.client_id, receipt.seq)
+            if key in self.state.receipts:
+                raise AssertionError(f"receipt {key} saved twice")
+            if receipt.original:
+                if receipt.mutation_id in self.state.originals:
+                    raise AssertionError(f"second original receipt for {receipt.mutation_id}")
+                self.state.originals[receipt.mutation_id] = receipt
+            self.state.receipts[key] = receipt
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
+        self.db.savepoints += 1
         saved = copy.deepcopy(self.state)
         try:
             yield
@@ -240,7 +245,10 @@ class OrderCancel(Args):
 def build_registry() -> Registry:
     registry = Registry(permanent_errors=(ToyRefusal,))
 
-    @registry.mutation("counter.add", CounterAdd)
+    async def counter_prepare(ctx: ToyContext, batch: list[CounterAdd]) -> None:
+        ctx.tx.db.prepared.append([f"{a.counter_id}+{a.amount}" for a in batch])
+
+    @registry.mutation("counter.add", CounterAdd, prepare=counter_prepare)
     async def counter_add(ctx: ToyContext, args: CounterAdd) -> None:
         current = ctx.tx.get("counters", args.counter_id) or {"value": 0}
         ctx.tx.put("counters", args.counter_id, {"value": current["value"] + args.amount})

@@ -556,3 +556,55 @@ def test_permanent_error_carries_code_and_message() -> None:
         "order was reassigned",
         "order was reassigned",
     )
+
+
+async def test_a_batch_without_refusals_runs_in_one_savepoint(server: MemoryServer) -> None:
+    await server.push(batch(add(1, 1), mut(2, "note.append", list_id="l", text="x"), add(3, 2), add(4, 3)))
+
+    assert server.db.savepoints == 1
+    assert counter(server) == 6
+
+
+async def test_a_handler_refusal_reruns_the_batch_with_a_savepoint_per_handler(server: MemoryServer) -> None:
+    # 13 writes, then refuses: the optimistic savepoint is rolled back, then one savepoint per handler.
+    result = await server.push(batch(add(1, 1), add(2, 13), add(3, 2)))
+
+    assert statuses(result.results) == [(1, "applied", None), (2, "rejected", "unlucky"), (3, "applied", None)]
+    assert server.db.savepoints == 1 + 3
+    assert counter(server) == 3
+
+
+async def test_refusals_before_any_handler_do_not_force_the_careful_pass(server: MemoryServer) -> None:
+    repeated = new_id()
+    result = await server.push(
+        batch(
+            add(1, 1, mutation_id=repeated),
+            mut(2, "counter.nope", counter_id="c"),  # unknown mutation
+            mut(3, "counter.add", counter_id="c", amount="x"),  # invalid args
+            add(4, 2, mutation_id=repeated),  # the id of seq 1 with other content
+            add(5, 3),
+        )
+    )
+
+    assert [code for _, _, code in statuses(result.results)] == [
+        None,
+        "unknown_mutation",
+        "validation_error",
+        "mutation_conflict",
+        None,
+    ]
+    assert server.db.savepoints == 1
+    assert counter(server) == 4
+
+
+async def test_prepare_sees_the_whole_batch_once_per_pass(server: MemoryServer) -> None:
+    await server.push(batch(add(1, 1), mut(2, "note.append", list_id="l", text="x"), add(3, 2)))
+    assert server.db.prepared == [["c+1", "c+2"]]
+
+    server.db.prepared.clear()
+    await server.push(batch(add(4, 13), add(5, 4)))  # a refusal: the careful pass prepares again
+    assert server.db.prepared == [["c+13", "c+4"], ["c+13", "c+4"]]
+
+    server.db.prepared.clear()
+    await server.push(batch(add(4, 13), add(5, 4)))  # a pure resend applies nothing: nothing to prepare
+    assert server.db.prepared == []
