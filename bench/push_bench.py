@@ -4,10 +4,10 @@ subscriptions (target ≥ 300/s on this 2-core machine).
     python bench/push_bench.py [--subscriptions 1000]
 
 Each notification is enqueued the way the app does (``notify`` → one delivery row per device), then
-the sender drains the outbox as its background job does (``drain``: rounds of 200, the next round
-claimed and the last one recorded while one is on the wire): claim with a lease, encrypt
-(aes128gcm) and sign (VAPID) each message, POST it, record the outcome. The local push service
-decrypts every message and verifies its JWT.
+the sender drains the outbox as its background job does (``drain`` with its defaults: rounds of
+200, the next round claimed and the last one recorded while one is on the wire, 64 in flight):
+claim with a lease, encrypt (aes128gcm) and sign (VAPID) each message, POST it, record the
+outcome. The local push service decrypts every message and verifies its JWT.
 
 Baselines in the same run, to the same service: plain unencrypted POSTs of the same payload through
 the same transport and in-flight bound the sender uses (before and after the push run, to show the
@@ -40,7 +40,7 @@ from server.notifications.service import notify  # noqa: E402
 from server.push import outbox  # noqa: F401,E402 - registers the delivery hook
 from server.push.delivery import PushSender  # noqa: E402
 from server.push.models import PushSubscription  # noqa: E402
-from server.push.sender import drain  # noqa: E402
+from server.push.sender import ROUND, drain  # noqa: E402
 from server.push.transport import PushTransport  # noqa: E402
 from server.push.vapid import load_or_create  # noqa: E402
 from server.web.context import AppContext  # noqa: E402
@@ -170,7 +170,7 @@ async def main(n: int) -> None:
             enqueued = time.perf_counter() - t0
             received0 = service.stats()["received"]
             with Meter(service) as push:
-                await drain(ctx, limit=200)
+                await drain(ctx)  # the background job's own settings
             with Meter(service) as after:
                 await plain_posts(via_transport, subs, bound)
             await sender.aclose()
@@ -182,6 +182,7 @@ async def main(n: int) -> None:
     rate = received / push.wall
     fanout = f"1 notification → {n:,} delivery rows, one transaction"
     print(f"subscriptions: {n:,}; enqueue ({fanout}): {enqueued * 1e3:.0f} ms")
+    print(f"sender: rounds of {ROUND}, at most {bound} messages in flight per push service")
     print(f"baseline, plain POSTs through the sender's transport ({bound} in flight), before: {before.line(n)}")
     print(f"baseline, plain POSTs through the sender's transport ({bound} in flight), after:  {after.line(n)}")
     print(f"reference, plain POSTs through httpx (64 connections, the previous transport): {old.line(n)}")

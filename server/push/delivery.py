@@ -11,8 +11,10 @@ import base64
 import enum
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import lru_cache, partial
 from urllib.parse import urlsplit
 
 import jwt
@@ -48,6 +50,7 @@ class Outcome:
     detail: str
 
 
+@lru_cache(maxsize=4096)
 def topic_for(key: str) -> str:
     """A valid Topic (≤ 32 URL-safe base64 characters) standing for any string."""
     return base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()[:24]).decode().rstrip("=")[:32]
@@ -75,6 +78,7 @@ def classify(status: int, retry_after: str | None) -> Outcome:
     return Outcome("failed", status, None, f"HTTP {status}")
 
 
+@lru_cache(maxsize=16384)  # one endpoint per device: parsed once, not once per message
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -114,17 +118,23 @@ class PushSender:
             self._jwts[aud] = (token, now)
         return f"vapid t={token}, k={self.keys.application_server_key}"
 
-    def encrypt(self, sub: Subscription, payload: bytes, ttl: int) -> tuple[bytes, dict[str, str]]:
+    def prepare(self, sub: Subscription, payload: bytes, ttl: int) -> tuple[Callable[[], bytes], dict[str, str]]:
+        """Checks and headers now; the encryption as a function, to run when the message goes out.
+        A payload over the cap or unusable subscription keys are a ValueError."""
         if len(payload) > MAX_PAYLOAD:
             raise ValueError(f"push payload is {len(payload)} bytes; at most {MAX_PAYLOAD}")
-        body = ece.encrypt(payload, ece.recipient(sub.p256dh, sub.auth))
+        to = ece.recipient(sub.p256dh, sub.auth)
         headers = {
             "ttl": str(ttl),
             "content-encoding": "aes128gcm",
             "content-type": "application/octet-stream",
             "authorization": self.authorization(sub.endpoint),
         }
-        return body, headers
+        return partial(ece.encrypt, payload, to), headers
+
+    def encrypt(self, sub: Subscription, payload: bytes, ttl: int) -> tuple[bytes, dict[str, str]]:
+        make, headers = self.prepare(sub, payload, ttl)
+        return make(), headers
 
     async def send(
         self,
@@ -137,7 +147,7 @@ class PushSender:
         start_by: float | None = None,
     ) -> Outcome:
         """``start_by``: see ``PushTransport.post``; a message not started by then is a retry."""
-        body, headers = self.encrypt(sub, payload, self.ttl if ttl is None else ttl)
+        body, headers = self.prepare(sub, payload, self.ttl if ttl is None else ttl)
         headers["urgency"] = urgency.value
         if topic:
             headers["topic"] = topic

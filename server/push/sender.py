@@ -15,6 +15,7 @@ from server.push.delivery import Outcome, PushSender, Subscription, Urgency, cla
 from server.web.context import AppContext
 
 _json = msgspec.json.Encoder(order="sorted")
+ROUND = 200  # deliveries claimed at once by drain (more than the transport keeps in flight per origin)
 LEASE_MARGIN = 5.0  # seconds between the last moment a message may start and its lease running out
 
 
@@ -38,13 +39,15 @@ async def send_webhook(client: httpx.AsyncClient, job: outbox.Job) -> Outcome:
     return classify(r.status_code, r.headers.get("retry-after"))
 
 
-async def send_push(sender: PushSender, job: outbox.Job, start_by: float | None = None) -> Outcome:
+async def send_push(
+    sender: PushSender, job: outbox.Job, start_by: float | None = None, plaintext: bytes | None = None
+) -> Outcome:
     sub = Subscription(endpoint=job.endpoint, p256dh=job.p256dh, auth=job.auth)
     urgency = Urgency.high if job.urgency == "high" else Urgency.normal
     try:
         return await sender.send(
             sub,
-            _json.encode(job.notification),
+            plaintext or _json.encode(job.notification),
             urgency=urgency,
             topic=topic_for(job.topic) if job.topic else None,
             start_by=start_by,
@@ -67,8 +70,15 @@ async def _send(ctx: AppContext, jobs: list[outbox.Job]) -> list[Outcome]:
     sender: PushSender = ctx.services["push_sender"]
     client: httpx.AsyncClient = ctx.services["http"]
     start_by = asyncio.get_running_loop().time() + outbox.LEASE.total_seconds() - sender.timeout - LEASE_MARGIN
+    # A fan-out shares one payload dict per notification (see outbox.claim): encode each once.
+    plaintexts = {id(j.notification): _json.encode(j.notification) for j in jobs}
     return await asyncio.gather(
-        *(send_push(sender, j, start_by) if j.channel == "webpush" else send_webhook(client, j) for j in jobs)
+        *(
+            send_push(sender, j, start_by, plaintexts[id(j.notification)])
+            if j.channel == "webpush"
+            else send_webhook(client, j)
+            for j in jobs
+        )
     )
 
 
@@ -86,7 +96,7 @@ async def send_due(ctx: AppContext, limit: int = 50) -> int:
     return len(jobs)
 
 
-async def drain(ctx: AppContext, limit: int = 50) -> int:
+async def drain(ctx: AppContext, limit: int = ROUND) -> int:
     """Rounds until nothing is due, pipelined: while one round's messages are on the wire, the round
     before it is recorded and the next one claimed, so neither the database nor the push service
     waits for the other. The database work stays in this one coroutine, one transaction at a time;
