@@ -467,7 +467,7 @@ async def test_a_pipelined_drain_delivers_once_per_device_and_honours_each_answe
     sender_ctx.services["push_sender"] = PushSender(
         sender_ctx.services["vapid"], contact="ops@wuye.example", transport=PushTransport(per_origin=3)
     )
-    push_service.delay = 0.02  # answers overlap, so the in-flight bound is really exercised
+    push_service.delay = 0.05  # answers overlap, so the in-flight bound is really exercised
     subs = [await subscribe(api, "tech_a", push_service) for _ in range(12)]
     flaky, throttled, gone, missing, *fine = (s["endpoint"] for s in subs)
     push_service.script(flaky, [(500, {})])
