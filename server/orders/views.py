@@ -14,6 +14,7 @@ from server.accounts.scope import Actor
 from server.orders.access import where_visible
 from server.orders.models import Callback, Order, OrderEvent, Rating, Status, Step
 from server.sites.models import Household
+from server.syncing.rows import json_value, uuid_text
 
 
 def _t(v):
@@ -164,15 +165,56 @@ async def orders_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[dict
     return [order_dict(o, names, labels, phones) for o in rows]
 
 
+# Pull renders up to 1,000 records per page from plain rows (attribute access works on them as on
+# instances): building and tracking ORM instances, and the evidence-chain columns nobody sends,
+# cost more than the query. Steps and events are the bulk of a fresh device's pull; their ids and
+# JSON are read in wire form (server/syncing/rows.py), so ``names`` is keyed by the id's text.
+_EVENT_COLUMNS = (
+    uuid_text(OrderEvent.id).label("id"),
+    uuid_text(OrderEvent.order_id).label("order_id"),
+    OrderEvent.action,
+    OrderEvent.from_status,
+    OrderEvent.to_status,
+    uuid_text(OrderEvent.actor_id).label("actor_id"),
+    OrderEvent.actor_kind,
+    OrderEvent.source,
+    OrderEvent.server_time,
+    OrderEvent.client_time,
+    OrderEvent.skew_flag,
+    OrderEvent.note,
+    json_value(OrderEvent.data),
+)
+_STEP_COLUMNS = (
+    uuid_text(Step.id).label("id"),
+    uuid_text(Step.order_id).label("order_id"),
+    Step.position,
+    Step.note,
+    json_value(Step.materials),
+    json_value(Step.photos),
+    json_value(Step.gps),
+    Step.captured_at,
+    Step.received_at,
+    uuid_text(Step.author_id).label("author_id"),
+    Step.skew_flag,
+)
+
+
+async def _names_by_text(session: AsyncSession, ids: set[str | None]) -> dict[str, str]:
+    names = await _names(session, {uuid.UUID(i) for i in ids if i is not None})
+    return {str(k): v for k, v in names.items()}
+
+
 async def events_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
-    rows = (await session.scalars(select(OrderEvent).where(OrderEvent.id.in_(ids)))).all()
-    names = await _names(session, {e.actor_id for e in rows})
+    conn = await session.connection()
+    rows = (await conn.execute(select(*_EVENT_COLUMNS).where(OrderEvent.id.in_(ids)))).all()
+    names = await _names_by_text(session, {e.actor_id for e in rows})
     return [event_dict(e, names) for e in rows]
 
 
 async def steps_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
-    rows = (await session.scalars(select(Step).where(Step.id.in_(ids)))).all()
-    names = await _names(session, {s.author_id for s in rows})
+    conn = await session.connection()
+    rows = (await conn.execute(select(*_STEP_COLUMNS).where(Step.id.in_(ids)))).all()
+    names = await _names_by_text(session, {s.author_id for s in rows})
     arrived = await uploaded(session, {p for s in rows for p in s.photos or []})
     return [step_dict(s, names, arrived) for s in rows]
 
