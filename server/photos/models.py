@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Integer, Select, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
@@ -18,3 +19,24 @@ class Blob(Base):
     height: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime]
+
+
+class PhotoRef(Base):
+    """A record that references a photo: ``(sha256, record_table, record_id)``.
+
+    Written by database triggers (migration 0008) whenever a step, finding or checkpoint visit is
+    inserted or its photos change, so no code path can forget it. When a photo arrives, the records
+    to send again (their "uploading" badge clears) are one index lookup instead of a scan of every
+    step's JSON, which used to cost ~100 ms per photo with 100,000 steps while holding the write
+    lock. Rows are never deleted: a stale reference only re-sends a record that no longer needs it.
+    """
+
+    __tablename__ = "photo_refs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_table: Mapped[str] = mapped_column(String(30), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+def photo_refs(sha: str, record_table: str) -> Select[tuple[uuid.UUID]]:
+    """The ids of the ``record_table`` records that reference this photo (for ``IN``)."""
+    return select(PhotoRef.record_id).where(PhotoRef.sha256 == sha, PhotoRef.record_table == record_table)

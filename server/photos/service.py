@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import anyio
-from sqlalchemy import String, cast, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.orders.access import audiences
 from server.orders.models import Order, Step
 from server.photos.blobstore import BlobInfo, BlobStore
-from server.photos.models import Blob
+from server.photos.models import Blob, photo_refs
 from server.syncing import changelog
 
 
@@ -31,12 +31,11 @@ async def record_arrival(session: AsyncSession, info: BlobInfo, now: datetime) -
     )
     session.add(blob)
     await session.flush()
-    # JSON columns differ between SQLite and PostgreSQL; their text form contains the hash either way.
     rows = (
         await session.execute(
             select(Step.id, Order)
             .join(Order, Order.id == Step.order_id)
-            .where(cast(Step.photos, String).like(f"%{info.sha256}%"))
+            .where(Step.id.in_(photo_refs(info.sha256, "steps")))
         )
     ).all()
     for step_id, order in rows:

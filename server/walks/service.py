@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Department, Role
@@ -27,6 +27,7 @@ from server.ids import uuid7
 from server.orders import lifecycle
 from server.orders.lifecycle import DEPARTMENT_OF_CATEGORY, HTTP_ORIGIN, NewOrder, Origin
 from server.orders.models import Category, Channel, Kind, Order, OrderEvent
+from server.photos.models import photo_refs
 from server.sites.models import Building, Grid, Household, Unit
 from server.syncing import changelog
 from server.walks.models import Checkpoint, CheckpointVisit, Finding, Walk, WalkRoute
@@ -596,14 +597,10 @@ async def order_changed(session: AsyncSession, order: Order) -> None:
 
 async def photo_arrived(session: AsyncSession, sha: str) -> None:
     """A photo arrived: visits and findings referencing it are sent again (their badge clears)."""
-    like = f"%{sha}%"
-    for model, table, column in (
-        (CheckpointVisit, "checkpoint_visits", CheckpointVisit.answers),
-        (Finding, "findings", Finding.photos),
-    ):
+    for model, table in ((CheckpointVisit, "checkpoint_visits"), (Finding, "findings")):
         rows = (
             await session.execute(
-                select(model.id, model.estate_id, model.grid_id).where(cast(column, String).like(like))
+                select(model.id, model.estate_id, model.grid_id).where(model.id.in_(photo_refs(sha, table)))
             )
         ).all()
         for rid, estate_id, grid_id in rows:
