@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from server.orders.models import OrderEvent, Step
 from server.photos.models import Blob
@@ -506,3 +506,17 @@ async def test_a_pure_resend_writes_nothing(api, world, database):
     r = await _raw_push(api, "tech_a", cid, batch)
     assert [x["status"] for x in r.json()["results"]] == ["duplicate", "duplicate"]
     assert await state() == before
+
+
+async def test_the_originals_lookup_uses_the_partial_index(database, backend):
+    """One lookup per push: a scan of every receipt would make each push slower than the last."""
+    from server.syncing.store import originals_query
+
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL matches the partial index predicate however it is spelled")
+    async with database.reader() as s:
+        compiled = originals_query([str(uuid.uuid4())]).compile(
+            dialect=s.bind.dialect, compile_kwargs={"literal_binds": True}
+        )
+        plan = (await s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))).all()
+    assert any("uq_sync_receipts_original_mutation" in row[-1] for row in plan), plan

@@ -46,14 +46,6 @@ async def policy_for(session: AsyncSession, estate_id, kind: Kind) -> Policy:
     return merged(row, kind)
 
 
-async def policies_for(session: AsyncSession, estate_ids: set) -> dict[tuple, SlaPolicy]:
-    """Every override row of these estates, by (estate, kind): one query for a whole push batch."""
-    if not estate_ids:
-        return {}
-    rows = await session.scalars(select(SlaPolicy).where(SlaPolicy.estate_id.in_(estate_ids)))
-    return {(row.estate_id, row.kind): row for row in rows}
-
-
 def merged(row: SlaPolicy | None, kind: Kind) -> Policy:
     """The estate's override row over the defaults of ``kind`` (a missing row or minute: the default)."""
     base = DEFAULTS[kind]

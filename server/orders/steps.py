@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor
@@ -17,7 +17,7 @@ from server.ids import uuid7
 from server.orders import evidence, sla
 from server.orders.access import can_see
 from server.orders.lifecycle import HTTP_ORIGIN, Origin, load_for_update, publish, publish_batched, visible_order
-from server.orders.models import Order, Step
+from server.orders.models import Order, SlaPolicy, Step
 from server.orders.transitions import STEP_STATUSES
 from server.syncing.batch import PushBatch
 
@@ -167,27 +167,24 @@ class StepCache:
         return self.policies[key]
 
 
-async def prepare_steps(session: AsyncSession, batch: PushBatch, orders_ids: set[uuid.UUID], step_ids: set[uuid.UUID]):
-    """Read what a batch of steps needs in four queries, whatever its size: the orders (locked), their
-    last positions, which of the new ids are taken, and the SLA policies of their estates."""
+async def prepare_steps(session: AsyncSession, batch: PushBatch, order_ids: set[uuid.UUID], step_ids: set[uuid.UUID]):
+    """Read what a batch of steps needs in two queries, whatever its size: the orders (locked) with
+    their last step position and their estate's SLA override row, and which of the new ids are taken."""
     cache = StepCache.of(batch)
-    order_ids = orders_ids - cache.orders.keys()
-    if order_ids:
-        found = {
-            o.id: o for o in (await session.scalars(select(Order).where(Order.id.in_(order_ids)).with_for_update()))
-        }
-        cache.orders.update({oid: found.get(oid) for oid in order_ids})
+    unknown = order_ids - cache.orders.keys()
+    if unknown:
+        last = select(func.max(Step.position)).where(Step.order_id == Order.id).correlate(Order).scalar_subquery()
         rows = await session.execute(
-            select(Step.order_id, func.max(Step.position)).where(Step.order_id.in_(order_ids)).group_by(Step.order_id)
+            select(Order, last, SlaPolicy)
+            .outerjoin(SlaPolicy, and_(SlaPolicy.estate_id == Order.estate_id, SlaPolicy.kind == Order.kind))
+            .where(Order.id.in_(unknown))
+            .with_for_update(of=Order)
         )
-        last = dict(rows.all())
-        cache.positions.update({oid: last.get(oid) or 0 for oid in order_ids if oid not in cache.positions})
-        estates = {o.estate_id for o in found.values()}
-        policies = await sla.policies_for(session, estates)
-        for o in found.values():
-            cache.policies.setdefault(
-                (o.estate_id, str(o.kind)), sla.merged(policies.get((o.estate_id, o.kind)), o.kind)
-            )
+        cache.orders.update(dict.fromkeys(unknown))
+        for order, position, policy in rows.all():
+            cache.orders[order.id] = order
+            cache.positions.setdefault(order.id, position or 0)
+            cache.policies.setdefault((order.estate_id, str(order.kind)), sla.merged(policy, order.kind))
     unchecked = step_ids - cache.checked_ids
     if unchecked:
         cache.taken.update((await session.scalars(select(Step.id).where(Step.id.in_(unchecked)))).all())
