@@ -16,6 +16,7 @@ from server.sites.models import Estate
 from server.syncing import changelog
 from server.syncing.batch import PushBatch
 from server.syncing.models import SyncChange, SyncClock, SyncDevice, SyncReceipt
+from server.syncing.pull import latest_changes
 from server.syncing.tables import hydrate
 from sync.engine import ClientState, Receipt
 from sync.protocol import Change
@@ -164,8 +165,6 @@ async def audiences_of(session: AsyncSession, actor: Actor) -> list[str]:
 class SqlPullStore:
     """Reads the change log for one actor's audiences. Run it inside one read transaction."""
 
-    RAW_CHUNK = 2000
-
     def __init__(self, session: AsyncSession, actor: Actor, audiences: Iterable[str], now: datetime):
         self.session = session
         self.actor = actor
@@ -202,29 +201,5 @@ class SqlPullStore:
         )
 
     async def changes_after(self, version: int, limit: int) -> list[Change]:
-        """``limit`` distinct records, each at its latest change below the first change of the record
-        that would be one too many (so the page never skips an older change of a later record)."""
-        latest: dict[tuple[str, uuid.UUID], SyncChange] = {}
-        cursor = version
-        while len(latest) < limit:
-            rows = (
-                await self.session.scalars(
-                    select(SyncChange)
-                    .where(SyncChange.id > cursor, SyncChange.audience.in_(self.audiences))
-                    .order_by(SyncChange.id)
-                    .limit(self.RAW_CHUNK)
-                )
-            ).all()
-            if not rows:
-                break
-            for row in rows:
-                key = (row.table, row.record_id)
-                if key not in latest and len(latest) == limit:
-                    break
-                latest[key] = row
-            else:
-                cursor = rows[-1].id
-                continue
-            break
-        picked = sorted(latest.values(), key=lambda r: r.id)
-        return await hydrate(self.session, picked, self.actor)
+        rows = await latest_changes(self.session, self.audiences, version, limit)
+        return await hydrate(self.session, rows, self.actor)
