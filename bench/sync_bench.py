@@ -107,6 +107,31 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its live descendants (Linux /proc).
+
+    The wall-clock figures depend on whatever else this machine runs at the time; the server's CPU
+    per figure does much less, so it is printed next to them."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += cpu.get(p, 0.0)
+        todo += [c for c, parent in parents.items() if parent == p]
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -498,12 +523,15 @@ async def run_backend(name: str, sizes: Sizes, only: set[str], keep: bool) -> Re
         if "d" in only:
             for tech, target_key, label in ((pull_techs[0], "d10", "small"), (pull_techs[1], "d100", "large")):
                 await full_pull(server.base_url, tech.token)  # warm the page cache once
+                cpu = process_cpu(server.proc.pid)
                 seconds, changes, pages = await full_pull(server.base_url, tech.token)
+                cpu = process_cpu(server.proc.pid) - cpu
                 report.add(
                     target_key,
                     seconds,
                     f"(d) fresh-device pull, {label}: {changes:,} rows in {pages} pages: {seconds:.2f} s "
-                    f"({changes / seconds:,.0f} rows/s)  [{verdict(seconds <= TARGETS[target_key])}]",
+                    f"({changes / seconds:,.0f} rows/s; server CPU {cpu:.2f} s)  "
+                    f"[{verdict(seconds <= TARGETS[target_key])}]",
                 )
 
         if "e" in only:
@@ -528,14 +556,17 @@ async def run_backend(name: str, sizes: Sizes, only: set[str], keep: bool) -> Re
             token = push_techs[0].token
             await upload_photos(server.base_url, token, photos[: sizes.photo_uploaders], sizes.photo_uploaders)
             rest = photos[sizes.photo_uploaders :]
+            cpu = process_cpu(server.proc.pid)
             seconds = await upload_photos(server.base_url, token, rest, sizes.photo_uploaders)
+            cpu = process_cpu(server.proc.pid) - cpu
             rate = sizes.photos / seconds
             mean_kb = statistics.mean(len(p) for p in photos) / 1000
             report.add(
                 "f",
                 rate,
                 f"(f) photos: {rate:,.1f}/s ({sizes.photos} x {mean_kb:.0f} KB, {sizes.photo_uploaders} uploaders, "
-                f"{CHUNK // 1024} KiB chunks, {seconds:.2f} s)  [{verdict(rate >= TARGETS['f'])}]",
+                f"{CHUNK // 1024} KiB chunks, {seconds:.2f} s; server CPU {cpu * 1000 / sizes.photos:.1f} ms/photo)"
+                f"  [{verdict(rate >= TARGETS['f'])}]",
             )
     finally:
         await asyncio.to_thread(server.stop)
