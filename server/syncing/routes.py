@@ -27,6 +27,7 @@ from server.syncing.models import SyncClock, SyncDevice
 from server.syncing.mutations import MutationContext, load
 from server.syncing.store import SqlPullStore, SqlPushStore, audiences_of
 from server.web.context import AppContext
+from server.web.deps import provide_actor
 from sync import protocol as p
 from sync.engine import apply_push, build_pull
 
@@ -70,7 +71,9 @@ class SyncGate:
     def expected_wait(self) -> float:
         return self.queued / self.running * self.service
 
-    def admit(self) -> None:
+    @asynccontextmanager
+    async def admitted(self):
+        """A place in the queue, from before authentication to the answer; raises the 429 at once."""
         if self.queued >= self.waiting or (self.queued >= self.always and self.expected_wait() > self.max_wait):
             raise DomainError(
                 "rate_limited",
@@ -78,20 +81,21 @@ class SyncGate:
                 status=429,
                 details={"retry_after": max(1, math.ceil(self.expected_wait()))},
             )
+        self.queued += 1
+        try:
+            yield
+        finally:
+            self.queued -= 1
 
     @asynccontextmanager
     async def turn(self):
-        """Queue for a writer slot (call :meth:`admit` first)."""
-        self.queued += 1
-        try:
-            async with self.sem:
-                started = time.perf_counter()
-                try:
-                    yield
-                finally:
-                    self.service += (time.perf_counter() - started - self.service) * 0.2
-        finally:
-            self.queued -= 1
+        """A writer slot (inside :meth:`admitted`)."""
+        async with self.sem:
+            started = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.service += (time.perf_counter() - started - self.service) * 0.2
 
 
 def _gate(ctx: AppContext) -> SyncGate:
@@ -139,38 +143,41 @@ def _unavailable(request_id: str, why: str) -> Response:
 
 
 @post("/push", status_code=200)
-async def push(request: Request, actor: NamedDependency[Actor], ctx: NamedDependency[AppContext]) -> Response:
+async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
     _check_protocol(request)
     request_id = _request_id(request)
-    body = await request.body()
-    try:
-        req = p.decode_push(body)
-    except p.ProtocolError as exc:
-        return _protocol_error(exc, request_id)
     gate = _gate(ctx)
-    gate.admit()
-    async with gate.turn():
-        now = ctx.clock.now()
-        async with ctx.db.writer() as session:
-            try:
-                # The store takes the version clock before its first savepoint (none for a resend).
-                result = await apply_push(
-                    req,
-                    store=SqlPushStore(session, now),
-                    registry=load(),
-                    ctx=MutationContext(session, actor, now),
-                    actor_id=str(actor.staff_id),
-                    server_time=now,
-                )
-                await PushBatch.of(session).flush()  # nothing is pending by now; so it stays
-                await session.commit()
-            except p.ProtocolError as exc:
-                await session.rollback()
-                return _protocol_error(exc, request_id)
-            except (sa_exc.OperationalError, sa_exc.DBAPIError, sa_exc.IntegrityError) as exc:
-                await session.rollback()
-                log.warning("push rolled back: %s", exc)
-                return _unavailable(request_id, type(exc).__name__)
+    # Admission before authentication: under a burst, a push that will be refused must not cost the
+    # token lookup (three queries) first. The sign-in is checked right after, before anything else.
+    async with gate.admitted():
+        actor = await provide_actor(request, ctx)
+        body = await request.body()
+        try:
+            req = p.decode_push(body)
+        except p.ProtocolError as exc:
+            return _protocol_error(exc, request_id)
+        async with gate.turn():
+            now = ctx.clock.now()
+            async with ctx.db.writer() as session:
+                try:
+                    # The store takes the version clock before its first savepoint (none for a resend).
+                    result = await apply_push(
+                        req,
+                        store=SqlPushStore(session, now),
+                        registry=load(),
+                        ctx=MutationContext(session, actor, now),
+                        actor_id=str(actor.staff_id),
+                        server_time=now,
+                    )
+                    await PushBatch.of(session).flush()  # nothing is pending by now; so it stays
+                    await session.commit()
+                except p.ProtocolError as exc:
+                    await session.rollback()
+                    return _protocol_error(exc, request_id)
+                except (sa_exc.OperationalError, sa_exc.DBAPIError, sa_exc.IntegrityError) as exc:
+                    await session.rollback()
+                    log.warning("push rolled back: %s", exc)
+                    return _unavailable(request_id, type(exc).__name__)
     return _answer(result.response(request_id=request_id, server_time=now), request_id)
 
 
