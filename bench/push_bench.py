@@ -5,14 +5,15 @@ subscriptions (target ≥ 300/s on this 2-core machine).
 
 Each notification is enqueued the way the app does (``notify`` → one delivery row per device), then
 the sender drains the outbox as its background job does (``drain`` with its defaults: rounds of
-200, the next round claimed and the last one recorded while one is on the wire, 64 in flight):
+200, the next round claimed and the last one recorded while one is on the wire, a few in flight):
 claim with a lease, encrypt (aes128gcm) and sign (VAPID) each message, POST it, record the
 outcome. The local push service decrypts every message and verifies its JWT.
 
 Baselines in the same run, to the same service: plain unencrypted POSTs of the same payload through
-the same transport and in-flight bound the sender uses (before and after the push run, to show the
-machine's drift), and through httpx as the sender used before (64 connections). The service runs in
-its own process; its CPU seconds are reported apart from the sender's.
+the same transport (httpx) and in-flight bound the sender uses (before and after the push run, to
+show the machine's drift), and through httpx with 64 connections (the pool-size trap the transport's
+docstring describes). The service runs in its own process; its CPU seconds are reported apart from
+the sender's.
 """
 
 from __future__ import annotations
@@ -105,6 +106,58 @@ async def plain_posts(post, subs: list[dict], bound: int) -> None:
     await asyncio.gather(*(one(s) for s in subs))
 
 
+def _ctx(url: str, tmp: str) -> AppContext:
+    settings = Settings.from_env({"WUYE_DATABASE_URL": url, "WUYE_DATA_DIR": tmp, "WUYE_SECRET": "b" * 40})
+    vapid = load_or_create(Path(tmp))
+    sender = PushSender(vapid, contact="ops@wuye.example")
+    return AppContext(
+        settings=settings,
+        db=Database(url),
+        clock=Clock(),
+        services={"http": httpx.AsyncClient(timeout=10), "vapid": vapid, "push_sender": sender},
+    )
+
+
+async def child(url: str, tmp: str) -> None:
+    """A sender process, as each server worker runs one: waits for "go", drains, reports."""
+    ctx = _ctx(url, tmp)
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    cpu = time.process_time()
+    sent = await drain(ctx)
+    print(json.dumps({"sent": sent, "cpu": time.process_time() - cpu}), flush=True)
+    await ctx.services["push_sender"].aclose()
+    await ctx.services["http"].aclose()
+    await ctx.db.dispose()
+
+
+class Senders:
+    """``k`` sender processes draining one outbox (claims under a lease keep them apart)."""
+
+    def __init__(self, k: int, url: str, tmp: str):
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, __file__, "--child", url, tmp],
+                cwd=REPO,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(k)
+        ]
+        for proc in self.procs:
+            assert proc.stdout.readline().strip() == "ready"
+
+    def run(self) -> list[dict]:
+        for proc in self.procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        out = [json.loads(proc.stdout.readline()) for proc in self.procs]
+        for proc in self.procs:
+            proc.wait(timeout=30)
+        return out
+
+
 async def main(n: int) -> None:
     service = Service(n)
     subs = service.subs
@@ -154,30 +207,43 @@ async def main(n: int) -> None:
             with Meter(service) as old:
                 await plain_posts(via_httpx, subs, 64)
 
-            # One notification fans out to every device of the recipient: n deliveries.
-            t0 = time.perf_counter()
-            async with db.writer() as s:
-                await notify(
-                    s,
-                    staff_id=world.id("tech_a"),
-                    kind="assigned",
-                    title="新报修工单 CH-20261122-0042",
-                    body="3栋",
-                    now=clock.now(),
-                    topic="order-CH-20261122-0042",
-                )
-                await s.commit()
-            enqueued = time.perf_counter() - t0
+            async def enqueue() -> float:
+                """One notification fans out to every device of the recipient: n deliveries."""
+                t0 = time.perf_counter()
+                async with db.writer() as s:
+                    await notify(
+                        s,
+                        staff_id=world.id("tech_a"),
+                        kind="assigned",
+                        title="新报修工单 CH-20261122-0042",
+                        body="3栋",
+                        now=clock.now(),
+                        topic="order-CH-20261122-0042",
+                    )
+                    await s.commit()
+                return time.perf_counter() - t0
+
+            enqueued = await enqueue()
             received0 = service.stats()["received"]
             with Meter(service) as push:
                 await drain(ctx)  # the background job's own settings
+            received = service.stats()["received"] - received0
+
+            # As deployed with two server workers: a sender in each process, one outbox.
+            await enqueue()
+            senders = Senders(2, url, tmp)
+            received1 = service.stats()["received"]
+            t0, svc0 = time.perf_counter(), service.stats()["cpu"]
+            reports = senders.run()
+            two_wall, two_svc = time.perf_counter() - t0, service.stats()["cpu"] - svc0
+            received2 = service.stats()["received"] - received1
             with Meter(service) as after:
                 await plain_posts(via_transport, subs, bound)
             await sender.aclose()
         await db.dispose()
     stats = service.stats()
     service.close()
-    received, rejected = stats["received"] - received0, stats["rejected"]
+    rejected = stats["rejected"]
     baseline = 2 * n / (before.wall + after.wall)
     rate = received / push.wall
     fanout = f"1 notification → {n:,} delivery rows, one transaction"
@@ -185,16 +251,27 @@ async def main(n: int) -> None:
     print(f"sender: rounds of {ROUND}, at most {bound} messages in flight per push service")
     print(f"baseline, plain POSTs through the sender's transport ({bound} in flight), before: {before.line(n)}")
     print(f"baseline, plain POSTs through the sender's transport ({bound} in flight), after:  {after.line(n)}")
-    print(f"reference, plain POSTs through httpx (64 connections, the previous transport): {old.line(n)}")
+    print(f"reference, plain POSTs through httpx with 64 connections in flight: {old.line(n)}")
     print(f"Web Push through the outbox (claim, encrypt, VAPID, POST, record): {push.line(max(received, 1))}")
     print(
         f"  = {rate:,.0f} notifications/s = {rate / baseline:.2f}x the transport baseline ({baseline:,.0f}/s); "
         f"delivered {received:,}/{n:,}, rejected by the service {rejected}; "
         f"target ≥ 300/s: {'meets' if rate >= 300 else 'MISSES'}"
     )
+    rate2 = received2 / two_wall
+    cpu2 = sum(r["cpu"] for r in reports) / max(received2, 1) * 1e3
+    print(
+        f"two sender processes (one per server worker), same outbox: {rate2:,.0f}/s "
+        f"(CPU per message: senders {cpu2:.2f} ms, service {two_svc / max(received2, 1) * 1e3:.2f} ms); "
+        f"sent {[r['sent'] for r in reports]}, delivered {received2:,}/{n:,}; "
+        f"target ≥ 300/s: {'meets' if rate2 >= 300 else 'MISSES'}"
+    )
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        asyncio.run(child(sys.argv[2], sys.argv[3]))
+        sys.exit()
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscriptions", type=int, default=1000)
     asyncio.run(main(ap.parse_args().subscriptions))

@@ -65,7 +65,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         photo_ok=photo_checker(blobs),
         http=http,
         vapid=vapid,
-        push_sender=PushSender(vapid, contact=settings.push_contact, client=http),
+        push_sender=PushSender(vapid, contact=settings.push_contact),
     )
 
     @asynccontextmanager
@@ -75,6 +75,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             yield
         finally:
             await jobs.stop(tasks)
+            await ctx.services["push_sender"].aclose()
             await http.aclose()
             if database is None:
                 await ctx.db.dispose()

@@ -1,5 +1,5 @@
-"""Sending one Web Push message (RFC 8030/8291/8292): encrypt (``ece``), sign (VAPID), POST
-(``transport``), classify the answer. TTL, Urgency and Topic are set here.
+"""Sending one Web Push message (RFC 8030/8291/8292): encrypt (``ece``, the ``webpush`` package),
+sign (VAPID), POST (``transport``, httpx), classify the answer. TTL, Urgency and Topic are set here.
 
 Payloads are capped well below what one 4096-byte record holds. The VAPID JWT is made here with the
 full origin as ``aud`` (port included) and reused for an hour per audience.
@@ -85,8 +85,7 @@ def origin(url: str) -> str:
 
 
 class PushSender:
-    """Encrypts, signs and posts. ``client`` is accepted for the app factory, which still passes its
-    httpx client; push no longer goes through httpx (see ``transport``) and ignores it."""
+    """Encrypts (``ece``), signs (VAPID) and posts (``transport``)."""
 
     def __init__(
         self,
@@ -96,7 +95,6 @@ class PushSender:
         transport: PushTransport | None = None,
         ttl: int = 24 * 3600,
         timeout: float = 10.0,
-        client: object = None,
     ):
         self.keys = keys
         self.contact = contact.removeprefix("mailto:")
@@ -104,6 +102,7 @@ class PushSender:
         self.ttl = ttl
         self.timeout = timeout
         self._jwts: dict[str, tuple[str, float]] = {}
+        self._encryptor = ece.Encryptor(keys, self.contact)
 
     def authorization(self, endpoint: str) -> str:
         aud = origin(endpoint)
@@ -123,14 +122,14 @@ class PushSender:
         A payload over the cap or unusable subscription keys are a ValueError."""
         if len(payload) > MAX_PAYLOAD:
             raise ValueError(f"push payload is {len(payload)} bytes; at most {MAX_PAYLOAD}")
-        to = ece.recipient(sub.p256dh, sub.auth)
+        to = ece.subscription(sub.endpoint, sub.p256dh, sub.auth)
         headers = {
             "ttl": str(ttl),
             "content-encoding": "aes128gcm",
             "content-type": "application/octet-stream",
             "authorization": self.authorization(sub.endpoint),
         }
-        return partial(ece.encrypt, payload, to), headers
+        return partial(self._encryptor.encrypt, payload, to), headers
 
     def encrypt(self, sub: Subscription, payload: bytes, ttl: int) -> tuple[bytes, dict[str, str]]:
         make, headers = self.prepare(sub, payload, ttl)

@@ -1,75 +1,50 @@
-"""Message encryption for Web Push (RFC 8291 over RFC 8188 ``aes128gcm``, one record).
+"""Message encryption for Web Push (RFC 8291 over RFC 8188 ``aes128gcm``, one record), done by the
+``webpush`` package and kept behind this module so its pydantic types stay here.
 
-Written here rather than taken from the ``webpush`` package: its ``get()`` signs a VAPID JWT on
-every call (we make our own, once per audience) and validates the subscription with pydantic each
-time, which together cost more than the encryption itself. What a subscription fixes — its decoded
-P-256 point and auth secret — is parsed once and cached; what RFC 8291 requires to be fresh per
-message — the ephemeral ECDH key pair and the 16-byte salt — is drawn for every message (tests
-inject both to reproduce the RFC's test vector).
+``WebPush.get()`` draws a fresh ephemeral key pair and salt for every message, as RFC 8291 requires
+(tests patch ``webpush.os.urandom`` and ``webpush.ec.generate_private_key`` to reproduce the RFC's
+test vector). It also signs a VAPID JWT on each call, which we do not use: its ``aud`` drops the
+port of the push service's origin, so :mod:`server.push.delivery` signs its own (and reuses it per
+audience). What a subscription fixes — its validated form — is built once per subscription.
 """
 
 from __future__ import annotations
 
 import base64
-import hmac
-import os
-import struct
-from dataclasses import dataclass
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from webpush import WebPush
+from webpush.types import WebPushSubscription
 
-RECORD_SIZE = 4096
+from server.push.vapid import VapidKeys
+
+RECORD_SIZE = 4096  # what webpush writes: one record
 MAX_PLAINTEXT = RECORD_SIZE - 16 - 1  # minus the AEAD tag and the 0x02 padding delimiter
 
 
-def b64u_decode(text: str) -> bytes:
+@lru_cache(maxsize=16384)
+def subscription(endpoint: str, p256dh: str, auth: str) -> WebPushSubscription:
+    """The package's form of a subscription; unusable keys are a ValueError here, before sending."""
+    sub = WebPushSubscription.model_validate({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
+    point = _b64u(p256dh)
+    ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)  # ValueError if not a P-256 point
+    if len(_b64u(auth)) != 16:
+        raise ValueError("the subscription's auth secret must be 16 bytes")
+    return sub
+
+
+def _b64u(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """The user agent's side of the key agreement, as its subscription gives it."""
+class Encryptor:
+    """One ``WebPush`` instance, configured once (per-call settings would stick to it)."""
 
-    point: bytes  # uncompressed P-256 point (65 bytes)
-    key: ec.EllipticCurvePublicKey
-    auth: bytes  # 16-byte auth secret
+    def __init__(self, keys: VapidKeys, contact: str):
+        self._webpush = WebPush(private_key=keys.private_pem, public_key=keys.public_pem, subscriber=contact, ttl=60)
 
-
-@lru_cache(maxsize=8192)
-def recipient(p256dh: str, auth: str) -> Recipient:
-    point = b64u_decode(p256dh)
-    return Recipient(point, ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point), b64u_decode(auth))
-
-
-def _extract(salt: bytes, ikm: bytes) -> bytes:
-    return hmac.digest(salt, ikm, "sha256")
-
-
-def _expand(prk: bytes, info: bytes, length: int) -> bytes:
-    """HKDF-Expand (RFC 5869, SHA-256) for outputs of one block at most, all that RFC 8291 needs."""
-    return hmac.digest(prk, info + b"\x01", "sha256")[:length]
-
-
-def encrypt(
-    plaintext: bytes,
-    to: Recipient,
-    *,
-    ephemeral: ec.EllipticCurvePrivateKey | None = None,
-    salt: bytes | None = None,
-) -> bytes:
-    """The request body: salt ‖ record size ‖ key id (our ephemeral public point) ‖ ciphertext."""
-    if len(plaintext) > MAX_PLAINTEXT:
-        raise ValueError(f"plaintext of {len(plaintext)} bytes does not fit one {RECORD_SIZE}-byte record")
-    ephemeral = ephemeral or ec.generate_private_key(ec.SECP256R1())
-    salt = salt or os.urandom(16)
-    as_point = ephemeral.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    shared = ephemeral.exchange(ec.ECDH(), to.key)
-    ikm = _expand(_extract(to.auth, shared), b"WebPush: info\x00" + to.point + as_point, 32)
-    prk = _extract(salt, ikm)
-    cek = _expand(prk, b"Content-Encoding: aes128gcm\x00", 16)
-    nonce = _expand(prk, b"Content-Encoding: nonce\x00", 12)
-    ciphertext = AESGCM(cek).encrypt(nonce, plaintext + b"\x02", None)
-    return salt + struct.pack("!LB", RECORD_SIZE, len(as_point)) + as_point + ciphertext
+    def encrypt(self, plaintext: bytes, sub: WebPushSubscription) -> bytes:
+        if len(plaintext) > MAX_PLAINTEXT:
+            raise ValueError(f"plaintext of {len(plaintext)} bytes does not fit one {RECORD_SIZE}-byte record")
+        return self._webpush.get(message=plaintext, subscription=sub).encrypted

@@ -1,35 +1,27 @@
-"""HTTP/1.1 POSTs to push services: a small pool of keep-alive connections per origin (``http1``
-framing over asyncio streams, TLS for https).
+"""HTTP POSTs to push services through httpx, with a bound on messages in flight per origin.
 
-Why not httpx, which the rest of the server uses: a push fan-out is thousands of tiny POSTs to a
-handful of origins, and httpx spends ~1 ms of CPU on each (its pool re-scans every connection,
-twice over, each time a request starts or ends, and polls every idle socket). That capped the sender
-below the push service's own speed. This pool costs a few per cent of that: a connection is taken
-from a per-origin free list, used for one exchange, and put back. The number of connections per
-origin is also the bound on messages in flight to that origin.
+Why the bound is small: a push fan-out is thousands of tiny POSTs to a handful of origins, and
+httpx's CPU per request grows with the number of connections its pool holds (it scans them as each
+request starts and ends). Against the local push service on this 2-core machine plain POSTs ran at
+~360/s with 1 in flight, ~420/s with 4, ~270/s with 8 and ~110/s with 64; so 4 per origin, which
+also keeps the service busy while the next message is encrypted.
 
-A kept-alive connection may have been closed by the server while idle; a request that fails on a
-reused connection before any byte of the answer arrived is tried once more on a new connection.
+The body may be given as a function: it is called once a slot is free, so a message is encrypted
+just before it goes out and that work overlaps the push service's work on the messages in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from server.push import http1
+import httpx
 
 Body = bytes | Callable[[], bytes]
-# Messages in flight (and connections) per push service. Deep enough that the service always has
-# work queued while the sender waits for the CPU on a busy machine: on 2 shared cores the bench ran
-# ~240/s with 8 or 16, ~320/s with 32, ~400/s with 64, no better with 128.
-PER_ORIGIN = 64
-IDLE_LIMIT = 50.0  # seconds a connection may wait unused (servers close idle ones after 60 s or more)
+PER_ORIGIN = 4
 
 
 class TransportError(Exception):
@@ -42,164 +34,81 @@ class Reply:
     headers: dict[str, str]  # lower-case names
 
 
-class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-        self.reader, self.writer = reader, writer
-        self.idle_since = time.monotonic()
-
-    def usable(self) -> bool:
-        return (
-            not self.writer.is_closing()
-            and not self.reader.at_eof()
-            and time.monotonic() - self.idle_since < IDLE_LIMIT
-        )
-
-    async def exchange(self, message: bytes) -> tuple[Reply, bool]:
-        self.writer.write(message)
-        await self.writer.drain()
-        status, headers, reusable = await http1.response(self.reader)
-        self.idle_since = time.monotonic()
-        return Reply(status, headers), reusable
-
-    def close(self) -> None:
-        self.writer.close()
+@lru_cache(maxsize=16384)  # one endpoint per device: parsed once, not once per message
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - a bad port is refused here, not retried later
+    except ValueError as exc:
+        raise ValueError(f"URL not sendable: {url!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"URL not sendable: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
-class _Origin:
-    def __init__(self, scheme: str, host: str, port: int, size: int, tls: ssl.SSLContext | None):
-        self.host, self.port, self.tls = host, port, tls
-        default = 443 if scheme == "https" else 80
-        name = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets in Host
-        self.authority = name if port == default else f"{name}:{port}"
-        self.slots = asyncio.Semaphore(size)
-        self.idle: list[_Connection] = []
+class PushTransport:
+    """POSTs with at most ``per_origin`` requests in flight per origin, on one httpx client per event
+    loop (its connections belong to the loop that opened them)."""
 
-    async def _connect(self) -> _Connection:
-        reader, writer = await asyncio.open_connection(
-            self.host, self.port, ssl=self.tls, server_hostname=self.host if self.tls else None
-        )
-        return _Connection(reader, writer)
+    def __init__(self, per_origin: int = PER_ORIGIN):
+        self.per_origin = per_origin
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._slots: dict[str, asyncio.Semaphore] = {}
 
-    def _reuse(self) -> _Connection | None:
-        while self.idle:
-            conn = self.idle.pop()
-            if conn.usable():
-                return conn
-            conn.close()
-        return None
+    def _for_loop(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop or self._client is None:
+            self._loop, self._slots = loop, {}
+            self._client = httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64), follow_redirects=False
+            )
+        return self._client
 
-    async def _slot(self, start_by: float | None) -> None:
+    async def _slot(self, origin: str, start_by: float | None) -> asyncio.Semaphore:
+        slots = self._slots.get(origin)
+        if slots is None:
+            slots = self._slots[origin] = asyncio.Semaphore(self.per_origin)
         if start_by is None:
-            await self.slots.acquire()
-            return
+            await slots.acquire()
+            return slots
         left = start_by - asyncio.get_running_loop().time()
         try:
             if left <= 0:
                 raise TimeoutError
             async with asyncio.timeout(left):
-                await self.slots.acquire()
+                await slots.acquire()
         except TimeoutError:
             raise TransportError("no connection free in time; not sent") from None
-
-    async def post(
-        self, target: str, headers: dict[str, str], body: Body, timeout: float, start_by: float | None
-    ) -> Reply:
-        fields = list(headers.items())
-        if not callable(body):
-            message = http1.request(self.authority, target, fields, body)
-        await self._slot(start_by)
-        try:
-            if callable(body):
-                message = http1.request(self.authority, target, fields, body())
-            for fresh in (False, True):
-                conn = None if fresh else self._reuse()
-                reused = conn is not None
-                try:
-                    async with asyncio.timeout(timeout):
-                        conn = conn or await self._connect()
-                        reply, reusable = await conn.exchange(message)
-                except TimeoutError as exc:  # before OSError, of which it is a subclass
-                    if conn:
-                        conn.close()
-                    raise TransportError(f"no answer within {timeout:g} s") from exc
-                except (OSError, http1.ProtocolError) as exc:
-                    if conn:
-                        conn.close()
-                    if reused and isinstance(exc, (http1.NoAnswer, BrokenPipeError, ConnectionResetError)):
-                        continue  # the server had closed the idle connection: once more on a new one
-                    raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-                except BaseException:
-                    if conn:
-                        conn.close()  # cancelled mid-exchange: the connection is in an unknown state
-                    raise
-                if reusable:
-                    self.idle.append(conn)
-                else:
-                    conn.close()
-                return reply
-            raise AssertionError("unreachable")
-        finally:
-            self.slots.release()
-
-    def close(self) -> None:
-        for conn in self.idle:
-            conn.close()
-        self.idle.clear()
-
-
-@lru_cache(maxsize=16384)  # one endpoint per device: parsed once, not once per message
-def _route(url: str) -> tuple[str, str, int, str]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"URL not sendable: {url!r}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)  # a bad port is a ValueError too
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    return parts.scheme, parts.hostname, port, target
-
-
-class PushTransport:
-    """POSTs with at most ``per_origin`` requests in flight (and connections open) per origin."""
-
-    def __init__(self, per_origin: int = PER_ORIGIN, tls: ssl.SSLContext | None = None):
-        self.per_origin = per_origin
-        self._tls = tls
-        self._origins: dict[tuple[str, str, int], _Origin] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _origin(self, scheme: str, host: str, port: int) -> _Origin:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            # Connections and semaphores belong to one event loop; a new loop starts afresh.
-            self._origins, self._loop = {}, loop
-        key = (scheme, host, port)
-        if key not in self._origins:
-            self._origins[key] = _Origin(
-                scheme, host, port, self.per_origin, self._context() if scheme == "https" else None
-            )
-        return self._origins[key]
-
-    def _context(self) -> ssl.SSLContext:
-        if self._tls is None:
-            self._tls = ssl.create_default_context()  # system CAs, hostname checks; built on first https use
-        return self._tls
+        return slots
 
     async def post(
         self, url: str, headers: dict[str, str], body: Body, *, timeout: float = 10.0, start_by: float | None = None
     ) -> Reply:
-        """``body`` may be a function making it: it is called once a connection is free, so a sender
-        encrypts a message just before it goes out and that CPU work overlaps the push service's
-        work on the messages in flight (made up front, a round's encryption ran while the service sat
-        idle, then the service worked while the sender sat idle).
-
-        ``timeout`` bounds the exchange once it has a connection; ``start_by`` (event-loop time), if
-        given, is when waiting for a free connection gives up with TransportError, nothing sent. A URL,
-        target or header that cannot be sent as given is a ValueError (trying again will not help)."""
-        scheme, host, port, target = _route(url)
-        return await self._origin(scheme, host, port).post(target, headers, body, timeout, start_by)
+        """``timeout`` bounds the exchange once it has a slot; ``start_by`` (event-loop time), if given,
+        is when waiting for a free slot gives up with TransportError, nothing sent. A URL that cannot
+        be sent is a ValueError (trying again will not help)."""
+        origin = _origin_of(url)
+        client = self._for_loop()
+        slots = await self._slot(origin, start_by)
+        try:
+            content = body() if callable(body) else body
+            try:
+                r = await client.post(url, headers=headers, content=content, timeout=timeout)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise ValueError(f"URL not sendable: {url!r}: {exc}") from exc
+            except httpx.TimeoutException as exc:
+                raise TransportError(f"no answer within {timeout:g} s") from exc
+            except httpx.HTTPError as exc:
+                raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+            return Reply(r.status_code, {k.lower(): v for k, v in r.headers.items()})
+        finally:
+            slots.release()
 
     async def aclose(self) -> None:
-        for origin in self._origins.values():
-            origin.close()
-        self._origins = {}
+        if self._client is not None:
+            client, self._client = self._client, None
+            try:
+                await client.aclose()
+            except RuntimeError:  # its event loop is gone; nothing left to close cleanly
+                pass
