@@ -21,6 +21,7 @@ from server.accounts.scope import Actor
 from server.errors import DomainError
 from server.photos.models import Blob
 from server.photos.service import finish_upload, record_arrival
+from server.photos.uploader import uploader
 from server.syncing import changelog
 from server.syncing.batch import PushBatch
 from server.syncing.models import SyncClock, SyncDevice
@@ -235,9 +236,8 @@ def _blobs(ctx: AppContext):
 
 
 @get("/blobs/{sha:str}")
-async def blob_status(
-    request: Request, sha: FromPath[str], actor: NamedDependency[Actor], ctx: NamedDependency[AppContext]
-) -> Response:
+async def blob_status(request: Request, sha: FromPath[str], ctx: NamedDependency[AppContext]) -> Response:
+    await uploader(request, ctx)
     _check_protocol(request)
     request_id = _request_id(request)
     status = await anyio.to_thread.run_sync(_blobs(ctx).status, sha)
@@ -276,10 +276,10 @@ async def _ensure_recorded(ctx: AppContext, sha: str) -> None:
 async def blob_chunk(
     request: Request,
     sha: FromPath[str],
-    actor: NamedDependency[Actor],
     ctx: NamedDependency[AppContext],
     offset: Annotated[int, QueryParameter(name="offset", ge=0)],
 ) -> Response:
+    await uploader(request, ctx)
     _check_protocol(request)
     request_id = _request_id(request)
     data = await request.body()
@@ -292,9 +292,8 @@ async def blob_chunk(
 
 
 @post("/blobs/{sha:str}/finish", status_code=200)
-async def blob_finish(
-    request: Request, sha: FromPath[str], actor: NamedDependency[Actor], ctx: NamedDependency[AppContext]
-) -> Response:
+async def blob_finish(request: Request, sha: FromPath[str], ctx: NamedDependency[AppContext]) -> Response:
+    await uploader(request, ctx)
     _check_protocol(request)
     request_id = _request_id(request)
     async with ctx.db.writer() as session:
