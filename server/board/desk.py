@@ -191,7 +191,7 @@ async def history(session: AsyncSession, actor: Actor, household_id: uuid.UUID, 
                     where_visible(actor),
                     or_(Order.status.in_(OPEN), Order.created_at >= since),
                 )
-                .order_by(Order.created_at.desc())
+                .order_by(Order.created_at.desc(), Order.number.desc())  # numbers break ties in time
             )
         ).all()
     )

@@ -182,7 +182,7 @@ async def _find_repeat(session: AsyncSession, order: Order, now: datetime) -> uu
             Order.created_at >= now - REPEAT_WINDOW,
             Order.id != order.id,
         )
-        .order_by(Order.created_at.desc())
+        .order_by(Order.created_at.desc(), Order.number.desc())
         .limit(1)
     )
 

@@ -248,7 +248,7 @@ async def list_orders(
         stmt = stmt.where(Order.assignee_id == assignee_id)
     if household_id:
         stmt = stmt.where(Order.household_id == household_id)
-    ids = list((await session.scalars(stmt.order_by(Order.created_at.desc()).limit(limit))).all())
+    ids = list((await session.scalars(stmt.order_by(Order.created_at.desc(), Order.number.desc()).limit(limit))).all())
     rows = {r["id"]: r for r in await orders_by_id(session, ids)}
     return [rows[str(i)] for i in ids]
 

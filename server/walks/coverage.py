@@ -428,7 +428,7 @@ async def daily_log(
         await session.scalars(
             select(Order)
             .where(Order.created_by == staff.id, Order.created_at >= start, Order.created_at < end)
-            .order_by(Order.created_at)
+            .order_by(Order.created_at, Order.number)
         )
     ).all()
     callbacks = (
