@@ -5,22 +5,15 @@ from __future__ import annotations
 import pytest
 
 from server.board.desk import Reading, interpret
+from tests.support.orders import post_order
 
 pytestmark = pytest.mark.anyio
 
 
 async def order(api, world, label="1栋1单元101", key="desk", **over) -> dict:
-    body = {
-        "kind": "complaint",
-        "category": "noise",
-        "channel": "phone",
-        "description": "楼上晚上很吵",
-        "household_id": str(world.households[label].id),
-        **over,
-    }
-    r = await api.post(key, "/api/orders/", json=body)
-    assert r.status_code == 201, r.text
-    return r.json()["order"]
+    """A noise complaint unless ``over`` says otherwise."""
+    defaults = {"kind": "complaint", "category": "noise", "description": "楼上晚上很吵"}
+    return await post_order(api, world, key, label, **{**defaults, **over})
 
 
 async def find(api, q: str, key: str = "desk") -> list[dict]:

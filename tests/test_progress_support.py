@@ -13,22 +13,13 @@ from PIL import Image, ImageDraw
 from pyzbar.pyzbar import decode
 
 from server.photos.service import record_arrival
+from tests.support.orders import post_order
 
 HOUSEHOLD = "1栋1单元101"
 
 
 async def new_order(api, world, *, key: str = "desk", household: str = HOUSEHOLD, **over) -> dict:
-    body = {
-        "kind": "repair",
-        "category": "water_electric",
-        "channel": "phone",
-        "description": "厨房水管漏水",
-        "household_id": str(world.households[household].id),
-        **over,
-    }
-    r = await api.post(key, "/api/orders/", json=body)
-    assert r.status_code == 201, r.text
-    return r.json()["order"]
+    return await post_order(api, world, key, household, **over)
 
 
 async def act(api, key: str, order_id: str, action: str, **body) -> dict:
