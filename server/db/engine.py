@@ -3,13 +3,16 @@
 SQLite: WAL, foreign keys, busy timeout, ``synchronous=FULL`` (a commit is durable before we
 answer a phone). Write transactions on SQLite start with ``BEGIN IMMEDIATE`` so that a
 transaction never has to upgrade a read lock to a write lock, which fails at once with
-SQLITE_BUSY under concurrent writers instead of waiting for the busy timeout.
+SQLITE_BUSY under concurrent writers instead of waiting for the busy timeout. The driver
+connection is :mod:`server.db.sqlite_connection` (write transactions run on the event loop).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from server.db import sqlite_connection
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -21,7 +24,16 @@ SQLITE_PRAGMAS = (
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # A pool big enough for every session one process keeps open at once (a push holds a reader
+        # for its sign-in while others wait for the writer): an overflow connection is closed on
+        # return, and opening one costs a file open and the PRAGMAs below.
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            async_creator=sqlite_connection.connector(make_url(url).database or ":memory:", timeout=30),
+            pool_size=20,
+            max_overflow=20,
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
