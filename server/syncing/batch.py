@@ -19,10 +19,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Table, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from server.db.bulk import insert_rows
 from server.syncing import changelog
 from server.syncing.models import SyncChange
 
@@ -82,11 +83,12 @@ class PushBatch:
         rows, changes, hooks = self._rows, self._changes, self._hooks
         self._rows, self._changes, self._hooks = {}, {}, {}
         for table, values in rows.items():
-            await self.session.execute(insert(table), values)
+            await insert_rows(self.session, table, values)
         if changes:
             version = await changelog.transaction_version(self.session)
-            await self.session.execute(
-                insert(SyncChange.__table__),
+            await insert_rows(
+                self.session,
+                SyncChange.__table__,
                 [
                     {"version": version, "audience": audience, "table": table, "record_id": rid, "op": op}
                     for audience, table, rid, op in changes

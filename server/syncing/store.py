@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, insert, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor, Scope
+from server.db.bulk import insert_rows
 from server.sites.models import Estate
 from server.syncing import changelog
 from server.syncing.batch import PushBatch
@@ -116,8 +117,9 @@ class SqlPushStore:
     async def save_receipts(self, receipts: list[Receipt]) -> None:
         if not receipts:
             return
-        await self.session.execute(
-            insert(SyncReceipt.__table__),
+        await insert_rows(
+            self.session,
+            SyncReceipt.__table__,
             [
                 {
                     "client_id": uuid.UUID(r.client_id),
