@@ -158,17 +158,47 @@ async def actor_for(session: AsyncSession, staff: Staff, token_id: uuid.UUID | N
 
 
 async def authenticate(session: AsyncSession, token: str, clock: Clock) -> Actor:
-    row = await session.scalar(select(AuthToken).where(AuthToken.token_hash == token_hash(token)))
-    if row is None:
+    """The actor behind a bearer token, or Unauthorized saying why not. One query (token, account and
+    grids together): it runs on every request, and each statement costs ~0.3 ms here."""
+    rows = (
+        await session.execute(
+            select(
+                AuthToken.id,
+                AuthToken.revoked_at,
+                AuthToken.expires_at,
+                Staff.id,
+                Staff.active,
+                Staff.name,
+                Staff.role,
+                Staff.department,
+                Staff.company_id,
+                Staff.estate_id,
+                StaffGrid.grid_id,
+            )
+            .join(Staff, Staff.id == AuthToken.staff_id)
+            .outerjoin(StaffGrid, StaffGrid.staff_id == Staff.id)
+            .where(AuthToken.token_hash == token_hash(token))
+        )
+    ).all()
+    if not rows:
         raise Unauthorized("unknown token; sign in again", code="unauthorized")
-    if row.revoked_at is not None:
+    token_id, revoked_at, expires_at, staff_id, active, name, role, department, company_id, estate_id, _ = rows[0]
+    if revoked_at is not None:
         raise Unauthorized("this session was signed out; sign in again", code="token_revoked")
-    if row.expires_at <= clock.now():
+    if expires_at <= clock.now():
         raise Unauthorized("this session has expired; sign in again", code="token_expired")
-    staff = await session.get(Staff, row.staff_id)
-    if staff is None or not staff.active:
+    if not active:
         raise Unauthorized("this account is disabled", code="account_disabled")
-    return await actor_for(session, staff, row.id)
+    return Actor(
+        staff_id=staff_id,
+        name=name,
+        role=role,
+        department=department,
+        company_id=company_id,
+        estate_id=estate_id,
+        grid_ids=frozenset(row[-1] for row in rows if row[-1] is not None),
+        token_id=token_id,
+    )
 
 
 # Run on logout in the same transaction (the push domain forgets that device's subscription).
