@@ -275,6 +275,23 @@ async def apply_push(
     return PushResult(last, results)
 
 
+async def answer_resend(req: PushRequest, *, store: PushStore, actor_id: str) -> PushResult | None:
+    """The answer to a batch whose every seq the server has consumed already, read without writing,
+    or None: then the batch holds a new seq (or the store wants its client row written) and goes to
+    :func:`apply_push` in a write transaction.
+
+    Sound without the client lock: a seq's receipt commits with the ``last_seq`` that covers it, and
+    never changes after, so any snapshot that shows ``last_seq`` shows those receipts. ``store`` reads
+    without locking; its ``lock_client`` returns None when the write path must run instead.
+    """
+    check_batch(req)
+    state = await store.lock_client(req.client_id)
+    if state is None or req.mutations[-1].seq > state.last_seq or state.actor_id != actor_id:
+        return None
+    receipts = await store.receipts(req.client_id, [m.seq for m in req.mutations])
+    return PushResult(state.last_seq, [_answer_repeat(receipts.get(m.seq), m) for m in req.mutations])
+
+
 class _HandlerRefused(Exception):
     """A handler refused during the optimistic pass: roll the batch back and run the careful pass."""
 

@@ -508,6 +508,51 @@ async def test_a_pure_resend_writes_nothing(api, world, database):
     assert await state() == before
 
 
+async def test_a_pure_resend_is_answered_while_another_writer_holds_the_database(api, world, settings):
+    """A batch already applied is answered from a read: it does not queue behind a write transaction
+    (held here by another thread, with the device row locked on PostgreSQL). A batch with something
+    new waits until that transaction ends."""
+    import threading
+
+    from server.db.engine import Database
+    from server.syncing.models import SyncDevice
+
+    oid = await new_order(api, world)
+    cid = str(uuid.uuid4())
+    batch = [m(1, "order.accept", {"order_id": oid}), m(2, "step.add", _step(oid, "一步"))]
+    await _raw_push(api, "tech_a", cid, batch)
+    holding, go, released = threading.Event(), threading.Event(), threading.Event()
+
+    async def hold() -> None:
+        db = Database(settings.database_url)
+        try:
+            async with db.writer() as s:
+                await s.execute(select(SyncDevice).where(SyncDevice.client_id == uuid.UUID(cid)).with_for_update())
+                await s.execute(text("UPDATE sync_clock SET version = version"))  # SQLite: the write lock
+                holding.set()
+                await asyncio.to_thread(go.wait, 30)
+                await asyncio.sleep(1)
+                await s.rollback()
+                released.set()
+        finally:
+            await db.dispose()
+
+    holder = threading.Thread(target=asyncio.run, args=(hold(),))
+    holder.start()
+    try:
+        assert await asyncio.to_thread(holding.wait, 30)
+        resent = await _raw_push(api, "tech_a", cid, batch)
+        assert not released.is_set()
+        assert [x["status"] for x in resent.json()["results"]] == ["duplicate", "duplicate"]
+        go.set()
+        fresh = await _raw_push(api, "tech_a", cid, [*batch, m(3, "step.add", _step(oid, "二步"))])
+        assert released.is_set()
+        assert [x["status"] for x in fresh.json()["results"]] == ["duplicate", "duplicate", "applied"]
+    finally:
+        go.set()
+        await asyncio.to_thread(holder.join, 30)
+
+
 async def test_the_originals_lookup_uses_the_partial_index(database, backend):
     """One lookup per push: a scan of every receipt would make each push slower than the last."""
     from server.syncing.store import originals_query

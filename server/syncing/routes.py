@@ -26,11 +26,11 @@ from server.syncing import changelog
 from server.syncing.batch import PushBatch
 from server.syncing.models import SyncClock, SyncDevice
 from server.syncing.mutations import MutationContext, load
-from server.syncing.store import SqlPullStore, SqlPushStore, audiences_of
+from server.syncing.store import SqlPullStore, SqlPushStore, SqlResendStore, audiences_of
 from server.web.context import AppContext
 from server.web.deps import provide_actor
 from sync import protocol as p
-from sync.engine import apply_push, build_pull
+from sync.engine import answer_resend, apply_push, build_pull
 
 log = logging.getLogger("wuye.sync")
 
@@ -157,6 +157,9 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
             req = p.decode_push(body)
         except p.ProtocolError as exc:
             return _protocol_error(exc, request_id)
+        resent = await _answer_resend(ctx, req, actor, request_id)
+        if resent is not None:
+            return resent
         async with gate.turn():
             now = ctx.clock.now()
             async with ctx.db.writer() as session:
@@ -179,6 +182,20 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
                     await session.rollback()
                     log.warning("push rolled back: %s", exc)
                     return _unavailable(request_id, type(exc).__name__)
+    return _answer(result.response(request_id=request_id, server_time=now), request_id)
+
+
+async def _answer_resend(ctx: AppContext, req: p.PushRequest, actor: Actor, request_id: str) -> Response | None:
+    """A batch the server has wholly applied already (its answer was lost) is answered from a read
+    transaction, without queueing for the writer; None when it holds something new."""
+    now = ctx.clock.now()
+    async with ctx.db.reader() as session:
+        try:
+            result = await answer_resend(req, store=SqlResendStore(session, now), actor_id=str(actor.staff_id))
+        except p.ProtocolError as exc:
+            return _protocol_error(exc, request_id)
+    if result is None:
+        return None
     return _answer(result.response(request_id=request_id, server_time=now), request_id)
 
 

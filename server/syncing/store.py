@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Row, Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor, Scope
@@ -26,6 +26,9 @@ from sync.protocol import Change
 # only uses a partial index when the query repeats its WHERE term, and SQLAlchemy renders a bare
 # boolean column as ``original = 1`` there, which made every push scan all receipts.
 _ORIGINAL = text("sync_receipts.original")
+
+
+_RECEIPT_COLUMNS = [getattr(SyncReceipt, name) for name in Receipt.__dataclass_fields__]
 
 
 def originals_query(mutation_ids: list[str]) -> Select:
@@ -84,7 +87,7 @@ class SqlPushStore:
         await self.session.flush()
 
     @staticmethod
-    def _receipt(row: SyncReceipt | None) -> Receipt | None:
+    def _receipt(row: SyncReceipt | Row | None) -> Receipt | None:
         if row is None:
             return None
         return Receipt(
@@ -99,9 +102,10 @@ class SqlPushStore:
         )
 
     async def receipts(self, client_id: str, seqs: list[int]) -> dict[int, Receipt]:
-        # A resent batch is a run of consecutive seqs: one range read on the primary key.
-        rows = await self.session.scalars(
-            select(SyncReceipt).where(
+        # A resent batch is a run of consecutive seqs: one range read on the primary key (plain rows:
+        # a replay of 100 mutations is this read and little else).
+        rows = await self.session.execute(
+            select(*_RECEIPT_COLUMNS).where(
                 SyncReceipt.client_id == uuid.UUID(client_id),
                 SyncReceipt.seq >= min(seqs),
                 SyncReceipt.seq <= max(seqs),
@@ -146,6 +150,24 @@ class SqlPushStore:
             except BaseException:
                 PushBatch.of(self.session).discard()
                 raise
+
+
+class SqlResendStore(SqlPushStore):
+    """The push store for :func:`sync.engine.answer_resend`, in a read transaction: the client row is
+    read without a lock, and reported missing (so the write path runs) when the resend should also
+    refresh its ``last_seen_at``."""
+
+    async def lock_client(self, client_id: str) -> ClientState | None:
+        row = (
+            await self.session.execute(
+                select(SyncDevice.last_seq, SyncDevice.staff_id, SyncDevice.last_seen_at).where(
+                    SyncDevice.client_id == uuid.UUID(client_id)
+                )
+            )
+        ).first()
+        if row is None or row.last_seen_at < self.now - self.SEEN_GRANULARITY:
+            return None
+        return ClientState(last_seq=row.last_seq, actor_id=str(row.staff_id))
 
 
 async def audiences_of(session: AsyncSession, actor: Actor) -> list[str]:

@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sync.engine import ClientState, PullPage, PushResult, Receipt, apply_push, build_pull, current_mutation
+from sync.engine import (
+    ClientState,
+    PullPage,
+    PushResult,
+    Receipt,
+    answer_resend,
+    apply_push,
+    build_pull,
+    current_mutation,
+)
 from sync.protocol import Change, PushRequest, decode_push
 from sync.registry import Args, PermanentError, Registry
 
@@ -73,6 +82,11 @@ class MemoryDatabase:
             yield tx  # an exception here skips the commit below: rollback
             self.state = tx.state
             self.commits += 1
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[MemoryTransaction]:
+        """A read transaction: sees the committed state, never commits (what it writes is lost)."""
+        yield MemoryTransaction(self, copy.deepcopy(self.state))
 
     def snapshot(self) -> State:
         return self.state
@@ -323,10 +337,16 @@ class MemoryServer:
         self.registry = build_registry()
         self.epoch = epoch
         self.now = now or (lambda: datetime.now(UTC))
+        self.answer_resends = True
 
     async def push(self, body: bytes | PushRequest, *, actor_id: str = "tech-1") -> PushResult:
         """Raises ProtocolError (incl. SeqGap) or TransientFault; commits only on success."""
         req = decode_push(body) if isinstance(body, bytes) else body
+        if self.answer_resends:  # as the server does: a wholly consumed batch from a read, first
+            async with self.db.read() as tx:
+                resent = await answer_resend(req, store=tx, actor_id=actor_id)
+            if resent is not None:
+                return resent
         async with self.db.transaction() as tx:
             return await apply_push(
                 req,

@@ -23,7 +23,7 @@ from sync.protocol import (
     new_id,
 )
 from sync.registry import Args, PermanentError, Registry
-from tests.sync_engine.memory_store import MemoryServer, ToyContext, ToyRefusal
+from tests.sync_engine.memory_store import UNLUCKY, MemoryServer, ToyContext, ToyRefusal
 
 pytestmark = pytest.mark.anyio
 
@@ -608,3 +608,51 @@ async def test_prepare_sees_the_whole_batch_once_per_pass(server: MemoryServer) 
     server.db.prepared.clear()
     await server.push(batch(add(4, 13), add(5, 4)))  # a pure resend applies nothing: nothing to prepare
     assert server.db.prepared == []
+
+
+# --- answer_resend: a wholly consumed batch answered from a read ---------------------------------
+
+
+async def _both_answers(server: MemoryServer, req: PushRequest, actor_id: str = "tech-1"):
+    """(answer_resend's answer, apply_push's answer) to the same request, on the same state."""
+    from sync.engine import answer_resend
+
+    async with server.db.read() as tx:
+        read = await answer_resend(req, store=tx, actor_id=actor_id)
+    server.answer_resends = False
+    try:
+        written = await server.push(req, actor_id=actor_id)
+    finally:
+        server.answer_resends = True
+    return read, written
+
+
+async def test_resend_answer_from_a_read_equals_the_write_paths_answer(server: MemoryServer) -> None:
+    first = batch(add(1, 5), add(2, UNLUCKY), add(3, 7))  # the middle one is refused
+    await server.push(first)
+    ids = [m.id for m in first.mutations]
+    # the same batch; then one seq reused by another id; then an id resent with other content
+    cases = [
+        first,
+        batch(add(1, 5, ids[0]), add(2, 1), add(3, 7, ids[2])),
+        batch(add(1, 6, ids[0]), add(2, UNLUCKY, ids[1])),
+    ]
+    for req in cases:
+        read, written = await _both_answers(server, req)
+        assert read is not None
+        assert read == written
+    assert counter(server) == 12
+
+
+async def test_resend_answer_declines_a_batch_with_anything_new(server: MemoryServer) -> None:
+    from sync.engine import answer_resend
+
+    await server.push(batch(add(1, 5)))
+    async with server.db.read() as tx:
+        assert await answer_resend(batch(add(1, 5), add(2, 1)), store=tx, actor_id="tech-1") is None
+        assert await answer_resend(batch(add(1, 5), client_id=OTHER_CLIENT), store=tx, actor_id="tech-1") is None
+        # another account on this device: the write path records it
+        assert await answer_resend(batch(add(1, 5)), store=tx, actor_id="tech-2") is None
+    with pytest.raises(ProtocolError):
+        async with server.db.read() as tx:
+            await answer_resend(batch(add(1, 5), add(3, 1)), store=tx, actor_id="tech-1")
