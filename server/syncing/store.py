@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, Select, func, select, text
+from sqlalchemy import Select, String, func, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor, Scope
@@ -28,7 +28,13 @@ from sync.protocol import Change
 _ORIGINAL = text("sync_receipts.original")
 
 
-_RECEIPT_COLUMNS = [getattr(SyncReceipt, name) for name in Receipt.__dataclass_fields__]
+
+
+def _uuid_text(value: object) -> str:
+    """A UUID column read as text, in the canonical form: SQLite stores 32 hex digits."""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value)
 
 
 def originals_query(mutation_ids: list[str]) -> Select:
@@ -87,7 +93,7 @@ class SqlPushStore:
         await self.session.flush()
 
     @staticmethod
-    def _receipt(row: SyncReceipt | Row | None) -> Receipt | None:
+    def _receipt(row: SyncReceipt | None) -> Receipt | None:
         if row is None:
             return None
         return Receipt(
@@ -102,17 +108,30 @@ class SqlPushStore:
         )
 
     async def receipts(self, client_id: str, seqs: list[int]) -> dict[int, Receipt]:
-        # A resent batch is a run of consecutive seqs: one range read on the primary key (plain rows:
-        # a replay of 100 mutations is this read and little else).
+        # A resent batch is a run of consecutive seqs: one range read on the primary key. Plain
+        # columns, the mutation id as text: a replay of 100 mutations is this read and little else,
+        # and building UUID objects only to print them again cost ~20 µs a receipt.
         rows = await self.session.execute(
-            select(*_RECEIPT_COLUMNS).where(
+            select(
+                SyncReceipt.seq,
+                type_coerce(SyncReceipt.mutation_id, String),
+                SyncReceipt.digest,
+                SyncReceipt.status,
+                SyncReceipt.code,
+                SyncReceipt.message,
+                SyncReceipt.original,
+            ).where(
                 SyncReceipt.client_id == uuid.UUID(client_id),
                 SyncReceipt.seq >= min(seqs),
                 SyncReceipt.seq <= max(seqs),
             )
         )
         wanted = set(seqs)
-        return {row.seq: self._receipt(row) for row in rows if row.seq in wanted}
+        return {
+            seq: Receipt(client_id, seq, _uuid_text(mid), digest, status, code, message, original)
+            for seq, mid, digest, status, code, message, original in rows
+            if seq in wanted
+        }
 
     async def originals(self, mutation_ids: list[str]) -> dict[str, Receipt]:
         rows = await self.session.scalars(originals_query(mutation_ids))
