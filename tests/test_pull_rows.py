@@ -36,3 +36,29 @@ async def test_uuid_text_and_json_value_match_the_orm(api, world, database):
         (row.id, row.actor_id, row.data) for row in fast
     )
     assert {row.none for row in fast} == {None}
+
+
+async def test_iso_time_matches_isoformat_of_the_orm_value(database):
+    """With and without a fraction of a second (isoformat leaves a zero fraction out), from any zone."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import Column, MetaData, Table, insert
+
+    from server.db.base import UTCDateTime
+    from server.syncing.rows import iso_time
+
+    table = Table("iso_sample", MetaData(), Column("at", UTCDateTime, primary_key=True))
+    values = [
+        datetime(2026, 12, 1, 9, 30, 15, tzinfo=UTC),
+        datetime(2026, 12, 1, 9, 30, 15, 120000, tzinfo=UTC),
+        datetime(2026, 12, 1, 9, 30, 15, 100, tzinfo=UTC),
+        datetime(2026, 1, 2, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=8))),
+    ]
+    async with database.engine.begin() as conn:
+        await conn.run_sync(table.metadata.create_all)
+        await conn.execute(insert(table), [{"at": v} for v in values])
+    async with database.reader() as s:
+        typed = (await s.scalars(select(table.c.at).order_by(table.c.at))).all()
+        text = (await s.scalars(select(iso_time(table.c.at)).order_by(table.c.at))).all()
+    assert [t.isoformat() for t in typed] == text
+    assert sorted(v.astimezone(UTC).isoformat() for v in values) == text

@@ -14,11 +14,12 @@ from server.accounts.scope import Actor
 from server.orders.access import where_visible
 from server.orders.models import Callback, Order, OrderEvent, Rating, Status, Step
 from server.sites.models import Household
-from server.syncing.rows import json_value, uuid_text
+from server.syncing.rows import iso_time, json_value, uuid_text
 
 
 def _t(v):
-    return v.isoformat() if v else None
+    """ISO 8601; a value read through ``iso_time`` is already text."""
+    return v if v is None or isinstance(v, str) else v.isoformat()
 
 
 def _s(v):
@@ -178,8 +179,8 @@ _EVENT_COLUMNS = (
     uuid_text(OrderEvent.actor_id).label("actor_id"),
     OrderEvent.actor_kind,
     OrderEvent.source,
-    OrderEvent.server_time,
-    OrderEvent.client_time,
+    iso_time(OrderEvent.server_time),
+    iso_time(OrderEvent.client_time),
     OrderEvent.skew_flag,
     OrderEvent.note,
     json_value(OrderEvent.data),
@@ -192,8 +193,8 @@ _STEP_COLUMNS = (
     json_value(Step.materials),
     json_value(Step.photos),
     json_value(Step.gps),
-    Step.captured_at,
-    Step.received_at,
+    iso_time(Step.captured_at),
+    iso_time(Step.received_at),
     uuid_text(Step.author_id).label("author_id"),
     Step.skew_flag,
 )

@@ -10,10 +10,14 @@ give the same values with less work:
   inserts the dashes.
 - :func:`json_value` reads the stored JSON text and decodes it with msgspec (same values as
   ``json.loads`` for what the application writes) on SQLite.
+- :func:`iso_time` gives a UTC timestamp as the text ``datetime.isoformat()`` makes of it. On
+  SQLite the stored text is rearranged: parsing it into a ``datetime`` only to print it again cost
+  ~8 µs a value. On PostgreSQL asyncpg's ``datetime`` is printed.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -59,3 +63,25 @@ class _JsonText(TypeDecorator):
 def json_value(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """``column`` (a JSON column) decoded by msgspec instead of ``json.loads``, under its own name."""
     return type_coerce(column, _JsonText()).label(column.key)
+
+
+class _IsoTime(TypeDecorator):
+    """SQLAlchemy stores SQLite DATETIMEs as ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC here, see
+    ``server.db.base.UTCDateTime``); ``isoformat()`` writes ``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00``,
+    leaving out a zero fraction."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect) -> Any:
+        if isinstance(value, str):
+            fraction = value[19:26]
+            return f"{value[:10]}T{value[11:19]}{'' if fraction.strip('.0') == '' else fraction}+00:00"
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat()
+        return value
+
+
+def iso_time(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``column`` (a UTC datetime column) as ISO 8601 text, under its own name."""
+    return type_coerce(column, _IsoTime()).label(column.key)
