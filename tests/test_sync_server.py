@@ -569,3 +569,14 @@ async def test_the_originals_lookup_uses_the_partial_index(database, backend):
             await s.execute(text("SET LOCAL enable_seqscan = off"))
             plan = [row[0] for row in (await s.execute(text(f"EXPLAIN {compiled}"))).all()]
     assert any("uq_sync_receipts_original_mutation" in line for line in plan), plan
+
+
+async def test_an_overloaded_server_answers_429_with_retry_after_and_applies_nothing(api, world, database):
+    from server.syncing.routes import SyncGate
+
+    oid = await new_order(api, world)
+    api.client.app.state.ctx.services["sync_gate"] = SyncGate(running=1, waiting=0)  # a full queue
+    r = await _raw_push(api, "tech_a", str(uuid.uuid4()), [m(1, "order.accept", {"order_id": oid})])
+    assert r.status_code == 429, r.text
+    assert r.json()["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
+    assert await count(database, OrderEvent, order_id=uuid.UUID(oid), action="accept") == 0

@@ -35,7 +35,7 @@ from sync.engine import answer_resend, apply_push, build_pull
 log = logging.getLogger("wuye.sync")
 
 MAX_WAITING_PUSHES = 64  # beyond this many queued pushes in one process: 429, come back later
-MAX_EXPECTED_WAIT = 0.2  # seconds: a push that would wait longer than this in the queue gets 429
+MAX_EXPECTED_WAIT = 0.15  # seconds: a push that would wait longer than this in the queue gets 429
 ALWAYS_QUEUE = 16  # ... unless fewer pushes than this queue (big batches of a few devices just wait)
 
 
@@ -49,9 +49,12 @@ class SyncGate:
     and HTTP work overlap.
 
     Overload answers 429 with ``Retry-After`` instead of a long wait: a push is refused when the
-    queue ahead of it would take more than ``max_wait`` at the recent service time (an average over
-    the last pushes) while at least ``always`` queue, or when ``waiting`` pushes already queue. A refused push costs its
-    authentication and decoding only, and the phone retries it later as is.
+    queue ahead of it would take more than ``max_wait`` while at least ``always`` queue, or when
+    ``waiting`` pushes already queue. A refused push costs its decoding only, and the phone retries
+    it later as is. The wait is the queue length times the time between two pushes leaving while
+    others wait (a moving average): that is what the process really achieves, sign-in, decoding,
+    HTTP and the other requests on its event loop included; the writer's own time was an
+    underestimate that let the queue grow past its bound.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class SyncGate:
         waiting: int = MAX_WAITING_PUSHES,
         max_wait: float = MAX_EXPECTED_WAIT,
         always: int = ALWAYS_QUEUE,
+        clock=time.perf_counter,
     ):
         self.sem = asyncio.Semaphore(running)
         self.running = running
@@ -67,10 +71,12 @@ class SyncGate:
         self.waiting = waiting
         self.max_wait = max_wait
         self.always = always
-        self.service = 0.0  # seconds per push, moving average
+        self.clock = clock
+        self.interval = 0.0  # seconds between departures while busy, moving average
+        self._mark = 0.0  # the last departure, or the start of the busy period
 
     def expected_wait(self) -> float:
-        return self.queued / self.running * self.service
+        return self.queued * self.interval
 
     @asynccontextmanager
     async def admitted(self):
@@ -82,21 +88,22 @@ class SyncGate:
                 status=429,
                 details={"retry_after": max(1, math.ceil(self.expected_wait()))},
             )
+        if self.queued == 0:
+            self._mark = self.clock()  # a busy period starts
         self.queued += 1
         try:
             yield
         finally:
             self.queued -= 1
+            now = self.clock()
+            self.interval += (now - self._mark - self.interval) * 0.2
+            self._mark = now
 
     @asynccontextmanager
     async def turn(self):
         """A writer slot (inside :meth:`admitted`)."""
         async with self.sem:
-            started = time.perf_counter()
-            try:
-                yield
-            finally:
-                self.service += (time.perf_counter() - started - self.service) * 0.2
+            yield
 
 
 def _gate(ctx: AppContext) -> SyncGate:
