@@ -8,6 +8,7 @@ import logging
 import math
 import time
 import uuid
+from collections import deque
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -35,8 +36,8 @@ from sync.engine import answer_resend, apply_push, build_pull
 log = logging.getLogger("wuye.sync")
 
 MAX_WAITING_PUSHES = 64  # beyond this many queued pushes in one process: 429, come back later
-MAX_EXPECTED_WAIT = 0.15  # seconds: a push that would wait longer than this in the queue gets 429
-ALWAYS_QUEUE = 16  # ... unless fewer pushes than this queue (big batches of a few devices just wait)
+MAX_EXPECTED_WAIT = 0.1  # seconds: a push that would wait longer than this in the queue gets 429
+ALWAYS_QUEUE = 8  # ... unless fewer pushes than this queue (big batches of a few devices just wait)
 
 
 class SyncGate:
@@ -52,7 +53,7 @@ class SyncGate:
     queue ahead of it would take more than ``max_wait`` while at least ``always`` queue, or when
     ``waiting`` pushes already queue. A refused push costs its decoding only, and the phone retries
     it later as is. The wait is the queue length times the time between two pushes leaving while
-    others wait (a moving average): that is what the process really achieves, sign-in, decoding,
+    the queue is busy (a moving mean): that is what the process really achieves, sign-in, decoding,
     HTTP and the other requests on its event loop included; the writer's own time was an
     underestimate that let the queue grow past its bound.
     """
@@ -64,6 +65,7 @@ class SyncGate:
         max_wait: float = MAX_EXPECTED_WAIT,
         always: int = ALWAYS_QUEUE,
         clock=time.perf_counter,
+        initial_interval: float = 0.01,
     ):
         self.sem = asyncio.Semaphore(running)
         self.running = running
@@ -72,7 +74,13 @@ class SyncGate:
         self.max_wait = max_wait
         self.always = always
         self.clock = clock
-        self.interval = 0.0  # seconds between departures while busy, moving average
+        # Seconds between departures while busy: the mean of the last 64 (a plain mean: one slow
+        # push must not swing the bound).
+        # Before the first measurement: 10 ms, a small push here (so a burst at start-up is not all
+        # admitted on an estimate of zero).
+        self.interval = initial_interval
+        self._samples: deque[float] = deque(maxlen=64)
+        self._sum = 0.0
         self._mark = 0.0  # the last departure, or the start of the busy period
 
     def expected_wait(self) -> float:
@@ -96,7 +104,11 @@ class SyncGate:
         finally:
             self.queued -= 1
             now = self.clock()
-            self.interval += (now - self._mark - self.interval) * 0.2
+            if len(self._samples) == self._samples.maxlen:
+                self._sum -= self._samples[0]
+            self._samples.append(now - self._mark)
+            self._sum += now - self._mark
+            self.interval = self._sum / len(self._samples)
             self._mark = now
 
     @asynccontextmanager
