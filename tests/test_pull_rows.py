@@ -62,3 +62,34 @@ async def test_iso_time_matches_isoformat_of_the_orm_value(database):
         text = (await s.scalars(select(iso_time(table.c.at)).order_by(table.c.at))).all()
     assert [t.isoformat() for t in typed] == text
     assert sorted(v.astimezone(UTC).isoformat() for v in values) == text
+
+
+async def test_a_step_renders_the_same_for_pull_as_for_the_order_timeline(api, world, database):
+    """steps_by_id builds the dict from plain rows, step_dict from the ORM step: the same values."""
+    import uuid
+
+    from server.orders.models import Step
+    from server.orders.views import step_dict, steps_by_id, uploaded
+    from tests.support.orders import create_order
+
+    oid = await create_order(api, world, assignee_id=str(world.id("tech_a")))
+    assert (await api.post("tech_a", f"/api/orders/{oid}/actions/accept", json={})).status_code == 200
+    for note, captured, photos in (
+        ("检测漏点", "2026-11-22T08:35:00+08:00", ["a" * 64, "b" * 64]),
+        ("更换弯头", "2026-11-22T09:00:00.250000Z", []),
+    ):
+        r = await api.post(
+            "tech_a",
+            f"/api/orders/{oid}/steps",
+            json={"note": note, "captured_at": captured, "photos": photos,
+                  "materials": [{"name": "弯头", "quantity": 1, "unit": "个"}]},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+    tech = world.staff["tech_a"]
+    async with database.reader() as s:
+        steps = (await s.scalars(select(Step).where(Step.order_id == uuid.UUID(oid)).order_by(Step.position))).all()
+        arrived = await uploaded(s, {p for step in steps for p in step.photos})
+        orm = [step_dict(step, {tech.id: tech.name}, arrived) for step in steps]
+        fast = sorted(await steps_by_id(s, [step.id for step in steps]), key=lambda d: d["position"])
+    assert len(orm) == 2 and orm[0]["author_name"] == tech.name and orm[0]["photos"][0]["uploaded"] is False
+    assert fast == orm

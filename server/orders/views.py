@@ -109,6 +109,7 @@ def event_dict(e: OrderEvent, names: dict) -> dict[str, Any]:
 
 
 def step_dict(s: Step, names: dict, uploaded: set[str]) -> dict[str, Any]:
+    """A step as the API and the phones see it (``steps_by_id`` builds the same from plain rows)."""
     return {
         "id": str(s.id),
         "order_id": str(s.order_id),
@@ -217,7 +218,36 @@ async def steps_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[dict[
     rows = (await conn.execute(select(*_STEP_COLUMNS).where(Step.id.in_(ids)))).all()
     names = await _names_by_text(session, {s.author_id for s in rows})
     arrived = await uploaded(session, {p for s in rows for p in s.photos or []})
-    return [step_dict(s, names, arrived) for s in rows]
+    # Positional unpacking: a Row's attribute access costs ~1 µs a field, a pull page renders 1,000.
+    return [
+        {
+            "id": id_,
+            "order_id": order_id,
+            "position": position,
+            "note": note,
+            "materials": materials or [],
+            "photos": [{"sha256": p, "uploaded": p in arrived} for p in photos or []],
+            "gps": gps,
+            "captured_at": captured_at,
+            "received_at": received_at,
+            "author_id": author_id,
+            "author_name": names.get(author_id, ""),
+            "skew_flag": skew_flag,
+        }
+        for (
+            id_,
+            order_id,
+            position,
+            note,
+            materials,
+            photos,
+            gps,
+            captured_at,
+            received_at,
+            author_id,
+            skew_flag,
+        ) in rows
+    ]
 
 
 async def ratings_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
