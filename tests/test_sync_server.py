@@ -580,3 +580,36 @@ async def test_an_overloaded_server_answers_429_with_retry_after_and_applies_not
     assert r.status_code == 429, r.text
     assert r.json()["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
     assert await count(database, OrderEvent, order_id=uuid.UUID(oid), action="accept") == 0
+
+
+async def test_push_checks_the_sign_in_before_it_reads_the_batch(api, world, database):
+    """The sign-in and the resend check share one read transaction; the sign-in still comes first."""
+    order_id = await new_order(api, world)
+    events = await count(database, OrderEvent)
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "client_time": "2026-12-01T08:00:00+08:00",
+        "mutations": [
+            {
+                "seq": 1,
+                "id": str(uuid.uuid4()),
+                "name": "order.accept",
+                "args": {"order_id": order_id},
+                "client_time": "2026-12-01T08:00:00+08:00",
+            }
+        ],
+    }
+    base = {"Wuye-Protocol": "1", "Wuye-Request-Id": str(uuid.uuid4())}
+    r = await api.client.post("/sync/push", json=body, headers=base)
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    r = await api.client.post("/sync/push", content=b"{not json", headers={**base, "Authorization": "Bearer nope"})
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+
+    token = await api.token("tech_a")
+    signed = {**base, "Authorization": f"Bearer {token}"}
+    r = await api.client.post("/sync/push", content=b"{not json", headers=signed)
+    assert r.status_code == 400 and r.json()["code"] == "malformed_json"
+    assert (await api.client.post("/api/auth/logout", headers=signed)).status_code == 200
+    r = await api.client.post("/sync/push", json=body, headers=signed)
+    assert r.status_code == 401 and r.json()["code"] == "token_revoked"
+    assert await count(database, OrderEvent) == events  # nothing was applied

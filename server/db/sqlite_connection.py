@@ -15,9 +15,11 @@ What runs where:
   nothing it does waits for anyone, and writers of this process queue on the asyncio lock anyway.
 * ``COMMIT`` of a write transaction runs in a thread: it is the fsync, and the loop serves other
   requests meanwhile. The writer lock is released after it (or after a rollback, or on close).
-* Everything else (reads, ``BEGIN DEFERRED`` transactions, PRAGMAs) runs in a worker thread, one hop
-  per statement (the rows are fetched in the same hop): a long report query must not stall the loop,
-  and a write inside a read transaction may wait for a lock.
+* ``BEGIN DEFERRED`` (``Database.reader()``) runs inline: it only leaves autocommit mode, taking no
+  lock and reading nothing, so it cannot wait.
+* Everything else (reads, PRAGMAs) runs in a worker thread, one hop per statement (the rows are
+  fetched in the same hop): a long report query must not stall the loop, and a write inside a read
+  transaction may wait for a lock.
 
 The object implements the part of ``aiosqlite.Connection`` that SQLAlchemy's adapter uses, and
 wraps the standard library's ``sqlite3`` driver, so the dialect, its type handling and its error
@@ -56,6 +58,10 @@ def _is_begin_immediate(sql: str) -> bool:
     return sql[:15].upper() == "BEGIN IMMEDIATE"
 
 
+def _is_begin_deferred(sql: str) -> bool:
+    return sql.strip().upper() in ("BEGIN", "BEGIN DEFERRED")
+
+
 class Cursor:
     """``aiosqlite.Cursor``'s surface over a ``sqlite3.Cursor``; rows are fetched with the execute."""
 
@@ -82,7 +88,9 @@ class Cursor:
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor:
         if _is_begin_immediate(sql):
             await self._owner._begin_write(lambda: self._run(False, sql, parameters))
-        elif self._owner._writing:
+        elif self._owner._writing or _is_begin_deferred(sql):
+            # A deferred BEGIN only leaves autocommit mode: it takes no lock and reads nothing, so
+            # it cannot wait (the first read does, and that runs in a thread).
             self._run(False, sql, parameters)
         else:
             await _in_thread(self._run, False, sql, parameters)

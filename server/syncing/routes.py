@@ -17,8 +17,10 @@ from litestar import Request, Response, Router, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor
+from server.accounts.service import authenticate
 from server.errors import DomainError
 from server.photos.models import Blob
 from server.photos.service import finish_upload, record_arrival
@@ -29,7 +31,7 @@ from server.syncing.models import SyncClock, SyncDevice
 from server.syncing.mutations import MutationContext, load
 from server.syncing.store import SqlPullStore, SqlPushStore, SqlResendStore, audiences_of
 from server.web.context import AppContext
-from server.web.deps import provide_actor
+from server.web.deps import bearer_token
 from sync import protocol as p
 from sync.engine import answer_resend, apply_push, build_pull
 
@@ -168,15 +170,18 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
     request_id = _request_id(request)
     gate = _gate(ctx)
     # Admission before authentication: under a burst, a push that will be refused must not cost the
-    # token lookup (three queries) first. The sign-in is checked right after, before anything else.
+    # token lookup first. The sign-in is checked right after, before anything else.
     async with gate.admitted():
-        actor = await provide_actor(request, ctx)
-        body = await request.body()
-        try:
-            req = p.decode_push(body)
-        except p.ProtocolError as exc:
-            return _protocol_error(exc, request_id)
-        resent = await _answer_resend(ctx, req, actor, request_id)
+        token = bearer_token(request)
+        # One read transaction for the sign-in and, when the batch holds nothing new, its answer.
+        async with ctx.db.reader() as session:
+            actor = await authenticate(session, token, ctx.clock)
+            body = await request.body()
+            try:
+                req = p.decode_push(body)
+            except p.ProtocolError as exc:
+                return _protocol_error(exc, request_id)
+            resent = await _answer_resend(session, ctx, req, actor, request_id)
         if resent is not None:
             return resent
         async with gate.turn():
@@ -204,15 +209,16 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
     return _answer(result.response(request_id=request_id, server_time=now), request_id)
 
 
-async def _answer_resend(ctx: AppContext, req: p.PushRequest, actor: Actor, request_id: str) -> Response | None:
-    """A batch the server has wholly applied already (its answer was lost) is answered from a read
-    transaction, without queueing for the writer; None when it holds something new."""
+async def _answer_resend(
+    session: AsyncSession, ctx: AppContext, req: p.PushRequest, actor: Actor, request_id: str
+) -> Response | None:
+    """A batch the server has wholly applied already (its answer was lost) is answered from the read
+    transaction ``session``, without queueing for the writer; None when it holds something new."""
     now = ctx.clock.now()
-    async with ctx.db.reader() as session:
-        try:
-            result = await answer_resend(req, store=SqlResendStore(session, now), actor_id=str(actor.staff_id))
-        except p.ProtocolError as exc:
-            return _protocol_error(exc, request_id)
+    try:
+        result = await answer_resend(req, store=SqlResendStore(session, now), actor_id=str(actor.staff_id))
+    except p.ProtocolError as exc:
+        return _protocol_error(exc, request_id)
     if result is None:
         return None
     return _answer(result.response(request_id=request_id, server_time=now), request_id)

@@ -28,8 +28,6 @@ from sync.protocol import Change
 _ORIGINAL = text("sync_receipts.original")
 
 
-
-
 def _uuid_text(value: object) -> str:
     """A UUID column read as text, in the canonical form: SQLite stores 32 hex digits."""
     if isinstance(value, str) and len(value) == 32:

@@ -1,0 +1,59 @@
+"""The SQLite driver connection (server/db/sqlite_connection.py): what runs on the loop, what waits."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from server.db.engine import Database
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+async def test_a_reader_begins_and_reads_while_another_process_holds_the_write_lock(tmp_path):
+    """A deferred BEGIN runs on the loop, the read in a thread: neither waits for a writer."""
+    path = tmp_path / "db.sqlite3"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    async with db.writer() as s:
+        await s.execute(text("CREATE TABLE t (x INTEGER)"))
+        await s.execute(text("INSERT INTO t VALUES (1)"))
+        await s.commit()
+
+    held, release = threading.Event(), threading.Event()
+
+    def other_process_writer() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t VALUES (2)")
+        held.set()
+        release.wait(10)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=other_process_writer)
+    thread.start()
+    try:
+        assert await asyncio.to_thread(held.wait, 10)
+
+        async def read() -> list[int]:
+            async with db.reader() as s:
+                return list((await s.execute(text("SELECT x FROM t"))).scalars().all())
+
+        # The other writer commits only when told: a reader that waited for it would time out.
+        assert await asyncio.wait_for(read(), 5) == [1]
+    finally:
+        release.set()
+        await asyncio.to_thread(thread.join)
+        await db.dispose()
+    async with db.reader() as s:
+        assert (await s.execute(text("SELECT count(*) FROM t"))).scalar() == 2
+    await db.dispose()
