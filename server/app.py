@@ -25,6 +25,7 @@ from server.meta import meta
 from server.orders.kpi_routes import kpi_router
 from server.orders.routes import orders_router
 from server.orders.sla_routes import sla_router
+from server.photos.arrivals import ArrivalRecorder
 from server.photos.blobstore import BlobStore
 from server.photos.derivatives import Derivatives
 from server.photos.service import photo_checker
@@ -61,6 +62,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
     vapid = load_or_create(settings.data_dir, settings.vapid_private_key)
     ctx.services.update(
         blobs=blobs,
+        arrivals=ArrivalRecorder(ctx.db, ctx.clock),
         derivatives=Derivatives(blobs, settings.data_dir / "derived"),
         photo_ok=photo_checker(blobs),
         http=http,

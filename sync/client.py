@@ -532,35 +532,45 @@ class SyncClient:
             return
         offset = status.offset or 0
         restarted = False
+        stalled = 0
         while True:
-            stalled = 0
-            while offset < len(data):
-                new_offset = await self._put_chunk(path, offset, data[offset : offset + chunk])
-                if not 0 <= new_offset <= len(data):
-                    raise SyncError("transport", f"server reported offset {new_offset} for a {len(data)}-byte photo")
-                stalled = stalled + 1 if new_offset <= offset else 0
-                if stalled >= 3:
-                    raise SyncError("transport", f"upload of {sha} makes no progress at offset {offset}")
-                offset = new_offset
+            last = offset + chunk >= len(data)  # the last chunk also finishes the upload (§6)
             try:
-                finish = await self._call("POST", f"{path}/finish", BlobFinishResponse)
+                answer = await self._put_chunk(path, offset, data[offset : offset + chunk], finish=last)
             except SyncError as err:
                 if err.code == "hash_mismatch" and not restarted:
-                    restarted, offset = True, 0  # the server discarded its partial bytes
+                    restarted, offset, stalled = True, 0, 0  # the server discarded its partial bytes
                     continue
                 if err.code in ("not_an_image", "blob_too_large"):
                     self._photo_refused(sha, err.code)
                 raise
-            if not finish.complete or finish.sha256 != sha:
-                raise SyncError("transport", "finish did not confirm the photo")
-            self._photo_uploaded(sha)
-            return
+            if isinstance(answer, BlobFinishResponse):
+                if not answer.complete or answer.sha256 != sha:
+                    raise SyncError("transport", "finish did not confirm the photo")
+                self._photo_uploaded(sha)
+                return
+            if not 0 <= answer <= len(data):
+                raise SyncError("transport", f"server reported offset {answer} for a {len(data)}-byte photo")
+            stalled = stalled + 1 if answer <= offset else 0
+            if stalled >= 3:
+                raise SyncError("transport", f"upload of {sha} makes no progress at offset {offset}")
+            offset = answer
 
-    async def _put_chunk(self, path: str, offset: int, piece: bytes) -> int:
-        """PUT one chunk; a lost answer is retried, and the server's ``wrong_offset`` tells where to go on."""
+    async def _put_chunk(self, path: str, offset: int, piece: bytes, *, finish: bool) -> int | BlobFinishResponse:
+        """PUT one chunk: the new offset, or with ``finish`` the finish answer. A lost answer is
+        retried, and the server's ``wrong_offset`` tells where to go on (the offset is returned)."""
         attempts = 3
         for attempt in range(attempts):
             try:
+                if finish:
+                    return await self._call(
+                        "PUT",
+                        path,
+                        BlobFinishResponse,
+                        params={"offset": offset, "finish": "true"},
+                        content=piece,
+                        content_type="application/octet-stream",
+                    )
                 answer = await self._call(
                     "PUT",
                     path,

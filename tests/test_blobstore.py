@@ -162,6 +162,42 @@ def test_resumed_upload_with_different_bytes_is_422(store: BlobStore) -> None:
     refused(exc, "not_found", 404)
 
 
+def test_the_last_chunk_can_finish_the_upload(store: BlobStore) -> None:
+    half = len(PHOTO) // 2
+    store.append(PHOTO_SHA, 0, PHOTO[:half])
+    info = store.append_and_finish(PHOTO_SHA, half, PHOTO[half:])
+    assert (info.sha256, info.size, info.content_type) == (PHOTO_SHA, len(PHOTO), "image/jpeg")
+    assert store.path(PHOTO_SHA).read_bytes() == PHOTO
+    assert not (store.root / "partial" / PHOTO_SHA).exists()
+    # Sent again (its answer was lost): the blob is complete, the chunk is moot.
+    assert store.append_and_finish(PHOTO_SHA, half, PHOTO[half:]) == info
+    assert store.append_and_finish(PHOTO_SHA, 0, PHOTO) == info
+
+
+def test_a_finishing_chunk_at_the_wrong_offset_is_409_and_finishes_nothing(store: BlobStore) -> None:
+    store.append(PHOTO_SHA, 0, PHOTO[:1000])
+    with pytest.raises(DomainError) as exc:
+        store.append_and_finish(PHOTO_SHA, 500, PHOTO[500:])
+    assert refused(exc, "wrong_offset", 409).details == {"offset": 1000}
+    assert store.status(PHOTO_SHA) == BlobStatus(complete=False, size=0, offset=1000)
+
+
+def test_a_finishing_chunk_with_bad_bytes_is_422_or_415_and_discards_the_partial(store: BlobStore) -> None:
+    damaged = bytearray(PHOTO)
+    damaged[-100] ^= 0x01
+    store.append(PHOTO_SHA, 0, PHOTO[:1000])
+    with pytest.raises(DomainError) as exc:
+        store.append_and_finish(PHOTO_SHA, 1000, bytes(damaged[1000:]))
+    refused(exc, "hash_mismatch", 422)
+    assert store.status(PHOTO_SHA).offset == 0
+    text = b"not a photo at all"
+    with pytest.raises(DomainError) as exc:
+        store.append_and_finish(sha_of(text), 0, text)
+    refused(exc, "not_an_image", 415)
+    assert list((store.root / "partial").iterdir()) == []
+    assert stored_files(store.root) == []
+
+
 def test_finish_without_any_bytes_asks_for_offset_zero(store: BlobStore) -> None:
     with pytest.raises(DomainError) as exc:
         store.finish(PHOTO_SHA)
@@ -294,6 +330,7 @@ def test_invalid_hash_is_400_everywhere(store: BlobStore, bad: str) -> None:
         lambda: store.status(bad),
         lambda: store.append(bad, 0, b"x"),
         lambda: store.finish(bad),
+        lambda: store.append_and_finish(bad, 0, b"x"),
         lambda: store.path(bad),
         lambda: store.info(bad),
         lambda: store.verify(bad),

@@ -17,6 +17,7 @@ def headers(token: str) -> dict[str, str]:
 
 async def test_photo_requests_need_a_valid_token(api):
     for method, path in (("GET", f"/sync/blobs/{SHA}"), ("PUT", f"/sync/blobs/{SHA}?offset=0"),
+                         ("PUT", f"/sync/blobs/{SHA}?offset=0&finish=true"),
                          ("POST", f"/sync/blobs/{SHA}/finish")):  # fmt: skip
         r = await api.client.request(method, path, headers=headers("not-a-token"), content=b"x")
         assert r.status_code == 401, (method, r.text)

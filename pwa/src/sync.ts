@@ -114,39 +114,34 @@ async function uploadPhotos(): Promise<void> {
 
 export const uploadProgress = signal<Record<string, number>>({});
 
-async function uploadOne(sha: string, bytes: Uint8Array): Promise<void> {
+async function uploadOne(sha: string, bytes: Uint8Array, restarted = false): Promise<void> {
   const path = `/sync/blobs/${sha}`;
   let { json, requestId } = await call("GET", path);
   checkEnvelope(json, requestId);
   if (json.complete) return;
   let offset: number = json.offset;
-  let restarted = false;
-  while (offset < bytes.length) {
+  for (;;) {
+    // The last chunk also finishes the upload (PROTOCOL.md §6): the answer is the finish answer.
+    const last = offset + CHUNK >= bytes.length;
     const piece = bytes.slice(offset, offset + CHUNK);
+    const url = `${path}?offset=${offset}${last ? "&finish=true" : ""}`;
     try {
-      ({ json, requestId } = await call("PUT", `${path}?offset=${offset}`, undefined, { bytes: piece.buffer }));
+      ({ json, requestId } = await call("PUT", url, undefined, { bytes: piece.buffer }));
       checkEnvelope(json, requestId);
-      offset = json.offset;
     } catch (err) {
       const e = err as ApiError;
       if (e.code === "wrong_offset" && typeof e.details?.offset === "number") {
         offset = e.details.offset;
         continue;
       }
+      if (e.code === "hash_mismatch" && !restarted) {
+        return uploadOne(sha, bytes, true); // the server discarded its partial copy: send it all again
+      }
       throw err;
     }
+    if (last) break;
+    offset = json.offset;
     uploadProgress.set({ ...uploadProgress.get(), [sha]: offset / bytes.length });
-  }
-  try {
-    ({ json, requestId } = await call("POST", `${path}/finish`));
-    checkEnvelope(json, requestId);
-  } catch (err) {
-    const e = err as ApiError;
-    if (e.code === "hash_mismatch" && !restarted) {
-      restarted = true; // the server discarded its partial copy: send the whole photo again
-      return uploadOne(sha, bytes);
-    }
-    throw err;
   }
   if (!json.complete || json.sha256 !== sha) throw new ApiError(200, "transport", "photo not confirmed");
 }

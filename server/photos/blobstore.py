@@ -186,6 +186,27 @@ class BlobStore:
     # -- uploads -----------------------------------------------------------------------------------
 
     def append(self, sha: str, offset: int, data: bytes) -> int:
+        """Add a chunk at ``offset`` (fsynced before this returns); the new offset."""
+        self._check_chunk(sha, data)
+        with self._lock(sha):
+            return self._append_locked(sha, offset, data, durable=True)
+
+    def finish(self, sha: str) -> BlobInfo:
+        """Verify the assembled bytes against ``sha`` and store them as a complete blob."""
+        check_sha(sha)
+        with self._lock(sha):
+            return self._finish_locked(sha)
+
+    def append_and_finish(self, sha: str, offset: int, data: bytes) -> BlobInfo:
+        """The last chunk and the finish in one step. The chunk is not fsynced on its own: the
+        finish fsyncs the whole file before it is renamed, and if the finish refuses (hash
+        mismatch, not an image) the partial file is discarded anyway."""
+        self._check_chunk(sha, data)
+        with self._lock(sha):
+            self._append_locked(sha, offset, data, durable=False)
+            return self._finish_locked(sha)
+
+    def _check_chunk(self, sha: str, data: bytes) -> None:
         check_sha(sha)
         if len(data) > self.chunk_limit:
             raise DomainError(
@@ -194,62 +215,63 @@ class BlobStore:
                 status=413,
                 details={"chunk_limit": self.chunk_limit},
             )
-        partial = self._partial_path(sha)
-        with self._lock(sha):
-            try:
-                return self._final(sha).stat().st_size
-            except FileNotFoundError:
-                pass
-            try:
-                fd = os.open(partial, os.O_WRONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                if offset != 0:
-                    raise self._wrong_offset(0) from None
-                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-                fsync_dir(self._partial)  # the file's name must survive a crash too
-            try:
-                held = os.fstat(fd).st_size
-                if offset != held:
-                    raise self._wrong_offset(held)
-                if held + len(data) > self.max_bytes:
-                    partial.unlink(missing_ok=True)
-                    raise self._too_large()
-                _write_all(fd, data, offset)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            return offset + len(data)
 
-    def finish(self, sha: str) -> BlobInfo:
-        check_sha(sha)
+    def _append_locked(self, sha: str, offset: int, data: bytes, *, durable: bool) -> int:
         partial = self._partial_path(sha)
-        with self._lock(sha):
-            if self._final(sha).is_file():
+        try:
+            return self._final(sha).stat().st_size
+        except FileNotFoundError:
+            pass
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if offset != 0:
+                raise self._wrong_offset(0) from None
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            if durable:
+                fsync_dir(self._partial)  # the file's name must survive a crash too
+        try:
+            held = os.fstat(fd).st_size
+            if offset != held:
+                raise self._wrong_offset(held)
+            if held + len(data) > self.max_bytes:
                 partial.unlink(missing_ok=True)
-                return self.info(sha)
-            if not partial.is_file():
-                raise DomainError(
-                    "hash_mismatch",
-                    "no bytes were received for this blob; upload it from offset 0",
-                    status=422,
-                    details={"offset": 0},
-                )
-            digest, size = _hash_file(partial)
-            if digest != sha:
-                partial.unlink(missing_ok=True)
-                raise DomainError(
-                    "hash_mismatch",
-                    "the bytes received do not have this sha256; upload again from offset 0",
-                    status=422,
-                    details={"offset": 0, "received_sha256": digest, "received_size": size},
-                )
-            try:
-                width, height, content_type = self._inspect(partial)
-            except DomainError:
-                partial.unlink(missing_ok=True)
-                raise
-            self._commit(partial, sha)
-            return BlobInfo(sha, size, width, height, content_type)
+                raise self._too_large()
+            _write_all(fd, data, offset)
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        return offset + len(data)
+
+    def _finish_locked(self, sha: str) -> BlobInfo:
+        partial = self._partial_path(sha)
+        if self._final(sha).is_file():
+            partial.unlink(missing_ok=True)
+            return self.info(sha)
+        if not partial.is_file():
+            raise DomainError(
+                "hash_mismatch",
+                "no bytes were received for this blob; upload it from offset 0",
+                status=422,
+                details={"offset": 0},
+            )
+        digest, size = _hash_file(partial)
+        if digest != sha:
+            partial.unlink(missing_ok=True)
+            raise DomainError(
+                "hash_mismatch",
+                "the bytes received do not have this sha256; upload again from offset 0",
+                status=422,
+                details={"offset": 0, "received_sha256": digest, "received_size": size},
+            )
+        try:
+            width, height, content_type = self._inspect(partial)
+        except DomainError:
+            partial.unlink(missing_ok=True)
+            raise
+        self._commit(partial, sha)
+        return BlobInfo(sha, size, width, height, content_type)
 
     def put(self, data: bytes) -> BlobInfo:
         """Store a whole upload received by the server itself (report form); returns its info."""

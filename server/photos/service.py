@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,13 +43,6 @@ async def record_arrival(session: AsyncSession, info: BlobInfo, now: datetime) -
 
     await photo_arrived(session, info.sha256)
     return blob
-
-
-async def finish_upload(session: AsyncSession, store: BlobStore, sha: str, now: datetime) -> BlobInfo:
-    info = await anyio.to_thread.run_sync(store.finish, sha)
-    await changelog.transaction_version(session)
-    await record_arrival(session, info, now)
-    return info
 
 
 def photo_checker(store: BlobStore):

@@ -496,7 +496,9 @@ class FaultyTransport(httpx.AsyncBaseTransport):
     ):
         self.inner = inner
         self.owns_inner = owns_inner
-        self._faults: Iterator[str] = iter(faults)
+        self._plan = list(faults)
+        self._faults: Iterator[str] = iter(self._plan)
+        self._drawn = 0
         self._rng = random.Random(seed)
         self._held: list[httpx.Request] = []
         self._waiting: list[str] = []
@@ -505,6 +507,11 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         self.statuses: Counter[int] = Counter()
         self.codes: Counter[str] = Counter()
         self.corrupt_stored = 0  # corrupted chunks the server accepted (finish must refuse them)
+
+    @property
+    def faults_left(self) -> int:
+        """Faults of the plan not injected yet (still to draw, or drawn and waiting for a request they fit)."""
+        return sum(1 for f in self._plan[self._drawn :] if f != "none") + len(self._waiting)
 
     def calm(self) -> None:
         """No more faults (held requests are still delivered with the next request)."""
@@ -522,6 +529,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
                 self._waiting.remove(waiting)
                 return waiting
         fault = next(self._faults, "none")
+        self._drawn = min(self._drawn + 1, len(self._plan))
         if (fault in PUSH_FAULTS and not is_push) or (fault in CHUNK_FAULTS and not is_chunk):
             self._waiting.append(fault)
             return "none"

@@ -90,26 +90,35 @@ class FakeServer:
             )
         if request.method == "PUT":
             have = self.partial.setdefault(sha, bytearray())
-            if int(params["offset"]) != len(have):
+            if sha in self.blobs:
+                have.clear()  # complete already: the chunk is moot
+            elif int(params["offset"]) != len(have):
                 raise ProtocolError("wrong_offset", "wrong offset", details={"offset": len(have)})
-            have.extend(request.content)
+            else:
+                have.extend(request.content)
+            if params.get("finish") == "true":
+                return self.finish(sha, request_id)
             return BlobChunkResponse(protocol=1, request_id=request_id, offset=len(have))
         if request.method == "POST" and finish:
+            return self.finish(sha, request_id)
+        raise ProtocolError("not_found", path)
+
+    def finish(self, sha: str, request_id: str) -> BlobFinishResponse:
+        if sha not in self.blobs:
             data = bytes(self.partial.pop(sha, b""))
             if hashlib.sha256(data).hexdigest() != sha:
                 raise ProtocolError("hash_mismatch", "bytes do not hash to the name")
             self.blobs[sha] = data
-            return BlobFinishResponse(
-                protocol=1,
-                request_id=request_id,
-                complete=True,
-                sha256=sha,
-                size=len(data),
-                width=1,
-                height=1,
-                content_type="image/jpeg",
-            )
-        raise ProtocolError("not_found", path)
+        return BlobFinishResponse(
+            protocol=1,
+            request_id=request_id,
+            complete=True,
+            sha256=sha,
+            size=len(self.blobs[sha]),
+            width=1,
+            height=1,
+            content_type="image/jpeg",
+        )
 
     def requests(self, method: str, prefix: str) -> list[str]:
         return [path for m, path, _ in self.log if m == method and path.startswith(prefix)]
@@ -466,12 +475,23 @@ async def test_client_survives_a_restart_with_its_identity_and_queue(network: Ne
 PHOTO = bytes(range(256)) * 4  # 1024 bytes; the fake server does not decode images
 
 
+def puts(server: FakeServer) -> list[tuple[int, bool]]:
+    """The blob PUTs the server received: (offset, finish)."""
+    out = []
+    for path in server.requests("PUT", "/sync/blobs/"):
+        query = httpx.URL(path).params
+        out.append((int(query["offset"]), query.get("finish") == "true"))
+    return out
+
+
 async def test_photo_upload_in_chunks(phone: SyncClient, server: FakeServer) -> None:
     sha = await phone.upload_photo(PHOTO, chunk=300)
 
     assert sha == hashlib.sha256(PHOTO).hexdigest()
     assert server.blobs[sha] == PHOTO
-    assert server.requests("PUT", "/sync/blobs/") == [f"/sync/blobs/{sha}?offset={o}" for o in (0, 300, 600, 900)]
+    # The last chunk also finishes the upload: no separate POST …/finish.
+    assert puts(server) == [(0, False), (300, False), (600, False), (900, True)]
+    assert server.requests("POST", "/sync/blobs/") == []
     assert phone.photo_state(sha) == "uploaded"
 
 
@@ -483,7 +503,7 @@ async def test_photo_resumes_after_a_409_wrong_offset(phone: SyncClient, server:
     await phone.upload_photo(PHOTO, chunk=300)
 
     # The retry at 300 is refused with the right offset (600), and the upload goes on from there.
-    assert server.requests("PUT", "/sync/blobs/") == [f"/sync/blobs/{sha}?offset={o}" for o in (0, 300, 300, 600, 900)]
+    assert puts(server) == [(0, False), (300, False), (300, False), (600, False), (900, True)]
     assert server.blobs[sha] == PHOTO
     assert phone.photo_state(sha) == "uploaded"
 
@@ -504,7 +524,7 @@ async def test_interrupted_upload_keeps_the_photo_and_resumes_from_the_server_of
 
     assert report.photos_uploaded == 1
     # Only the first chunk reached the server before; sync() sends the rest (one 256 KiB chunk) from 300.
-    assert server.requests("PUT", "/sync/blobs/") == [f"/sync/blobs/{sha}?offset={o}" for o in (0, 300)]
+    assert puts(server) == [(0, False), (300, True)]
     assert server.blobs[sha] == PHOTO
     assert phone.pending_photos() == []
 
@@ -512,7 +532,8 @@ async def test_interrupted_upload_keeps_the_photo_and_resumes_from_the_server_of
 async def test_lost_finish_answer_is_confirmed_by_the_next_status(
     phone: SyncClient, server: FakeServer, network: Network
 ) -> None:
-    network.fail_next("POST", "/sync/blobs/", "lose_answer")
+    network.fail_next("PUT", "/sync/blobs/", "pass")
+    network.fail_next("PUT", "/sync/blobs/", "lose_answer", times=3)  # the finishing chunk: every attempt
     with pytest.raises(SyncError):
         await phone.upload_photo(PHOTO, chunk=512)
     sha = hashlib.sha256(PHOTO).hexdigest()
@@ -521,7 +542,10 @@ async def test_lost_finish_answer_is_confirmed_by_the_next_status(
     await phone.sync()
 
     assert phone.photo_state(sha) == "uploaded"
-    assert len(server.requests("PUT", "/sync/blobs/")) == 2  # nothing sent twice
+    # The finishing chunk was retried (each answer lost, each retry answered from the stored blob);
+    # sync() then asked the status, heard complete and sent no bytes.
+    assert puts(server) == [(0, False), (512, True), (512, True), (512, True)]
+    assert len(server.requests("GET", "/sync/blobs/")) == 2
 
 
 async def test_hash_mismatch_restarts_the_upload_from_zero(phone: SyncClient, server: FakeServer) -> None:
@@ -530,8 +554,7 @@ async def test_hash_mismatch_restarts_the_upload_from_zero(phone: SyncClient, se
 
     await phone.upload_photo(PHOTO, chunk=1024)
 
-    offsets = [p.rsplit("=", 1)[1] for p in server.requests("PUT", "/sync/blobs/")]
-    assert offsets == ["27", "0"]
+    assert puts(server) == [(27, True), (0, True)]
     assert server.blobs[sha] == PHOTO
 
 
