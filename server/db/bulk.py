@@ -12,6 +12,7 @@ processor, so what is stored is exactly what SQLAlchemy would have stored. Anywh
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -20,8 +21,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import sqlite_connection
 
-_Plan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
+_Plan = tuple[str, Callable[[dict[str, Any]], list[Any]]]
 _plans: dict[tuple[Table, tuple[str, ...], str], _Plan] = {}
+
+
+def _converter(columns: Sequence[Any], dialect: Dialect) -> Callable[[dict[str, Any]], list[Any]]:
+    """A row dict to its parameter list: the values in column order (one C-level ``itemgetter``),
+    then each column's bind processor on its own value, for the columns that have one."""
+    names = [c.key for c in columns]
+    get = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    processors = [(i, c.type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns)]
+    processors = [(i, process) for i, process in processors if process is not None]
+
+    def convert(row: dict[str, Any]) -> list[Any]:
+        values = list(get(row))
+        for i, process in processors:
+            values[i] = process(values[i])
+        return values
+
+    return convert
 
 
 def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Plan:
@@ -38,7 +56,7 @@ def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Plan:
             f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in cols)}) "
             f"VALUES ({', '.join('?' for _ in cols)})"
         )
-        plan = _plans[key] = (sql, tuple((c.key, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in cols))
+        plan = _plans[key] = (sql, _converter(cols, dialect))
     return plan
 
 
@@ -52,7 +70,5 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     if raw is None:
         await session.execute(insert(table), list(rows))
         return
-    sql, columns = _plan(table, tuple(rows[0]), connection.dialect)
-    raw.executemany(
-        sql, [tuple(row[name] if process is None else process(row[name]) for name, process in columns) for row in rows]
-    )
+    sql, convert = _plan(table, tuple(rows[0]), connection.dialect)
+    raw.executemany(sql, [convert(row) for row in rows])

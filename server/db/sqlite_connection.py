@@ -9,8 +9,9 @@ however trivial; a 100-mutation push made ~17 of them. SQLite itself answers in 
 What runs where:
 
 * ``BEGIN IMMEDIATE`` (``Database.writer()``) first takes this process's writer lock for the database
-  file (an ``asyncio.Lock``, fair and without polling), then runs in a thread, where it may wait in
-  SQLite's busy handler for *another process's* writer without blocking the loop. Every statement
+  file (an ``asyncio.Lock``, fair and without polling), then is tried on the loop with no busy
+  timeout; only if *another process* writes does it run again in a thread, where it may wait in
+  SQLite's busy handler without blocking the loop. Every statement
   of the write transaction then runs inline: the transaction holds SQLite's single write lock, so
   nothing it does waits for anyone, and writers of this process queue on the asyncio lock anyway.
 * ``COMMIT`` of a write transaction runs in a thread: it is the fsync, and the loop serves other
@@ -166,9 +167,10 @@ class _RunNow:
 class Connection:
     """``aiosqlite.Connection``'s surface (what SQLAlchemy's aiosqlite adapter calls)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str):
+    def __init__(self, conn: sqlite3.Connection, path: str, busy_ms: int = 30_000):
         self._conn: sqlite3.Connection | None = conn
         self._path = path
+        self._busy_ms = busy_ms
         self._tx = _RunNow()
         self._lock: asyncio.Lock | None = None  # this process's writer lock, while held
         self._writing = False
@@ -199,11 +201,30 @@ class Connection:
         await lock.acquire()
         self._lock = lock
         try:
-            await _in_thread(begin)
+            if not self._begin_now(begin):
+                await _in_thread(begin)
         except BaseException:
             self._release()
             raise
         self._writing = True
+
+    def _begin_now(self, begin: Callable[[], None]) -> bool:
+        """Try ``BEGIN IMMEDIATE`` on the loop without waiting: True if it began. This process's
+        writers are queued on the asyncio lock already, so it can only fail while another process
+        (a second worker, a ``wuye`` command) writes; then it is retried in a thread, waiting there.
+        Run in a thread every time, the begin let the loop turn to other requests while this writer,
+        whose turn everyone else queues behind, waited to be resumed."""
+        conn = self._live()
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            begin()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        return True
 
     def _release(self) -> None:
         self._writing = False
@@ -251,6 +272,6 @@ def connector(path: str, timeout: float) -> Callable[[], Any]:
         conn = await _in_thread(
             lambda: sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
         )
-        return Connection(conn, key)
+        return Connection(conn, key, busy_ms=int(timeout * 1000))
 
     return connect

@@ -182,7 +182,8 @@ class Step(ChainedRecord, Base):
     __tablename__ = "order_steps"
     __table_args__ = (UniqueConstraint("order_id", "position"), UniqueConstraint("order_id", "chain_index"))
     id: Mapped[uuid.UUID] = id_column()
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    # Indexed by the unique constraints above, which begin with it (migration 0009).
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"))
     position: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text)
     materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
