@@ -14,6 +14,17 @@ from server.db.engine import Database
 pytestmark = pytest.mark.anyio
 
 
+def other_process_writer(path, value: int, held: threading.Event, release: threading.Event) -> None:
+    """Another process's writer (its own sqlite3 connection): holds the write lock until released."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(f"INSERT INTO t VALUES ({value})")
+    held.set()
+    release.wait(10)
+    conn.execute("COMMIT")
+    conn.close()
+
+
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
@@ -29,17 +40,7 @@ async def test_a_reader_begins_and_reads_while_another_process_holds_the_write_l
         await s.commit()
 
     held, release = threading.Event(), threading.Event()
-
-    def other_process_writer() -> None:
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO t VALUES (2)")
-        held.set()
-        release.wait(10)
-        conn.execute("COMMIT")
-        conn.close()
-
-    thread = threading.Thread(target=other_process_writer)
+    thread = threading.Thread(target=other_process_writer, args=(path, 2, held, release))
     thread.start()
     try:
         assert await asyncio.to_thread(held.wait, 10)
@@ -70,15 +71,6 @@ async def test_a_writer_waits_for_another_process_in_a_thread_and_the_loop_goes_
 
     held, release = threading.Event(), threading.Event()
 
-    def other_process_writer() -> None:
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO t VALUES (1)")
-        held.set()
-        release.wait(10)
-        conn.execute("COMMIT")
-        conn.close()
-
     async def write() -> int:
         async with db.writer() as s:
             await s.execute(text("INSERT INTO t VALUES (2)"))
@@ -86,7 +78,7 @@ async def test_a_writer_waits_for_another_process_in_a_thread_and_the_loop_goes_
             await s.commit()
             return timeout
 
-    thread = threading.Thread(target=other_process_writer)
+    thread = threading.Thread(target=other_process_writer, args=(path, 1, held, release))
     thread.start()
     try:
         assert await asyncio.to_thread(held.wait, 10)
