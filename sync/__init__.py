@@ -9,6 +9,7 @@ from sync.engine import (
     MutationInfo,
     PullPage,
     PullStore,
+    PushPlan,
     PushResult,
     PushStore,
     Receipt,
@@ -18,6 +19,7 @@ from sync.engine import (
     check_batch,
     current_mutation,
     mutation_digest,
+    plan_push,
 )
 from sync.protocol import (
     DEFAULT_PULL_LIMIT,
@@ -62,6 +64,7 @@ __all__ = [
     "PullResponse",
     "PullStore",
     "PushRequest",
+    "PushPlan",
     "PushResponse",
     "PushResult",
     "PushStore",
@@ -78,5 +81,6 @@ __all__ = [
     "mutation_digest",
     "new_epoch",
     "new_id",
+    "plan_push",
     "parse",
 ]

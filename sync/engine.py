@@ -214,6 +214,21 @@ def check_batch(req: PushRequest) -> None:
             )
 
 
+class PushPlan(NamedTuple):
+    """A push decoded for :func:`apply_push` ahead of its transaction (see :func:`plan_push`)."""
+
+    request: PushRequest
+    plans: dict[int, _Plan]  # by seq
+
+
+def plan_push(req: PushRequest, registry: Registry) -> PushPlan:
+    """Check the batch and decode every mutation's args and content digest: the part of applying it
+    that reads nothing stored, done before the write transaction so that the transaction (which
+    every other push waits for) is shorter. Raises ProtocolError for a broken request."""
+    check_batch(req)
+    return PushPlan(req, {m.seq: _plan(registry, m) for m in req.mutations})
+
+
 async def apply_push(
     req: PushRequest,
     *,
@@ -222,6 +237,7 @@ async def apply_push(
     ctx: Any,
     actor_id: str,
     server_time: datetime,
+    plan: PushPlan | None = None,
 ) -> PushResult:
     """Apply one push batch (PROTOCOL.md §3) inside the caller's transaction.
 
@@ -240,7 +256,8 @@ async def apply_push(
     """
     if server_time.tzinfo is None:
         raise ValueError("server_time must be timezone-aware")
-    check_batch(req)
+    if plan is None or plan.request is not req:
+        plan = plan_push(req, registry)
     state = await store.lock_client(req.client_id)
     last = state.last_seq if state is not None else 0
 
@@ -254,7 +271,7 @@ async def apply_push(
 
     offset_ms = round((server_time - req.client_time) / timedelta(milliseconds=1))
     if fresh:
-        batch = _Batch(req, fresh, store, registry, ctx, server_time, offset_ms)
+        batch = _Batch(req, [plan.plans[m.seq] for m in fresh], store, registry, ctx, server_time, offset_ms)
         # Originals of the fresh ids, read once; kept current by each pass as it decides its own.
         originals = await store.originals([m.id for m in fresh])
         careful = sum(1 for plan in batch.plans if plan.spec is not None) <= 1  # nothing to save
@@ -307,13 +324,24 @@ class _Plan:
     refusal: tuple[str, str] | None = None
 
 
+def _plan(registry: Registry, mutation: Mutation) -> _Plan:
+    plan = _Plan(mutation, mutation_digest(mutation.name, mutation.args))
+    try:
+        plan.spec, plan.args = registry.decode(mutation.name, mutation.args)
+    except Exception as exc:
+        if not registry.is_permanent(exc):
+            raise
+        plan.refusal = _refusal(exc)
+    return plan
+
+
 class _Batch:
     """The new mutations of one push and how to run them (rules 4 and 5)."""
 
     def __init__(
         self,
         req: PushRequest,
-        fresh: list[Mutation],
+        plans: list[_Plan],
         store: PushStore,
         registry: Registry,
         ctx: Any,
@@ -328,17 +356,7 @@ class _Batch:
         self.server_time = server_time
         self.offset_ms = offset_ms
         self.skewed = abs(server_time - req.client_time) > CLOCK_SKEW_LIMIT
-        self.plans = [self._plan(m) for m in fresh]
-
-    def _plan(self, mutation: Mutation) -> _Plan:
-        plan = _Plan(mutation, mutation_digest(mutation.name, mutation.args))
-        try:
-            plan.spec, plan.args = self.registry.decode(mutation.name, mutation.args)
-        except Exception as exc:
-            if not self.registry.is_permanent(exc):
-                raise
-            plan.refusal = _refusal(exc)
-        return plan
+        self.plans = plans
 
     async def _prepare(self) -> None:
         """Each mutation type's ``prepare`` once, with the args of all its mutations in the batch."""

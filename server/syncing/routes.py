@@ -33,7 +33,7 @@ from server.syncing.store import SqlPullStore, SqlPushStore, SqlResendStore, aud
 from server.web.context import AppContext
 from server.web.deps import bearer_token
 from sync import protocol as p
-from sync.engine import answer_resend, apply_push, build_pull
+from sync.engine import answer_resend, apply_push, build_pull, plan_push
 
 log = logging.getLogger("wuye.sync")
 
@@ -184,6 +184,11 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
             resent = await _answer_resend(session, ctx, req, actor, request_id)
         if resent is not None:
             return resent
+        registry = load()
+        try:
+            plan = plan_push(req, registry)  # decoded before the writer's turn: it reads nothing stored
+        except p.ProtocolError as exc:
+            return _protocol_error(exc, request_id)
         async with gate.turn():
             now = ctx.clock.now()
             async with ctx.db.writer() as session:
@@ -192,10 +197,11 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
                     result = await apply_push(
                         req,
                         store=SqlPushStore(session, now),
-                        registry=load(),
+                        registry=registry,
                         ctx=MutationContext(session, actor, now),
                         actor_id=str(actor.staff_id),
                         server_time=now,
+                        plan=plan,
                     )
                     await PushBatch.of(session).flush()  # nothing is pending by now; so it stays
                     await session.commit()

@@ -30,6 +30,7 @@ from sync.engine import (
     apply_push,
     build_pull,
     current_mutation,
+    plan_push,
 )
 from sync.protocol import Change, PushRequest, decode_push
 from sync.registry import Args, PermanentError, Registry
@@ -338,6 +339,7 @@ class MemoryServer:
         self.epoch = epoch
         self.now = now or (lambda: datetime.now(UTC))
         self.answer_resends = True
+        self.plan_ahead = True
 
     async def push(self, body: bytes | PushRequest, *, actor_id: str = "tech-1") -> PushResult:
         """Raises ProtocolError (incl. SeqGap) or TransientFault; commits only on success."""
@@ -347,6 +349,8 @@ class MemoryServer:
                 resent = await answer_resend(req, store=tx, actor_id=actor_id)
             if resent is not None:
                 return resent
+        # As the server does: decoded ahead of the transaction (or, with plan_ahead off, inside it).
+        plan = plan_push(req, self.registry) if self.plan_ahead else None
         async with self.db.transaction() as tx:
             return await apply_push(
                 req,
@@ -355,6 +359,7 @@ class MemoryServer:
                 ctx=ToyContext(tx, actor_id),
                 actor_id=actor_id,
                 server_time=self.now(),
+                plan=plan,
             )
 
     async def pull(self, cursor: str | None, client_id: str, limit: int | None = None) -> PullPage:

@@ -610,6 +610,24 @@ async def test_prepare_sees_the_whole_batch_once_per_pass(server: MemoryServer) 
     assert server.db.prepared == []
 
 
+async def test_a_batch_planned_ahead_of_its_transaction_is_answered_as_one_planned_inside() -> None:
+    """plan_push (decode and digest, before the writer's turn) changes nothing in the answers or
+    the state, for every kind of outcome: applied, refused by its handler, unknown, invalid, repeated."""
+    servers = [MemoryServer(now=lambda: NOW), MemoryServer(now=lambda: NOW)]
+    servers[1].plan_ahead = False
+    first_id = new_id()
+    pushes = [
+        batch(add(1, 5, first_id), add(2, UNLUCKY), mut(3, "no.such"), mut(4, "counter.add", counter_id="c")),
+        batch(add(5, 2), add(6, 5, first_id), add(7, 1)),  # 6 repeats an applied id under a new seq
+        batch(add(5, 2), add(6, 5, first_id), add(7, 1), add(8, 3)),  # a resend with one new
+    ]
+    answers = [[statuses((await s.push(req)).results) for req in pushes] for s in servers]
+    assert answers[0] == answers[1]
+    assert answers[0][0] == [(1, "applied", None), (2, "rejected", "unlucky"), (3, "rejected", "unknown_mutation"),
+                             (4, "rejected", "validation_error")]  # fmt: skip
+    assert counter(servers[0]) == counter(servers[1]) == 5 + 2 + 1 + 3
+
+
 # --- answer_resend: a wholly consumed batch answered from a read ---------------------------------
 
 
