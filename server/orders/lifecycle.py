@@ -150,7 +150,13 @@ async def publish(session: AsyncSession, order: Order, *extra_tables: tuple[str,
 
 def publish_batched(batch: PushBatch, order: Order, *extra_tables: tuple[str, list[uuid.UUID]]) -> None:
     """:func:`publish` for a push batch: the change rows are written at the batch's next flush."""
-    targets = audiences(order)
+    # A hundred steps on ten orders ask for the same few audiences: remembered per batch, by what
+    # ``audiences`` reads (so a transition in the batch that changes them is seen).
+    key = (order.estate_id, order.grid_id, order.assignee_id, order.status, order.department)
+    memo = batch.cache.setdefault("audiences", {})
+    targets = memo.get(key)
+    if targets is None:
+        targets = memo[key] = tuple(sorted(audiences(order)))
     batch.record("orders", [order.id], targets)
     for table, ids in extra_tables:
         batch.record(table, ids, targets)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor
@@ -167,19 +167,24 @@ class StepCache:
         return self.policies[key]
 
 
+# The two statements of prepare_steps, built once (each push runs them with its own ids).
+_LAST_POSITION = select(func.max(Step.position)).where(Step.order_id == Order.id).correlate(Order).scalar_subquery()
+_ORDERS_FOR_STEPS = (
+    select(Order, _LAST_POSITION, SlaPolicy)
+    .outerjoin(SlaPolicy, and_(SlaPolicy.estate_id == Order.estate_id, SlaPolicy.kind == Order.kind))
+    .where(Order.id.in_(bindparam("ids", expanding=True)))
+    .with_for_update(of=Order)
+)
+_TAKEN_STEP_IDS = select(Step.id).where(Step.id.in_(bindparam("ids", expanding=True)))
+
+
 async def prepare_steps(session: AsyncSession, batch: PushBatch, order_ids: set[uuid.UUID], step_ids: set[uuid.UUID]):
     """Read what a batch of steps needs in two queries, whatever its size: the orders (locked) with
     their last step position and their estate's SLA override row, and which of the new ids are taken."""
     cache = StepCache.of(batch)
     unknown = order_ids - cache.orders.keys()
     if unknown:
-        last = select(func.max(Step.position)).where(Step.order_id == Order.id).correlate(Order).scalar_subquery()
-        rows = await session.execute(
-            select(Order, last, SlaPolicy)
-            .outerjoin(SlaPolicy, and_(SlaPolicy.estate_id == Order.estate_id, SlaPolicy.kind == Order.kind))
-            .where(Order.id.in_(unknown))
-            .with_for_update(of=Order)
-        )
+        rows = await session.execute(_ORDERS_FOR_STEPS, {"ids": list(unknown)})
         cache.orders.update(dict.fromkeys(unknown))
         for order, position, policy in rows.all():
             cache.orders[order.id] = order
@@ -187,7 +192,7 @@ async def prepare_steps(session: AsyncSession, batch: PushBatch, order_ids: set[
             cache.policies.setdefault((order.estate_id, str(order.kind)), sla.merged(policy, order.kind))
     unchecked = step_ids - cache.checked_ids
     if unchecked:
-        cache.taken.update((await session.scalars(select(Step.id).where(Step.id.in_(unchecked)))).all())
+        cache.taken.update((await session.scalars(_TAKEN_STEP_IDS, {"ids": list(unchecked)})).all())
         cache.checked_ids.update(unchecked)
 
 

@@ -57,8 +57,9 @@ class PushBatch:
         self._rows.setdefault(table, []).append(row)
 
     def record(self, table: str, record_ids: Iterable[uuid.UUID], audiences: Iterable[str], op: str = "upsert") -> None:
-        """Like :func:`server.syncing.changelog.record`, written at the next flush."""
-        targets = sorted(set(audiences))
+        """Like :func:`server.syncing.changelog.record`, written at the next flush. A tuple of
+        ``audiences`` is taken as sorted and unique already (``publish_batched`` passes one)."""
+        targets = audiences if isinstance(audiences, tuple) else sorted(set(audiences))
         for rid in record_ids:
             for audience in targets:
                 key = (audience, table, rid, op)
