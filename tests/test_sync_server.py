@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from server.orders.models import OrderEvent, Step
+from server.orders.models import Order, OrderEvent, Step
 from server.photos.models import Blob
 from sync.client import SyncClient
 from tests.support.camera_jpegs import camera_jpeg
@@ -29,12 +29,12 @@ async def phone(api, key, tmp_path, name=None, now=None) -> SyncClient:
     )
 
 
-async def new_order(api, world, assignee="tech_a") -> str:
+async def new_order(api, world, assignee="tech_a", kind="repair") -> str:
     r = await api.post(
         "desk",
         "/api/orders/",
         json={
-            "kind": "repair",
+            "kind": kind,
             "category": "water_electric",
             "channel": "phone",
             "description": "卫生间漏水",
@@ -451,6 +451,21 @@ async def test_a_refused_step_among_many_undoes_only_itself(api, world, database
     assert chain["intact"] is True and chain["records"] == 3 + 6  # create, dispatch, accept and the steps
 
 
+async def test_a_batch_of_steps_moves_a_complaints_update_deadline_once_from_the_push_time(api, world, database, clock):
+    oid = await new_order(api, world, kind="complaint")
+    accepted = [m(1, "order.accept", {"order_id": oid})]
+    assert (await _raw_push(api, "tech_a", (cid := str(uuid.uuid4())), accepted)).status_code == 200
+    clock.advance(minutes=50)
+    steps = [m(i + 2, "step.add", _step(oid, f"第{i}步")) for i in range(5)]
+    r = await _raw_push(api, "tech_a", cid, steps)
+    assert [x["status"] for x in r.json()["results"]] == ["applied"] * 5, r.text
+    async with database.reader() as s:
+        o = await s.get(Order, uuid.UUID(oid))
+    now = clock.now()
+    assert o.last_update_at == now and o.update_due_at == now + timedelta(hours=2)
+    assert o.due_at == min(d for d in (o.contact_due_at, o.update_due_at, o.resolve_due_at) if d is not None)
+
+
 async def test_steps_batched_with_transitions_chain_like_one_at_a_time(api, world, database, tmp_path):
     """Steps before and after transitions in one batch: the batched steps are written before each
     transition reads the order, so the chain interleaves them in seq order and stays intact."""
@@ -484,7 +499,13 @@ async def test_steps_batched_with_transitions_chain_like_one_at_a_time(api, worl
             ).all()
             steps = (await s.execute(select(Step.chain_index, Step.note).where(Step.order_id == uuid.UUID(oid)))).all()
             kinds[oid] = [label for _, label in sorted([*events, *steps])]
+        # The deadlines too (a batch moves each order's update deadline once per push, not per step).
+        clocks = {}
+        for oid in (batched, single):
+            o = await s.get(Order, uuid.UUID(oid))
+            clocks[oid] = (o.update_due_at, o.due_at, o.due_stage, o.last_update_at, o.updated_at, o.status)
     assert kinds[batched] == kinds[single]
+    assert clocks[batched] == clocks[single] and clocks[batched][3] is not None
 
 
 async def test_a_pure_resend_writes_nothing(api, world, database):

@@ -130,6 +130,9 @@ class StepCache:
     checked_ids: set[uuid.UUID] = field(default_factory=set)  # looked up: taken ones are in ``taken``
     taken: set[uuid.UUID] = field(default_factory=set)
     policies: dict[tuple[uuid.UUID, str], sla.Policy] = field(default_factory=dict)
+    # (order, now) whose deadlines this batch's steps have moved already: ``_progress`` with the same
+    # ``now`` sets the same values again (a push has one ``now``), so once per order is enough.
+    progressed: set[tuple[uuid.UUID, datetime]] = field(default_factory=set)
 
     @staticmethod
     def of(batch: PushBatch) -> StepCache:
@@ -222,5 +225,7 @@ async def add_step_batched(
     cache.checked_ids.add(step_id)
     evidence.append(order, draft)
     batch.insert(Step.__table__, draft.row())
-    _progress(order, policy, now)
+    if (order.id, now) not in cache.progressed:
+        _progress(order, policy, now)
+        cache.progressed.add((order.id, now))
     publish_batched(batch, order, ("steps", [step_id]))
