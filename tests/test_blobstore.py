@@ -109,6 +109,16 @@ def test_interrupted_upload_resumes_to_the_right_hash(plan: tuple[list[int], lis
         assert not (root / "partial" / PHOTO_SHA).exists()
 
 
+def test_status_now_answers_without_waiting_or_says_it_would_wait(store: BlobStore) -> None:
+    assert store.status_now(PHOTO_SHA) == BlobStatus(complete=False, size=0, offset=0)
+    store.append(PHOTO_SHA, 0, PHOTO[:1000])
+    assert store.status_now(PHOTO_SHA) == store.status(PHOTO_SHA) == BlobStatus(complete=False, size=0, offset=1000)
+    with store._lock(PHOTO_SHA):  # an append or finish of the same stripe is under way
+        assert store.status_now(PHOTO_SHA) is None
+    store.append_and_finish(PHOTO_SHA, 1000, PHOTO[1000:])
+    assert store.status_now(PHOTO_SHA) == BlobStatus(complete=True, size=len(PHOTO), offset=len(PHOTO))
+
+
 def test_status_of_an_unknown_blob_is_offset_zero(store: BlobStore) -> None:
     assert store.status(PHOTO_SHA) == BlobStatus(complete=False, size=0, offset=0)
 
@@ -328,6 +338,7 @@ def test_oversize_total_is_413_and_discards_the_partial(tmp_path: Path) -> None:
 def test_invalid_hash_is_400_everywhere(store: BlobStore, bad: str) -> None:
     calls = [
         lambda: store.status(bad),
+        lambda: store.status_now(bad),
         lambda: store.append(bad, 0, b"x"),
         lambda: store.finish(bad),
         lambda: store.append_and_finish(bad, 0, b"x"),

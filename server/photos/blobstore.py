@@ -153,16 +153,33 @@ class BlobStore:
     def status(self, sha: str) -> BlobStatus:
         check_sha(sha)
         with self._lock(sha):  # never report a chunk that an append is still writing
+            return self._status_locked(sha)
+
+    def status_now(self, sha: str) -> BlobStatus | None:
+        """:meth:`status` if it needs no wait (a few stats, for the event loop), else None: an
+        upload of the same lock stripe holds the lock, and :meth:`status` must wait in a thread."""
+        check_sha(sha)
+        fd = os.open(self._locks / f"{sha[:3]}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
             try:
-                size = self._final(sha).stat().st_size
-                return BlobStatus(complete=True, size=size, offset=size)
-            except FileNotFoundError:
-                pass
-            try:
-                offset = self._partial_path(sha).stat().st_size
-            except FileNotFoundError:
-                offset = 0
-            return BlobStatus(complete=False, size=0, offset=offset)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            return self._status_locked(sha)
+        finally:
+            os.close(fd)
+
+    def _status_locked(self, sha: str) -> BlobStatus:
+        try:
+            size = self._final(sha).stat().st_size
+            return BlobStatus(complete=True, size=size, offset=size)
+        except FileNotFoundError:
+            pass
+        try:
+            offset = self._partial_path(sha).stat().st_size
+        except FileNotFoundError:
+            offset = 0
+        return BlobStatus(complete=False, size=0, offset=offset)
 
     def path(self, sha: str) -> Path:
         """The stored file of a complete blob (read-only)."""

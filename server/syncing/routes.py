@@ -292,7 +292,7 @@ async def blob_status(request: Request, sha: FromPath[str], ctx: NamedDependency
     await uploader(request, ctx)
     _check_protocol(request)
     request_id = _request_id(request)
-    status = await anyio.to_thread.run_sync(_blobs(ctx).status, sha)
+    status = _blobs(ctx).status_now(sha) or await anyio.to_thread.run_sync(_blobs(ctx).status, sha)
     if status.complete:
         await _ensure_recorded(ctx, sha)
     body = p.BlobStatusResponse(
