@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import AuthToken, Department, LoginAttempt, Role, Staff, StaffGrid
@@ -157,29 +157,31 @@ async def actor_for(session: AsyncSession, staff: Staff, token_id: uuid.UUID | N
     )
 
 
+# Built once: it runs on every request (building and keying it each time cost ~0.1 ms).
+_SIGN_IN = (
+    select(
+        AuthToken.id,
+        AuthToken.revoked_at,
+        AuthToken.expires_at,
+        Staff.id,
+        Staff.active,
+        Staff.name,
+        Staff.role,
+        Staff.department,
+        Staff.company_id,
+        Staff.estate_id,
+        StaffGrid.grid_id,
+    )
+    .join(Staff, Staff.id == AuthToken.staff_id)
+    .outerjoin(StaffGrid, StaffGrid.staff_id == Staff.id)
+    .where(AuthToken.token_hash == bindparam("token_hash"))
+)
+
+
 async def authenticate(session: AsyncSession, token: str, clock: Clock) -> Actor:
     """The actor behind a bearer token, or Unauthorized saying why not. One query (token, account and
     grids together): it runs on every request, and each statement costs ~0.3 ms here."""
-    rows = (
-        await session.execute(
-            select(
-                AuthToken.id,
-                AuthToken.revoked_at,
-                AuthToken.expires_at,
-                Staff.id,
-                Staff.active,
-                Staff.name,
-                Staff.role,
-                Staff.department,
-                Staff.company_id,
-                Staff.estate_id,
-                StaffGrid.grid_id,
-            )
-            .join(Staff, Staff.id == AuthToken.staff_id)
-            .outerjoin(StaffGrid, StaffGrid.staff_id == Staff.id)
-            .where(AuthToken.token_hash == token_hash(token))
-        )
-    ).all()
+    rows = (await session.execute(_SIGN_IN, {"token_hash": token_hash(token)})).all()
     if not rows:
         raise Unauthorized("unknown token; sign in again", code="unauthorized")
     token_id, revoked_at, expires_at, staff_id, active, name, role, department, company_id, estate_id, _ = rows[0]

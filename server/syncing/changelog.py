@@ -31,6 +31,9 @@ def dept_audience(estate_id: uuid.UUID, department: str) -> str:
     return f"dept:{estate_id}:{department}"
 
 
+_BUMP = update(SyncClock).where(SyncClock.id == 1).values(version=SyncClock.version + 1).returning(SyncClock.version)
+
+
 async def transaction_version(session: AsyncSession) -> int:
     """Bump the clock once per transaction (taking its row lock until commit) and return the version.
 
@@ -39,9 +42,7 @@ async def transaction_version(session: AsyncSession) -> int:
     info = session.info
     if _VERSION_KEY in info:
         return info[_VERSION_KEY]
-    version = await session.scalar(
-        update(SyncClock).where(SyncClock.id == 1).values(version=SyncClock.version + 1).returning(SyncClock.version)
-    )
+    version = await session.scalar(_BUMP)
     info[_VERSION_KEY] = version
     return version
 
