@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, Select, String, select
+from sqlalchemy import BigInteger, Integer, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
@@ -37,6 +37,7 @@ class PhotoRef(Base):
     record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
 
 
-def photo_refs(sha: str, record_table: str) -> Select[tuple[uuid.UUID]]:
-    """The ids of the ``record_table`` records that reference this photo (for ``IN``)."""
-    return select(PhotoRef.record_id).where(PhotoRef.sha256 == sha, PhotoRef.record_table == record_table)
+def photo_refs(record_table: str) -> Select[tuple[uuid.UUID]]:
+    """The ids of the ``record_table`` records that reference the photo bound as ``sha`` (for ``IN``;
+    callers build their statement once and run it with ``{"sha": …}``)."""
+    return select(PhotoRef.record_id).where(PhotoRef.sha256 == bindparam("sha"), PhotoRef.record_table == record_table)

@@ -15,6 +15,11 @@ from server.photos.blobstore import BlobInfo, BlobStore
 from server.photos.models import Blob, photo_refs
 from server.syncing import changelog
 
+# Built once: every arriving photo runs it.
+_STEPS_WITH_PHOTO = (
+    select(Step.id, Order).join(Order, Order.id == Step.order_id).where(Step.id.in_(photo_refs("steps")))
+)
+
 
 async def record_arrival(session: AsyncSession, info: BlobInfo, now: datetime) -> Blob:
     blob = await session.get(Blob, info.sha256)
@@ -30,13 +35,7 @@ async def record_arrival(session: AsyncSession, info: BlobInfo, now: datetime) -
     )
     session.add(blob)
     await session.flush()
-    rows = (
-        await session.execute(
-            select(Step.id, Order)
-            .join(Order, Order.id == Step.order_id)
-            .where(Step.id.in_(photo_refs(info.sha256, "steps")))
-        )
-    ).all()
+    rows = (await session.execute(_STEPS_WITH_PHOTO, {"sha": info.sha256})).all()
     for step_id, order in rows:
         await changelog.record(session, "steps", [step_id], audiences(order))
     from server.walks.service import photo_arrived  # walk visits and findings reference photos too

@@ -595,13 +595,16 @@ async def order_changed(session: AsyncSession, order: Order) -> None:
         await changelog.record(session, "findings", [finding.id], audiences(finding.estate_id, finding.grid_id))
 
 
+# Built once: every arriving photo runs them.
+_WITH_PHOTO = [
+    (table, select(model.id, model.estate_id, model.grid_id).where(model.id.in_(photo_refs(table))))
+    for model, table in ((CheckpointVisit, "checkpoint_visits"), (Finding, "findings"))
+]
+
+
 async def photo_arrived(session: AsyncSession, sha: str) -> None:
     """A photo arrived: visits and findings referencing it are sent again (their badge clears)."""
-    for model, table in ((CheckpointVisit, "checkpoint_visits"), (Finding, "findings")):
-        rows = (
-            await session.execute(
-                select(model.id, model.estate_id, model.grid_id).where(model.id.in_(photo_refs(sha, table)))
-            )
-        ).all()
+    for table, statement in _WITH_PHOTO:
+        rows = (await session.execute(statement, {"sha": sha})).all()
         for rid, estate_id, grid_id in rows:
             await changelog.record(session, table, [rid], audiences(estate_id, grid_id))
