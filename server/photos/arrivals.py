@@ -41,7 +41,11 @@ class ArrivalRecorder:
         done.add_done_callback(_consume)
         self._queue.append((info, done))
         writer = self._writer
-        if writer is None or writer.done() or writer.get_loop() is not loop:
+        if writer is not None and writer.get_loop() is not loop:
+            # A loop that has gone (tests run one per test): what it queued has no one waiting.
+            self._queue = [(i, f) for i, f in self._queue if f.get_loop() is loop]
+            writer = None
+        if writer is None or writer.done():
             self._writer = loop.create_task(self._write_queued())
         # A caller that goes away (client gone) does not cancel the write: the others share it.
         await asyncio.shield(done)
