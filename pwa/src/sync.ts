@@ -139,9 +139,9 @@ async function uploadOne(sha: string, bytes: Uint8Array, restarted = false): Pro
       }
       throw err;
     }
-    if (last) break;
-    offset = json.offset;
+    offset = last ? bytes.length : json.offset;
     uploadProgress.set({ ...uploadProgress.get(), [sha]: offset / bytes.length });
+    if (last) break;
   }
   if (!json.complete || json.sha256 !== sha) throw new ApiError(200, "transport", "photo not confirmed");
 }
