@@ -609,16 +609,8 @@ async def test_push_checks_the_sign_in_before_it_reads_the_batch(api, world, dat
     events = await count(database, OrderEvent)
     body = {
         "client_id": str(uuid.uuid4()),
-        "client_time": "2026-12-01T08:00:00+08:00",
-        "mutations": [
-            {
-                "seq": 1,
-                "id": str(uuid.uuid4()),
-                "name": "order.accept",
-                "args": {"order_id": order_id},
-                "client_time": "2026-12-01T08:00:00+08:00",
-            }
-        ],
+        "client_time": "2026-11-22T08:00:00+00:00",
+        "mutations": [m(1, "order.accept", {"order_id": order_id})],
     }
     base = {"Wuye-Protocol": "1", "Wuye-Request-Id": str(uuid.uuid4())}
     r = await api.client.post("/sync/push", json=body, headers=base)

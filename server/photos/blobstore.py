@@ -145,8 +145,11 @@ class BlobStore:
     def _partial_path(self, sha: str) -> Path:
         return self._partial / sha
 
+    def _lock_path(self, sha: str) -> Path:
+        return self._locks / f"{sha[:3]}.lock"
+
     def _lock(self, sha: str) -> AbstractContextManager[None]:
-        return file_lock(self._locks / f"{sha[:3]}.lock")
+        return file_lock(self._lock_path(sha))
 
     # -- queries -----------------------------------------------------------------------------------
 
@@ -159,7 +162,7 @@ class BlobStore:
         """:meth:`status` if it needs no wait (a few stats, for the event loop), else None: an
         upload of the same lock stripe holds the lock, and :meth:`status` must wait in a thread."""
         check_sha(sha)
-        fd = os.open(self._locks / f"{sha[:3]}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(self._lock_path(sha), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
