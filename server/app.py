@@ -28,6 +28,7 @@ from server.orders.sla_routes import sla_router
 from server.photos.arrivals import ArrivalRecorder
 from server.photos.blobstore import BlobStore
 from server.photos.derivatives import Derivatives
+from server.photos.routes import photos_router
 from server.photos.service import photo_checker
 from server.progress.routes import progress_router
 from server.push.delivery import PushSender
@@ -100,6 +101,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             desk_router,
             reports_router,
             progress_router,
+            photos_router,
             walks_router,
             checkpoint_link,
             *pwa_handlers(),

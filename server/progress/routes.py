@@ -24,6 +24,7 @@ from server.errors import DomainError, NotFound
 from server.orders import feedback, lifecycle
 from server.orders.models import RatingLevel
 from server.photos.derivatives import SIZES
+from server.photos.serving import derivative_response
 from server.progress import i18n, links, owner, printed, qr, report, service
 from server.progress.cache import FreshPages, Hot, PageCache
 from server.progress.layout import csp
@@ -369,14 +370,9 @@ async def progress_photo(
         return _html(not_found_page(_lang(request, None)), status=404)
     _, derivatives = stores(ctx)
     try:
-        file = await anyio.to_thread.run_sync(derivatives.get, sha, size)
+        return await derivative_response(request, derivatives, sha, size, cache_control=PHOTO_CACHE)
     except DomainError:
         return _html(not_found_page(_lang(request, None)), status=404)  # not uploaded yet
-    headers = {"ETag": file.etag, "Cache-Control": PHOTO_CACHE, "X-Content-Type-Options": "nosniff"}
-    if file.etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(b"", status_code=304, headers=headers)
-    data = await anyio.to_thread.run_sync(file.path.read_bytes)
-    return Response(data, media_type=file.content_type, headers=headers)
 
 
 @get("/r/{grid:str}", include_in_schema=False)
