@@ -1,5 +1,6 @@
 // A photo from the camera: upright, at most 2048 px, JPEG ~0.8, hashed over exactly the stored bytes,
 // and kept in IndexedDB until the server confirms that hash.
+import { token } from "./api";
 import { db, type Photo } from "./db";
 
 const MAX_SIDE = 2048;
@@ -33,12 +34,38 @@ export async function takePhoto(file: File): Promise<Photo> {
 
 const urls = new Map<string, string>();
 
-/** A displayable URL for a photo: the local bytes when we have them, else the server's thumbnail. */
-export async function photoUrl(sha: string): Promise<string | null> {
-  if (urls.has(sha)) return urls.get(sha)!;
+/** A displayable URL for a photo: this device's own bytes when it has them (the phone that took it),
+ * else the server's derivative, fetched signed-in (GET /api/photos/{sha}/{size}; the browser's HTTP
+ * cache keeps it). ``remote`` is false for a photo not uploaded yet: nobody has it but its phone.
+ * null when neither is at hand (offline, or not visible to this account): the caller shows a
+ * placeholder. */
+export async function photoUrl(sha: string, remote = true, size: "thumb" | "view" = "thumb"): Promise<string | null> {
+  if (urls.has(sha)) return urls.get(sha)!; // the local bytes serve every size
+  const key = `${sha}/${size}`;
+  if (urls.has(key)) return urls.get(key)!;
   const photo = await db.photos.get(sha);
-  if (!photo) return null;
-  const url = URL.createObjectURL(new Blob([photo.bytes], { type: "image/jpeg" }));
-  urls.set(sha, url);
+  if (photo) {
+    const url = URL.createObjectURL(new Blob([photo.bytes], { type: "image/jpeg" }));
+    urls.set(sha, url);
+    return url;
+  }
+  if (!remote) return null;
+  const blob = await serverPhoto(sha, size);
+  if (!blob) return null;
+  const url = URL.createObjectURL(blob);
+  urls.set(key, url);
   return url;
+}
+
+async function serverPhoto(sha: string, size: string): Promise<Blob | null> {
+  const tok = await token();
+  if (!tok) return null;
+  try {
+    const res = await fetch(`/api/photos/${sha}/${size}`, { headers: { Authorization: `Bearer ${tok}` } });
+    // Only our image counts: a captive portal answers 200 with HTML.
+    if (!res.ok || !(res.headers.get("Content-Type") ?? "").startsWith("image/")) return null;
+    return await res.blob();
+  } catch {
+    return null; // offline
+  }
 }

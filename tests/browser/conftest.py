@@ -10,12 +10,14 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
 from tests.support.live_server import LiveServer, prepare_database, seed
+from tests.support.world import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -89,8 +91,31 @@ def browser_context(chromium):
     """A fresh phone: 390×844, touch, its own storage; yields (context, page, console errors)."""
     context = chromium.new_context(**PHONE)
     page = context.new_page()
+    errors = watch(page)
+    yield context, page, errors
+    context.close()
+
+
+def watch(page) -> list[str]:
+    """Collect the page's console errors and uncaught exceptions (network failures aside)."""
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "net::ERR" not in m.text else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    yield context, page, errors
-    context.close()
+    return errors
+
+
+@contextmanager
+def desktop(chromium, server, key: str):
+    """A desk PC signed in as ``key``: (page, console errors)."""
+    context = chromium.new_context(**DESKTOP)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(f"{server.base_url}/app/")
+    page.fill("input[name=phone]", server.world.phone(key))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".console .side")  # desk roles land on the console, not on "my tasks"
+    try:
+        yield page, errors
+    finally:
+        context.close()

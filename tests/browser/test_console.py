@@ -14,11 +14,10 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, wait_for
+from tests.browser.conftest import ARTIFACTS, PHONE, desktop, wait_for, watch
 from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.browser
-
 
 
 @contextmanager
@@ -27,30 +26,6 @@ def api(server, key: str) -> Iterator[httpx.Client]:
         r = c.post("/api/auth/login", json={"phone": server.world.phone(key), "password": PASSWORD})
         c.headers["Authorization"] = f"Bearer {r.json()['token']}"
         yield c
-
-
-def watch(page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "net::ERR" not in m.text else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
-@contextmanager
-def desktop(chromium, server, key: str):
-    """A desk PC signed in as ``key``: (page, console errors)."""
-    context = chromium.new_context(**DESKTOP)
-    page = context.new_page()
-    errors = watch(page)
-    page.goto(f"{server.base_url}/app/")
-    page.fill("input[name=phone]", server.world.phone(key))
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector(".console .side")  # desk roles land on the console, not on "my tasks"
-    try:
-        yield page, errors
-    finally:
-        context.close()
 
 
 def test_a_call_taken_dispatched_received_by_the_technician_and_accepted_live(chromium, server):

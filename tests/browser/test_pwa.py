@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, wait_for
+from tests.browser.conftest import ARTIFACTS, PHONE, desktop, wait_for, watch
 from tests.support.camera_jpegs import camera_jpeg
 from tests.support.world import PASSWORD
 
@@ -135,6 +135,47 @@ def test_a_whole_job_offline_survives_a_reload_and_syncs_exactly_once(browser_co
     page.goto(f"{server.base_url}/app/#/orders/{order['id']}")
     page.wait_for_selector(".timeline li.step")
     assert page.locator(".timeline li.step").count() == 3
+    assert errors == []
+
+
+LOADED_THUMBS = "[...document.querySelectorAll('.thumb img')].filter((i) => i.complete && i.naturalWidth > 0).length"
+
+
+def test_photos_taken_on_one_phone_show_on_another_and_at_the_desk(chromium, browser_context, server, tmp_path):
+    """The phone that took a photo shows its own bytes; everyone else who may see the step gets the
+    server's copy once it is uploaded (before GET /api/photos, a grey box on every other device)."""
+    order = new_order(server, "阳台地漏堵塞")
+    context, page, errors = browser_context
+    login(page, server)
+    page.click(f"a[data-order='{order['number']}']")
+    for action in ("accept", "depart", "arrive"):
+        page.click(f"button[data-action={action}]")
+    add_step(page, "疏通地漏", photos(tmp_path, 1, size=(1600, 1200)))
+
+    def uploaded() -> bool:  # the step is synced and its photo is on the server
+        steps = order_detail(server, order["id"])["timeline"]["steps"]
+        return bool(steps) and all(p["uploaded"] for p in steps[0]["photos"])
+
+    wait_for(uploaded, 30)
+
+    second = chromium.new_context(**PHONE)  # the same technician on a new phone: nothing local
+    try:
+        phone = second.new_page()
+        second_errors = watch(phone)
+        login(phone, server)
+        phone.goto(f"{server.base_url}/app/#/orders/{order['id']}")
+        phone.wait_for_function(f"{LOADED_THUMBS} === 1", timeout=20000)
+        phone.screenshot(path=str(ARTIFACTS / "pwa-second-phone-photo.png"), full_page=True)
+        assert second_errors == []
+    finally:
+        second.close()
+
+    with desktop(chromium, server, "desk") as (desk, desk_errors):
+        desk.goto(f"{server.base_url}/app/#/desk/orders/{order['id']}")
+        desk.wait_for_function(f"{LOADED_THUMBS} === 1", timeout=20000)
+        assert "处理步骤 1" in desk.inner_text(".console-timeline")  # steps count from 1, as the server does
+        desk.screenshot(path=str(ARTIFACTS / "console-order-photo.png"), full_page=True)
+        assert desk_errors == []
     assert errors == []
 
 

@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { say } from "../app";
 import { t } from "../i18n";
 import { useNow } from "../ui/live";
+import { Thumb } from "../ui/thumb";
 import { send, useApi, useBoardStream } from "./net";
 import { SlipPanel } from "./slip";
 import { ErrorLine, KindChip, Loading, SlaClock, when } from "./widgets";
@@ -73,13 +74,16 @@ function Timeline({ timeline }: { timeline: any }) {
       kind: "step",
       node: (
         <>
-          <b>{t("steps")} {s.position + 1}</b> <span class="small">{s.author_name}</span>
+          <b>{t("steps")} {s.position}</b> <span class="small">{s.author_name}</span>
           <p class="pre">{s.note}</p>
           {s.materials.length > 0 && (
             <p class="small">{t("materials")}: {s.materials.map((m: any) => `${m.name} ×${m.quantity}${m.unit}`).join("，")}</p>
           )}
           {s.photos.length > 0 && (
-            <p class="small">{t("photos")} {s.photos.length} · {s.photos.filter((p: any) => p.uploaded).length} {t("c_uploaded")}</p>
+            <>
+              <p class="small">{t("photos")} {s.photos.length} · {s.photos.filter((p: any) => p.uploaded).length} {t("c_uploaded")}</p>
+              <div class="thumbs">{s.photos.map((p: any) => <Thumb key={p.sha256} sha={p.sha256} uploaded={p.uploaded} />)}</div>
+            </>
           )}
         </>
       ),

@@ -1,31 +1,18 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { go, guard, say, staff } from "../app";
 import { db } from "../db";
 import { lang, t } from "../i18n";
 import { act, allowed, rebase, STEP_STATUSES, transitions } from "../orders";
-import { photoUrl } from "../photos";
 import { useSignal } from "../state";
 import { useLive, useNow } from "./live";
 import { countdown } from "./tasks";
+import { Thumb } from "./thumb";
 
 export function time(iso: string | null | undefined): string {
   if (!iso) return "";
   return new Date(iso).toLocaleString(lang.get() === "en" ? "en-GB" : "zh-CN", {
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
   });
-}
-
-export function Thumb({ sha, uploaded }: { sha: string; uploaded: boolean }) {
-  const [src, setSrc] = useState<string | null>(null);
-  useEffect(() => {
-    photoUrl(sha).then(setSrc);
-  }, [sha]);
-  return (
-    <figure class="thumb">
-      {src ? <img src={src} alt="" /> : <div class="ph" />}
-      {!uploaded && <figcaption>{t("uploading")}</figcaption>}
-    </figure>
-  );
 }
 
 async function load(orderId: string) {

@@ -6,7 +6,7 @@ import { addStep } from "../orders";
 import { takePhoto } from "../photos";
 import { useSignal } from "../state";
 import { useLive } from "./live";
-import { Thumb } from "./order";
+import { Thumb } from "./thumb";
 
 const QUICK = ["生料带", "弯头", "角阀", "软管", "灯管", "开关面板", "空开", "水龙头", "胶水", "螺丝"];
 

@@ -2,7 +2,7 @@
 import { guard, say } from "../app";
 import { t } from "../i18n";
 import { takePhoto } from "../photos";
-import { Thumb } from "../ui/order";
+import { Thumb } from "../ui/thumb";
 
 /** Photos of a check item or finding: camera/gallery input, downscaled and hashed by photos.ts. */
 export function PhotoField({ photos, onChange, name }: { photos: string[]; onChange: (next: string[]) => void; name: string }) {
