@@ -14,7 +14,7 @@ from PIL import Image
 
 from tests.support.camera_jpegs import camera_jpeg
 from tests.test_progress_support import act, on_site_order, step, store_photo
-from tests.walks_support import Device, iso
+from tests.walks_support import Device, answers, iso, visit_args
 
 pytestmark = pytest.mark.anyio
 
@@ -91,8 +91,9 @@ async def test_revalidation_answers_304(api, step_photo):
     assert again.status_code == 304 and again.content == b""
 
 
-async def test_a_finding_photo_is_shown_to_readers_of_its_grid(api, world, app, database, clock):
-    sha = await store_photo(app, database, camera_jpeg((640, 480), 5), clock.now())
+async def test_finding_and_checkpoint_visit_photos_are_shown_to_readers_of_their_grid(api, world, app, database, clock):
+    found = await store_photo(app, database, camera_jpeg((640, 480), 5), clock.now())
+    checked = await store_photo(app, database, camera_jpeg((640, 480), 6), clock.now())
     dev = Device(api, "steward_a")
     walk = {"id": str(uuid.uuid4()), "grid_id": str(world.grids[0].id), "started_at": iso(clock.now())}
     finding = {
@@ -101,13 +102,21 @@ async def test_a_finding_photo_is_shown_to_readers_of_its_grid(api, world, app, 
         "grid_id": str(world.grids[0].id),
         "category": "facilities",
         "note": "",
-        "photos": [sha],
+        "photos": [found],
         "location": {"text": "1栋北侧快递柜"},
         "captured_at": iso(clock.now()),
     }
-    results = await dev.push(dev.mutation("walk.start", walk), dev.mutation("walk.finding.add", finding))
-    assert [r["status"] for r in results] == ["applied", "applied"]
-    for key in ("steward_a", "supervisor", "desk"):
-        assert (await api.get(key, url(sha))).status_code == 200, key
-    for key in ("steward_b", "tech_a", "other_supervisor", "other_steward"):
-        assert await code_of(api, key, sha) == (404, "not_found"), key
+    checkpoint = world.checkpoints[0]  # on a route of grid 0
+    first, *rest = answers(checkpoint)
+    visit = visit_args(walk["id"], checkpoint, clock.now(), answers=[{**first, "photos": [checked]}, *rest])
+    results = await dev.push(
+        dev.mutation("walk.start", walk),
+        dev.mutation("walk.finding.add", finding),
+        dev.mutation("walk.checkpoint.visit", visit),
+    )
+    assert [r["status"] for r in results] == ["applied"] * 3, results
+    for sha in (found, checked):
+        for key in ("steward_a", "supervisor", "desk"):
+            assert (await api.get(key, url(sha))).status_code == 200, (key, sha)
+        for key in ("steward_b", "tech_a", "other_supervisor", "other_steward"):
+            assert await code_of(api, key, sha) == (404, "not_found"), (key, sha)
