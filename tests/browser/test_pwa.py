@@ -166,6 +166,14 @@ def test_photos_taken_on_one_phone_show_on_another_and_at_the_desk(chromium, bro
         phone.goto(f"{server.base_url}/app/#/orders/{order['id']}")
         phone.wait_for_function(f"{LOADED_THUMBS} === 1", timeout=20000)
         phone.screenshot(path=str(ARTIFACTS / "pwa-second-phone-photo.png"), full_page=True)
+        # A tap enlarges it: the server's 1600 px copy (the thumbnail is 480 px), closed by a tap.
+        phone.click(".timeline .thumb-open")
+        phone.wait_for_function(
+            "document.querySelector('[data-test=photo-viewer] img')?.naturalWidth === 1600", timeout=20000
+        )
+        phone.screenshot(path=str(ARTIFACTS / "pwa-photo-viewer.png"))
+        phone.click("[data-test=photo-viewer]")
+        phone.wait_for_selector("[data-test=photo-viewer]", state="detached")
         assert second_errors == []
     finally:
         second.close()

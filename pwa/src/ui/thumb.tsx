@@ -1,11 +1,14 @@
 // A photo thumbnail: the picture (this phone's own bytes, or the server's copy once uploaded) or a
-// grey placeholder, with "uploading" under a photo the server does not have yet.
+// grey placeholder, with "uploading" under a photo the server does not have yet. A tap opens the
+// photo full screen (the server's 1600 px copy when this device does not hold the bytes); a tap on
+// it, or Escape, closes it.
 import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { photoUrl } from "../photos";
 
 export function Thumb({ sha, uploaded }: { sha: string; uploaded: boolean }) {
   const [src, setSrc] = useState<string | null>(null);
+  const [open, setOpen] = useState(false);
   useEffect(() => {
     let alive = true;
     photoUrl(sha, uploaded).then((url) => alive && setSrc(url));
@@ -15,8 +18,34 @@ export function Thumb({ sha, uploaded }: { sha: string; uploaded: boolean }) {
   }, [sha, uploaded]);
   return (
     <figure class="thumb" data-test="thumb">
-      {src ? <img src={src} alt="" /> : <div class="ph" />}
+      {src ? (
+        <button type="button" class="thumb-open" aria-label={t("photo_open")} onClick={() => setOpen(true)}>
+          <img src={src} alt="" />
+        </button>
+      ) : (
+        <div class="ph" />
+      )}
       {!uploaded && <figcaption>{t("uploading")}</figcaption>}
+      {open && <Viewer sha={sha} uploaded={uploaded} fallback={src} onClose={() => setOpen(false)} />}
     </figure>
+  );
+}
+
+function Viewer({ sha, uploaded, fallback, onClose }: { sha: string; uploaded: boolean; fallback: string | null; onClose: () => void }) {
+  const [src, setSrc] = useState<string | null>(fallback);
+  useEffect(() => {
+    let alive = true;
+    photoUrl(sha, uploaded, "view").then((url) => alive && url && setSrc(url));
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
+    window.addEventListener("keydown", onKey);
+    return () => {
+      alive = false;
+      window.removeEventListener("keydown", onKey);
+    };
+  }, [sha, uploaded]);
+  return (
+    <div class="viewer" role="dialog" aria-modal="true" data-test="photo-viewer" onClick={onClose}>
+      {src && <img src={src} alt="" />}
+    </div>
   );
 }
