@@ -7,8 +7,9 @@ import sqlite3
 import threading
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
+from server.db import engine
 from server.db.engine import Database
 
 pytestmark = pytest.mark.anyio
@@ -96,3 +97,75 @@ async def test_a_writer_waits_for_another_process_in_a_thread_and_the_loop_goes_
         assert (await s.execute(text("PRAGMA busy_timeout"))).scalar() == 30_000
         await s.rollback()
     await db.dispose()
+
+
+def thread_ids(db: Database) -> None:
+    """Every connection of ``db`` gets ``thread_id()``: the thread that runs the statement."""
+
+    @event.listens_for(db.engine.sync_engine, "connect")
+    def _register(dbapi_connection, _record):
+        dbapi_connection.create_function("thread_id", 0, threading.get_ident)
+
+
+async def test_short_reads_run_on_the_loop_and_other_reads_in_a_thread(tmp_path):
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    thread_ids(db)
+    loop_thread = threading.get_ident()
+    try:
+        async with db.reader() as s:
+            assert (await s.execute(text("SELECT thread_id()"))).scalar() != loop_thread
+        async with db.reader() as s, db.short_reads():
+            assert (await s.execute(text("SELECT thread_id()"))).scalar() == loop_thread
+        async with db.reader() as s:  # the block is over: back to a thread
+            assert (await s.execute(text("SELECT thread_id()"))).scalar() != loop_thread
+    finally:
+        await db.dispose()
+
+
+def exclusive_writer(path, held: threading.Event, release: threading.Event) -> None:
+    """A writer in rollback-journal mode holding an EXCLUSIVE lock: nobody else may even read."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN EXCLUSIVE")
+    conn.execute("INSERT INTO t VALUES (2)")
+    held.set()
+    release.wait(10)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def test_a_short_read_that_would_wait_waits_in_a_thread_and_the_loop_goes_on(tmp_path, monkeypatch):
+    """In WAL mode (the server's) a read practically never waits; in rollback-journal mode, a
+    writer's EXCLUSIVE lock makes every read wait, which stages the rare case for real."""
+    monkeypatch.setattr(engine, "SQLITE_PRAGMAS", tuple(p for p in engine.SQLITE_PRAGMAS if "journal_mode" not in p))
+    path = tmp_path / "db.sqlite3"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    thread_ids(db)
+    async with db.writer() as s:
+        await s.execute(text("CREATE TABLE t (x INTEGER)"))
+        await s.execute(text("INSERT INTO t VALUES (1)"))
+        await s.commit()
+    assert (await count_and_thread(db))[0] == 1  # the pool's connection exists before the lock
+
+    held, release = threading.Event(), threading.Event()
+    thread = threading.Thread(target=exclusive_writer, args=(path, held, release))
+    thread.start()
+    try:
+        assert await asyncio.to_thread(held.wait, 10)
+        reader = asyncio.ensure_future(count_and_thread(db))
+        await asyncio.sleep(0.3)  # the loop is free while the read waits, in a thread
+        assert not reader.done()
+        release.set()
+        n, ran_in, busy_ms = await asyncio.wait_for(reader, 10)
+        assert (n, busy_ms) == (2, 30_000)  # the writer's row; the busy timeout is back after the try
+        assert ran_in != threading.get_ident()
+        assert (await count_and_thread(db))[1] == threading.get_ident()  # unlocked: on the loop again
+    finally:
+        release.set()
+        await asyncio.to_thread(thread.join)
+        await db.dispose()
+
+
+async def count_and_thread(db: Database) -> tuple[int, int, int]:
+    async with db.reader() as s, db.short_reads():
+        n, ran_in = (await s.execute(text("SELECT count(*), thread_id() FROM t"))).one()
+        return n, ran_in, (await s.execute(text("PRAGMA busy_timeout"))).scalar()

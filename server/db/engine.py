@@ -9,6 +9,9 @@ connection is :mod:`server.db.sqlite_connection` (write transactions run on the 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -68,6 +71,16 @@ class Database:
         write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self.reader = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         self.writer = async_sessionmaker(write_engine, expire_on_commit=False, class_=AsyncSession)
+
+    @contextlib.asynccontextmanager
+    async def short_reads(self) -> AsyncIterator[None]:
+        """A block whose reads are a few index lookups (see ``sqlite_connection.short_reads``): on
+        SQLite they run on the event loop; PostgreSQL's driver never leaves it anyway."""
+        if not self.is_sqlite:
+            yield
+            return
+        with sqlite_connection.short_reads():
+            yield
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -173,8 +173,9 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
     # token lookup first. The sign-in is checked right after, before anything else.
     async with gate.admitted():
         token = bearer_token(request)
-        # One read transaction for the sign-in and, when the batch holds nothing new, its answer.
-        async with ctx.db.reader() as session:
+        # One read transaction for the sign-in and, when the batch holds nothing new, its answer:
+        # three index lookups, run on the loop.
+        async with ctx.db.reader() as session, ctx.db.short_reads():
             actor = await authenticate(session, token, ctx.clock)
             body = await request.body()
             try:
