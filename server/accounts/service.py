@@ -181,7 +181,8 @@ _SIGN_IN = (
 async def authenticate(session: AsyncSession, token: str, clock: Clock) -> Actor:
     """The actor behind a bearer token, or Unauthorized saying why not. One query (token, account and
     grids together): it runs on every request, and each statement costs ~0.3 ms here."""
-    rows = (await session.execute(_SIGN_IN, {"token_hash": token_hash(token)})).all()
+    connection = await session.connection()  # Core rows: the ORM's result machinery costs ~50 µs
+    rows = (await connection.execute(_SIGN_IN, {"token_hash": token_hash(token)})).all()
     if not rows:
         raise Unauthorized("unknown token; sign in again", code="unauthorized")
     token_id, revoked_at, expires_at, staff_id, active, name, role, department, company_id, estate_id, _ = rows[0]

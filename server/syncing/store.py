@@ -131,7 +131,8 @@ class SqlPushStore:
         # A resent batch is a run of consecutive seqs: one range read on the primary key. Plain
         # columns, the mutation id as text: a replay of 100 mutations is this read and little else,
         # and building UUID objects only to print them again cost ~20 µs a receipt.
-        rows = await self.session.execute(
+        connection = await self.session.connection()  # Core rows: no ORM result machinery
+        rows = await connection.execute(
             _RECEIPTS, {"client_id": uuid.UUID(client_id), "first": min(seqs), "last": max(seqs)}
         )
         wanted = set(seqs)
@@ -185,7 +186,8 @@ class SqlResendStore(SqlPushStore):
     refresh its ``last_seen_at``."""
 
     async def lock_client(self, client_id: str) -> ClientState | None:
-        row = (await self.session.execute(_CLIENT_STATE, {"client_id": uuid.UUID(client_id)})).first()
+        connection = await self.session.connection()
+        row = (await connection.execute(_CLIENT_STATE, {"client_id": uuid.UUID(client_id)})).first()
         if row is None or row.last_seen_at < self.now - self.SEEN_GRANULARITY:
             return None
         return ClientState(last_seq=row.last_seq, actor_id=str(row.staff_id))
