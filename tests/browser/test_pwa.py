@@ -174,6 +174,11 @@ def test_photos_taken_on_one_phone_show_on_another_and_at_the_desk(chromium, bro
         phone.screenshot(path=str(ARTIFACTS / "pwa-photo-viewer.png"))
         phone.click("[data-test=photo-viewer]")
         phone.wait_for_selector("[data-test=photo-viewer]", state="detached")
+        # In the basement: the shell comes from the service worker, the photo from the browser's cache.
+        second.set_offline(True)
+        phone.reload()
+        phone.wait_for_function(f"{LOADED_THUMBS} === 1", timeout=20000)
+        second.set_offline(False)
         assert second_errors == []
     finally:
         second.close()
