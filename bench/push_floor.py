@@ -40,11 +40,15 @@ def _insert(table: str, columns: list[str]) -> str:
     return f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in columns)})'
 
 
-def _pushes(conn: sqlite3.Connection, size: int) -> list[Push]:
-    """The pushes of exactly ``size`` steps, oldest first (the warm-up batches are smaller)."""
+def _pushes(conn: sqlite3.Connection, authors: list[str], size: int) -> list[Push]:
+    """The pushes of exactly ``size`` steps by ``authors`` (stored ids), oldest first (the warm-up
+    batches are smaller; other figures' steps have other authors)."""
     out = []
+    marks = ", ".join("?" for _ in authors)
     times = conn.execute(
-        "SELECT received_at FROM order_steps GROUP BY received_at HAVING count(*) = ? ORDER BY received_at", (size,)
+        f"SELECT received_at FROM order_steps WHERE author_id IN ({marks})"
+        " GROUP BY received_at HAVING count(*) = ? ORDER BY received_at",
+        (*authors, size),
     ).fetchall()
     for (now,) in times:
         steps = conn.execute("SELECT * FROM order_steps WHERE received_at = ? ORDER BY rowid", (now,)).fetchall()
@@ -60,8 +64,9 @@ def _pushes(conn: sqlite3.Connection, size: int) -> list[Push]:
     return out
 
 
-def replay_rate(live_db: Path, work_dir: Path, size: int = 100) -> tuple[float, int, float]:
-    """Mutations/s of the replay, the pushes replayed, and the mean rows written per push."""
+def replay_rate(live_db: Path, work_dir: Path, authors: list[str], size: int = 100) -> tuple[float, int, float]:
+    """Mutations/s of the replay of the ``size``-step pushes of ``authors`` (staff ids as SQLite stores
+    them: 32 hex digits), the pushes replayed, and the mean rows written per push."""
     copy = work_dir / "floor.sqlite3"
     source = sqlite3.connect(live_db)
     target = sqlite3.connect(copy)
@@ -72,7 +77,7 @@ def replay_rate(live_db: Path, work_dir: Path, size: int = 100) -> tuple[float, 
     try:
         for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL"):
             conn.execute(f"PRAGMA {pragma}")
-        pushes = _pushes(conn, size)
+        pushes = _pushes(conn, authors, size)
         if not pushes:
             raise RuntimeError("no push of that size in the database")
         sql = {t: _insert(t, _columns(conn, t)) for t in ("order_steps", "sync_changes", "sync_receipts")}

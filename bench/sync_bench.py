@@ -517,16 +517,6 @@ async def run_backend(name: str, sizes: Sizes, only: set[str], keep: bool) -> Re
                 f"{sizes.push_batches} batches of 100, {seconds:.2f} s; server CPU {cpu * 1000 * 100 / n:.1f} ms "
                 f"per push){ratio}  [{verdict(rate >= TARGETS['b'])}]",
             )
-            if name == "sqlite":
-                floor, replayed, rows = await asyncio.to_thread(
-                    push_floor.replay_rate, root / "bench.sqlite3", root, 100
-                )
-                report.add(
-                    "b_floor",
-                    floor,
-                    f"(b) floor: {floor:,.0f} mutations/s (raw sqlite3 writing the rows of those {replayed} pushes "
-                    f"again, {rows:.0f} rows each, one durable transaction per push); (b)/floor = {rate / floor:.2f}",
-                )
             if "c" in only:
                 seconds, n = await push_all(server.base_url, devices, "duplicate")
                 rate = n / seconds
@@ -584,6 +574,19 @@ async def run_backend(name: str, sizes: Sizes, only: set[str], keep: bool) -> Re
                 f"(f) photos: {rate:,.1f}/s ({sizes.photos} x {mean_kb:.0f} KB, {sizes.photo_uploaders} uploaders, "
                 f"{CHUNK // 1024} KiB chunks, {seconds:.2f} s; server CPU {cpu * 1000 / sizes.photos:.1f} ms/photo)"
                 f"  [{verdict(rate >= TARGETS['f'])}]",
+            )
+        if "b" in only and name == "sqlite":
+            # Last: its copy of the database must not disturb the figures measured on the original.
+            authors = [t.staff_id.hex for t in push_techs]
+            floor, replayed, rows = await asyncio.to_thread(
+                push_floor.replay_rate, root / "bench.sqlite3", root, authors, 100
+            )
+            rate = report.figures["b"]
+            report.add(
+                "b_floor",
+                floor,
+                f"(b) floor: {floor:,.0f} mutations/s (raw sqlite3 writing the rows of the {replayed} pushes of (b) "
+                f"again, {rows:.0f} rows each, one durable transaction per push); (b)/floor = {rate / floor:.2f}",
             )
     finally:
         await asyncio.to_thread(server.stop)
