@@ -122,7 +122,10 @@ class Cursor:
             # A deferred BEGIN only leaves autocommit mode: it takes no lock and reads nothing, so
             # it cannot wait (the first read does, and that runs in a thread).
             self._run(False, sql, parameters)
-        elif not (_short_reads.get() and _is_select(sql) and self._owner._without_waiting(self._run, sql, parameters)):
+        elif _short_reads.get() and _is_select(sql):
+            if not self._owner._now_or_never(lambda: self._run(False, sql, parameters)):
+                await _in_thread(self._run, False, sql, parameters)  # it would have waited for a lock
+        else:
             await _in_thread(self._run, False, sql, parameters)
         return self
 
@@ -245,12 +248,9 @@ class Connection:
         whose turn everyone else queues behind, waited to be resumed."""
         return self._now_or_never(begin)
 
-    def _without_waiting(self, run: Callable[[bool, str, Any], None], sql: str, parameters: Any) -> bool:
-        """A read of :func:`short_reads` on the loop: True if it ran, False if it would have waited."""
-        return self._now_or_never(lambda: run(False, sql, parameters))
-
     def _now_or_never(self, statement: Callable[[], None]) -> bool:
-        """Run ``statement`` with SQLite's busy timeout off: False (nothing done) if it met a lock."""
+        """Run ``statement`` with SQLite's busy timeout off: False (nothing done) if it met a lock.
+        For ``BEGIN IMMEDIATE`` and the reads of :func:`short_reads`, which then go to a thread."""
         conn = self._live()
         conn.execute("PRAGMA busy_timeout=0")
         try:

@@ -21,7 +21,7 @@ from server.walks.models import CheckpointVisit, Finding
 from server.walks.service import may_read
 
 # Built once; run with {"sha": …}.
-_ORDERS = select(Order).join(Step, Step.order_id == Order.id).where(Step.id.in_(photo_refs("steps"))).distinct()
+_ORDERS = select(Order).join(Step, Step.order_id == Order.id).where(Step.id.in_(photo_refs("steps")))
 _WALK_RECORDS = [
     select(model.estate_id, model.grid_id).where(model.id.in_(photo_refs(table))).distinct()
     for model, table in ((CheckpointVisit, "checkpoint_visits"), (Finding, "findings"))
