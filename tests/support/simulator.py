@@ -284,8 +284,7 @@ class SimPhone:
         rejected = {r.id for r in self.client.rejected()}
         pending = {m.id for m in self.client.pending()}
         return {
-            p.id: "pending" if p.id in pending else "rejected" if p.id in rejected else "accepted"
-            for p in self.planned
+            p.id: "pending" if p.id in pending else "rejected" if p.id in rejected else "accepted" for p in self.planned
         }
 
     def accepted(self) -> list[Planned]:
