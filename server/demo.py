@@ -1,5 +1,6 @@
 """`wuye demo`: a realistic estate in Chinese — 翠湖花园, 3 grids, 1,080 households, staff with known
-demo passwords. Idempotent: a second run changes nothing."""
+demo passwords, six weeks of finished orders (``demo_history``) and today's shift in progress.
+Idempotent: a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import Department, Role, Staff
 from server.accounts.service import create_staff
 from server.clock import Clock
+from server.demo_history import load_history
 from server.sites.models import Building, Company, Estate, Grid, Household, Unit
 
 DEMO_PASSWORD = "wuye2026"
@@ -117,6 +119,8 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
             grid_ids=[grids[i].id for i in person.grids],
             gold=person.gold,
         )
+    stewards = {grids[g].id: staff[p.phone] for p in DEMO_STAFF for g in p.grids if p.role is Role.steward}
+    await load_history(session, clock, staff, stewards)  # six weeks of finished work, for the KPIs
     await _demo_orders(session, clock, staff)
     await _demo_walks(session, clock, estate.id)
     return True

@@ -154,14 +154,44 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
             grids = await s.scalar(select(func.count()).select_from(Grid))
             routes = (await s.scalars(select(WalkRoute.grid_id))).all()
             kinds = (await s.scalars(select(Checkpoint.checklist_type))).all()
+            history = await history_facts(s)
         await db.dispose()
-        return results, households, grids, routes, kinds
+        return results, households, grids, routes, kinds, history
 
-    results, households, grids, routes, kinds = asyncio.run(go())
+    results, households, grids, routes, kinds, history = asyncio.run(go())
+    # Six weeks of finished work, so the dashboard has figures: every old order closed (no SLA clock
+    # left running), called back, most rated and never 不满意 (that would open a follow-up), and its
+    # notifications read. Today's shift (8 orders) is the only open work.
+    assert 42 <= history["closed"] <= 126 and history["closed"] == history["called_back"]
+    assert 0.6 * history["closed"] <= history["rated"] < history["closed"]
+    assert history["unsatisfied"] == 0 and history["old_unread"] == 0
+    assert history["open"] == 8 and history["history_after_shift"] == 0
     assert results == [True, False]
     assert grids == 3 and 1000 <= households <= 1200
     assert len(set(routes)) == len(routes) == 3  # one 日常巡查 route per grid, not duplicated by the rerun
     assert kinds.count("renovation") == 3 and 4 * 3 <= kinds.count("standard") <= 6 * 3
+
+
+async def history_facts(s) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from server.notifications.models import Notification
+    from server.orders.models import Callback, Order, Rating, RatingLevel, Status
+
+    async def count(model, *where) -> int:
+        return await s.scalar(select(func.count()).select_from(model).where(*where))
+
+    # Today's shift is created after the history, at the time of loading: what is older is history.
+    shift_start = await s.scalar(select(func.min(Order.created_at)).where(Order.status != Status.closed))
+    return {
+        "closed": await count(Order, Order.status == Status.closed),
+        "called_back": await s.scalar(select(func.count(func.distinct(Callback.order_id)))),
+        "rated": await count(Rating),
+        "unsatisfied": await count(Rating, Rating.level == RatingLevel.unsatisfied),
+        "open": await count(Order, Order.status != Status.closed),
+        "history_after_shift": await count(Order, Order.status == Status.closed, Order.created_at >= shift_start),
+        "old_unread": await count(Notification, Notification.created_at < shift_start, Notification.read_at.is_(None)),
+    }
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
