@@ -31,7 +31,10 @@ def dept_audience(estate_id: uuid.UUID, department: str) -> str:
     return f"dept:{estate_id}:{department}"
 
 
-_BUMP = update(SyncClock).where(SyncClock.id == 1).values(version=SyncClock.version + 1).returning(SyncClock.version)
+# Core, on the table: as an ORM-enabled UPDATE it went through the session's bulk-update machinery
+# (evaluating the WHERE against the identity map to synchronise loaded objects), ~0.5 ms a push.
+_CLOCK = SyncClock.__table__
+_BUMP = update(_CLOCK).where(_CLOCK.c.id == 1).values(version=_CLOCK.c.version + 1).returning(_CLOCK.c.version)
 
 
 async def transaction_version(session: AsyncSession) -> int:
@@ -42,7 +45,8 @@ async def transaction_version(session: AsyncSession) -> int:
     info = session.info
     if _VERSION_KEY in info:
         return info[_VERSION_KEY]
-    version = await session.scalar(_BUMP)
+    connection = await session.connection()
+    version = (await connection.execute(_BUMP)).scalar_one()
     info[_VERSION_KEY] = version
     return version
 
@@ -81,10 +85,6 @@ async def record(
 
 async def record_leave(session: AsyncSession, table: str, record_id: uuid.UUID, audiences: Iterable[str]) -> None:
     await record(session, table, [record_id], audiences, op="leave")
-
-
-async def clock_row(session: AsyncSession) -> SyncClock:
-    return (await session.scalars(select(SyncClock).where(SyncClock.id == 1))).one()
 
 
 async def compact(session: AsyncSession, keep_recent: int) -> int:
