@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 
 from server.orders.models import Step
 from server.photos.blobstore import BlobInfo
-from server.photos.models import PhotoRef
-from server.photos.service import record_arrival
+from server.photos.models import Blob, PhotoRef
+from server.photos.service import record_arrival, record_arrivals
 from server.syncing import changelog
 from server.walks.models import CheckpointVisit
 from tests.test_sync_server import new_order, phone
@@ -96,3 +96,34 @@ async def test_visits_and_findings_are_indexed_by_photo(api, world, database, cl
     assert first["photos"] == [{"sha256": A, "uploaded": True}, {"sha256": D, "uploaded": False}]
     assert second["photos"] == [{"sha256": D, "uploaded": False}]
     assert steward.row("findings", finding["id"])["photos"] == [{"sha256": A, "uploaded": True}]
+
+
+async def test_several_arrivals_in_one_transaction_announce_each_new_photo_once(api, world, database, clock, tmp_path):
+    """The arrival recorder writes every arrival that queued in one transaction: a photo recorded
+    before, or twice in the batch, is recorded once, and only new photos send their steps again."""
+    oid = await new_order(api, world)
+    tech = await phone(api, "tech_a", tmp_path)
+    step_ids = [str(uuid.uuid4()) for _ in range(3)]
+    tech.enqueue("order.accept", {"order_id": oid})
+    for step_id, photos in zip(step_ids, ([A], [B], [C]), strict=True):
+        tech.enqueue(
+            "step.add",
+            {"id": step_id, "order_id": oid, "note": "更换弯头", "photos": photos, "materials": [],
+             "captured_at": "2026-11-22T10:40:00+08:00"},
+        )  # fmt: skip
+    await tech.sync()
+    await arrive(database, clock, A)
+    assert await tech.pull() == 1
+
+    info = {sha: BlobInfo(sha, 10, 1, 1, "image/jpeg") for sha in (A, B, C, D)}
+    async with database.writer() as s:
+        await changelog.transaction_version(s)
+        recorded = await record_arrivals(s, [info[A], info[B], info[B], info[D], info[C]], clock.now())
+        await s.commit()
+    assert recorded == [B, D, C]  # A was known; B once
+    async with database.reader() as s:
+        assert sorted((await s.scalars(select(Blob.sha256))).all()) == [A, B, C, D]
+        assert await record_arrivals(s, [info[C]], clock.now()) == []  # nothing new: nothing written
+    assert await tech.pull() == 2  # the steps showing B and C; not A's again
+    uploaded = {step_id: tech.row("steps", step_id)["photos"][0]["uploaded"] for step_id in step_ids}
+    assert uploaded == dict.fromkeys(step_ids, True)

@@ -1,7 +1,7 @@
 """Recording verified photos, several per transaction (group commit).
 
 Every finished upload needs a write transaction: its ``blobs`` row, and a change-log entry for each
-step, checkpoint visit or finding that references it (see :func:`record_arrival`). That transaction
+step, checkpoint visit or finding that references it (see :func:`record_arrivals`). That transaction
 is small, but on SQLite it holds the single write lock through its fsync (~4 ms here), so with eight
 phones finishing at once each finish queued ~25 ms for the lock, longer than its own hash check and
 image decode. Arrivals are therefore queued and written by one task, a transaction at a time, each
@@ -23,7 +23,7 @@ import anyio
 from server.clock import Clock
 from server.db.engine import Database
 from server.photos.blobstore import BlobInfo, BlobStore
-from server.photos.service import record_arrival
+from server.photos.service import record_arrivals
 from server.syncing import changelog
 
 
@@ -77,9 +77,7 @@ class ArrivalRecorder:
     async def _write(self, infos: Sequence[BlobInfo]) -> None:
         async with self._db.writer() as session:
             await changelog.transaction_version(session)  # serialises with the pushes' change rows
-            now = self._clock.now()
-            for info in infos:
-                await record_arrival(session, info, now)  # a no-op for a blob already recorded
+            await record_arrivals(session, infos, self._clock.now())  # a no-op for blobs recorded already
             await session.commit()
 
 

@@ -41,3 +41,10 @@ def photo_refs(record_table: str) -> Select[tuple[uuid.UUID]]:
     """The ids of the ``record_table`` records that reference the photo bound as ``sha`` (for ``IN``;
     callers build their statement once and run it with ``{"sha": …}``)."""
     return select(PhotoRef.record_id).where(PhotoRef.sha256 == bindparam("sha"), PhotoRef.record_table == record_table)
+
+
+def photo_refs_any(record_table: str) -> Select[tuple[uuid.UUID]]:
+    """:func:`photo_refs` for several photos at once, bound as the list ``shas``."""
+    return select(PhotoRef.record_id).where(
+        PhotoRef.sha256.in_(bindparam("shas", expanding=True)), PhotoRef.record_table == record_table
+    )

@@ -27,7 +27,7 @@ from server.ids import uuid7
 from server.orders import lifecycle
 from server.orders.lifecycle import DEPARTMENT_OF_CATEGORY, HTTP_ORIGIN, NewOrder, Origin
 from server.orders.models import Category, Channel, Kind, Order, OrderEvent
-from server.photos.models import photo_refs
+from server.photos.models import photo_refs_any
 from server.sites.models import Building, Grid, Household, Unit
 from server.syncing import changelog
 from server.walks.models import Checkpoint, CheckpointVisit, Finding, Walk, WalkRoute
@@ -596,15 +596,15 @@ async def order_changed(session: AsyncSession, order: Order) -> None:
 
 
 # Built once: every arriving photo runs them.
-_WITH_PHOTO = [
-    (table, select(model.id, model.estate_id, model.grid_id).where(model.id.in_(photo_refs(table))))
+_WITH_PHOTOS = [
+    (table, select(model.id, model.estate_id, model.grid_id).where(model.id.in_(photo_refs_any(table))))
     for model, table in ((CheckpointVisit, "checkpoint_visits"), (Finding, "findings"))
 ]
 
 
-async def photo_arrived(session: AsyncSession, sha: str) -> None:
-    """A photo arrived: visits and findings referencing it are sent again (their badge clears)."""
-    for table, statement in _WITH_PHOTO:
-        rows = (await session.execute(statement, {"sha": sha})).all()
-        for rid, estate_id, grid_id in rows:
+async def photos_arrived(session: AsyncSession, shas: list[str]) -> None:
+    """Photos arrived: visits and findings referencing them are sent again (their badge clears)."""
+    connection = await session.connection()  # Core rows: every arriving photo runs this
+    for table, statement in _WITH_PHOTOS:
+        for rid, estate_id, grid_id in await connection.execute(statement, {"shas": shas}):
             await changelog.record(session, table, [rid], audiences(estate_id, grid_id))
