@@ -109,8 +109,20 @@ class PushStore(Protocol):
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         """A nested transaction: on exit by exception it rolls back every write made inside it (and
-        re-raises); on normal exit it keeps them. Used around a whole batch (the optimistic pass) and
-        around single handler calls (the careful pass). SQLAlchemy: ``session.begin_nested()``."""
+        re-raises); on normal exit it keeps them. Used around each handler call of the careful pass.
+        SQLAlchemy: ``session.begin_nested()``."""
+        ...
+
+    def optimistic(self) -> AbstractAsyncContextManager[object]:
+        """Around the optimistic pass, which runs a whole batch without savepoints (they cost more
+        than the handlers' own writes). Nothing inside it needs to be undoable on its own: when it
+        exits by exception, either the error propagates (the server rolls back) or the engine calls
+        :meth:`restart`."""
+        ...
+
+    async def restart(self) -> None:
+        """Roll back everything this transaction wrote and begin a new one (taking its locks
+        again); the engine then runs the push again from :meth:`lock_client`."""
         ...
 
 
@@ -247,19 +259,44 @@ async def apply_push(
     when the batch does not continue at ``last_seq + 1`` (nothing written), and lets every transient
     error from a handler or the store propagate: the caller rolls back and answers 503.
 
-    The new mutations run in two passes at most. The *optimistic* pass runs them all inside one
-    savepoint, without a savepoint per handler; it is the whole story unless a handler refuses. A
-    handler refusal there cannot be undone alone (its writes are mixed with its neighbours'), so the
-    batch savepoint is rolled back and the *careful* pass runs the batch again from the same state
-    with one savepoint per handler, which undoes exactly the refused mutation's writes. Both passes
-    see the same database state and run the same handlers in the same order, so the answer is the
-    one the careful pass alone would give. Refusals decided before any handler runs (unknown name,
-    invalid args, a repeated mutation id) never force the careful pass.
+    The new mutations run in two passes at most. The *optimistic* pass runs them all without a
+    savepoint (``store.optimistic()``); it is the whole story unless a handler refuses. A handler
+    refusal there cannot be undone alone (its writes are mixed with its neighbours'), so the store
+    rolls the whole transaction back and begins another (``store.restart()``), and the push runs
+    again from the start with the *careful* pass: one savepoint per handler, which undoes exactly
+    the refused mutation's writes. The second try reads everything again (the client's ``last_seq``,
+    the receipts), so a writer that committed in between is seen as if it had come first; the
+    answer is the one the careful pass alone would give in that transaction. Refusals decided
+    before any handler runs (unknown name, invalid args, a repeated mutation id) never force the
+    careful pass.
     """
     if server_time.tzinfo is None:
         raise ValueError("server_time must be timezone-aware")
     if plan is None or plan.request is not req:
         plan = plan_push(req, registry)
+    careful = False
+    while True:
+        result = await _apply_once(req, plan, store, registry, ctx, actor_id, server_time, careful=careful)
+        if result is not None:
+            return result
+        # A handler refused in the optimistic pass: its writes are mixed with its neighbours', so
+        # the whole transaction goes, and the push runs again from the start, carefully.
+        await store.restart()
+        careful = True
+
+
+async def _apply_once(
+    req: PushRequest,
+    plan: PushPlan,
+    store: PushStore,
+    registry: Registry,
+    ctx: Any,
+    actor_id: str,
+    server_time: datetime,
+    *,
+    careful: bool,
+) -> PushResult | None:
+    """One try of :func:`apply_push`; None when the optimistic pass met a handler refusal."""
     state = await store.lock_client(req.client_id)
     last = state.last_seq if state is not None else 0
 
@@ -274,18 +311,16 @@ async def apply_push(
     offset_ms = round((server_time - req.client_time) / timedelta(milliseconds=1))
     if fresh:
         batch = _Batch(req, [plan.plans[m.seq] for m in fresh], store, registry, ctx, server_time, offset_ms)
-        # Originals of the fresh ids, read once; kept current by each pass as it decides its own.
+        # Originals of the fresh ids, read once; kept current by the pass as it decides its own.
         originals = await store.originals([m.id for m in fresh])
-        careful = sum(1 for plan in batch.plans if plan.spec is not None) <= 1  # nothing to save
-        saved: list[Receipt] | None = None
-        if not careful:
+        if careful or sum(1 for plan in batch.plans if plan.spec is not None) <= 1:  # nothing to save
+            saved = await batch.run(originals, careful=True)
+        else:
             try:
-                async with store.savepoint():
-                    saved = await batch.run(dict(originals), careful=False)
+                async with store.optimistic():
+                    saved = await batch.run(originals, careful=False)
             except _HandlerRefused:
-                saved = None
-        if saved is None:
-            saved = await batch.run(dict(originals), careful=True)
+                return None
         await store.save_receipts(saved)
         results += [_result(r) for r in saved]
         last = fresh[-1].seq
@@ -312,7 +347,7 @@ async def answer_resend(req: PushRequest, *, store: PushStore, actor_id: str) ->
 
 
 class _HandlerRefused(Exception):
-    """A handler refused during the optimistic pass: roll the batch back and run the careful pass."""
+    """A handler refused during the optimistic pass: restart the transaction, run the careful pass."""
 
 
 @dataclass(slots=True)

@@ -6,11 +6,12 @@ hundred lookups of the same order. A batch-aware handler instead appends its row
 (:meth:`PushBatch.insert`, :meth:`PushBatch.record`) and keeps what it looked up in
 :attr:`PushBatch.cache`; :meth:`PushBatch.flush` writes the rows with one ``executemany`` per table.
 
-When rows are written (see ``SqlPushStore.savepoint``): at the end of every savepoint the engine opens,
-so they are always inside it and roll back with it; and before any handler that is *not* batch-aware
-runs (``server/syncing/mutations.py`` wraps those), so such a handler reads the tables exactly as if
-every earlier mutation had written directly. On a rollback the pending rows and the caches are
-dropped (:meth:`discard`): the ORM expires what the savepoint touched, so cached objects are stale.
+When rows are written (see ``SqlPushStore.optimistic`` and ``savepoint``): at the end of the
+optimistic pass and of every savepoint the engine opens, so they are always inside it and roll back
+with it; and before any handler that is *not* batch-aware runs (``server/syncing/mutations.py``
+wraps those), so such a handler reads the tables exactly as if every earlier mutation had written
+directly. On a rollback the pending rows and the caches are dropped (:meth:`discard`): the ORM
+expires what the rollback touched, so cached objects are stale.
 """
 
 from __future__ import annotations

@@ -194,7 +194,7 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
             now = ctx.clock.now()
             async with ctx.db.writer() as session:
                 try:
-                    # The store takes the version clock before its first savepoint (none for a resend).
+                    # The store takes the version clock as its first pass opens (none for a resend).
                     result = await apply_push(
                         req,
                         store=SqlPushStore(session, now),

@@ -67,10 +67,10 @@ class SqlPushStore:
     """The push half, for one write transaction.
 
     The session's :class:`PushBatch` collects what batch-aware handlers write; it is written at the
-    end of every savepoint (see :mod:`server.syncing.batch`). The version clock is bumped, taking its row lock until
-    commit, when the first savepoint opens: a lock taken inside a savepoint that rolls back would
-    be released (PostgreSQL), and a batch of pure resends never takes it at all, so it commits
-    without writing anything.
+    end of the optimistic pass and of every savepoint (see :mod:`server.syncing.batch`). The version
+    clock is bumped, taking its row lock until commit, when the first pass opens: a lock taken
+    inside a savepoint that rolls back would be released (PostgreSQL), and a batch of pure resends
+    never takes it at all, so it commits without writing anything.
     """
 
     #: A resend that changes nothing else still refreshes ``last_seen_at`` when it is older than this.
@@ -169,15 +169,26 @@ class SqlPushStore:
         )
 
     @asynccontextmanager
+    async def optimistic(self):
+        await changelog.transaction_version(self.session)
+        try:
+            yield
+            await PushBatch.of(self.session).flush()
+        except BaseException:
+            PushBatch.of(self.session).discard()
+            raise
+
+    @asynccontextmanager
     async def savepoint(self):
         await changelog.transaction_version(self.session)
-        async with self.session.begin_nested() as sp:
-            try:
-                yield sp
-                await PushBatch.of(self.session).flush()
-            except BaseException:
-                PushBatch.of(self.session).discard()
-                raise
+        async with self.session.begin_nested() as sp, self.optimistic():
+            yield sp
+
+    async def restart(self) -> None:
+        # The listeners on the rollback drop the batch, its caches and the clock version; the next
+        # statement begins a new transaction (BEGIN IMMEDIATE, the writer lock taken again).
+        self._device = None
+        await self.session.rollback()
 
 
 class SqlResendStore(SqlPushStore):

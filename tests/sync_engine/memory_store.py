@@ -73,6 +73,8 @@ class MemoryDatabase:
         self.fail_at_write: int | None = None
         self.commits = 0
         self.savepoints = 0  # opened, over the database's life
+        self.optimistic_passes = 0
+        self.restarts = 0  # transactions rolled back and begun again by the engine
         #: What ``counter.add``'s prepare was called with, one list per call.
         self.prepared: list[list[str]] = []
 
@@ -154,6 +156,15 @@ class MemoryTransaction:
                     raise AssertionError(f"second original receipt for {receipt.mutation_id}")
                 self.state.originals[receipt.mutation_id] = receipt
             self.state.receipts[key] = receipt
+
+    @asynccontextmanager
+    async def optimistic(self) -> AsyncIterator[None]:
+        self.db.optimistic_passes += 1
+        yield
+
+    async def restart(self) -> None:
+        self.db.restarts += 1
+        self.state = copy.deepcopy(self.db.state)  # what the transaction wrote is gone
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

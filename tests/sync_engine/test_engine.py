@@ -558,20 +558,21 @@ def test_permanent_error_carries_code_and_message() -> None:
     )
 
 
-async def test_a_batch_without_refusals_runs_in_one_savepoint(server: MemoryServer) -> None:
+async def test_a_batch_without_refusals_runs_in_one_pass_without_savepoints(server: MemoryServer) -> None:
     await server.push(batch(add(1, 1), mut(2, "note.append", list_id="l", text="x"), add(3, 2), add(4, 3)))
 
-    assert server.db.savepoints == 1
+    assert (server.db.optimistic_passes, server.db.savepoints, server.db.restarts) == (1, 0, 0)
     assert counter(server) == 6
 
 
-async def test_a_handler_refusal_reruns_the_batch_with_a_savepoint_per_handler(server: MemoryServer) -> None:
-    # 13 writes, then refuses: the optimistic savepoint is rolled back, then one savepoint per handler.
+async def test_a_handler_refusal_restarts_the_transaction_with_a_savepoint_per_handler(server: MemoryServer) -> None:
+    # 13 writes, then refuses: the transaction is begun again, then one savepoint per handler.
     result = await server.push(batch(add(1, 1), add(2, 13), add(3, 2)))
 
     assert statuses(result.results) == [(1, "applied", None), (2, "rejected", "unlucky"), (3, "applied", None)]
-    assert server.db.savepoints == 1 + 3
+    assert (server.db.optimistic_passes, server.db.savepoints, server.db.restarts) == (1, 3, 1)
     assert counter(server) == 3
+    assert server.db.commits == 1
 
 
 async def test_refusals_before_any_handler_do_not_force_the_careful_pass(server: MemoryServer) -> None:
@@ -593,7 +594,7 @@ async def test_refusals_before_any_handler_do_not_force_the_careful_pass(server:
         "mutation_conflict",
         None,
     ]
-    assert server.db.savepoints == 1
+    assert (server.db.optimistic_passes, server.db.savepoints, server.db.restarts) == (1, 0, 0)
     assert counter(server) == 4
 
 
