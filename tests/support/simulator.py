@@ -585,7 +585,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
             pos = self._rng.randrange(len(body))
             body[pos] ^= 0x5A
             response = await self._send(_copy(request, bytes(body)))
-            self.corrupt_stored += response.status_code == 200  # a wrong_offset answer stored nothing
+            self.corrupt_stored += _stored_chunk(request, response)
             return response
         # reorders: split the batch at m
         payload = json.loads(request.content)
@@ -618,3 +618,14 @@ def _with_body(response: httpx.Response, body: bytes, request: httpx.Request) ->
 def fault_plan(rng: random.Random, length: int, rate: float, kinds: Sequence[str] = ALL_FAULTS[1:]) -> list[str]:
     """``length`` fault names, each request faulty with probability ``rate``."""
     return [rng.choice(list(kinds)) if rng.random() < rate else "none" for _ in range(length)]
+
+
+def _stored_chunk(request: httpx.Request, response: httpx.Response) -> bool:
+    """Whether the server appended this chunk. Not when it answered ``wrong_offset``, nor when the
+    blob was complete already (a chunk after a finish whose answer was lost: the server answers
+    with the whole size, or ``complete``, and keeps nothing), nor for a finishing chunk answered 200
+    (its bytes had the right hash)."""
+    if response.status_code != 200 or request.url.params.get("finish") == "true":
+        return False
+    offset = int(request.url.params["offset"])
+    return json.loads(response.content).get("offset") == offset + len(request.content)
