@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator
 
 import anyio
@@ -202,6 +203,61 @@ async def test_a_committed_change_reaches_the_board_stream_of_the_same_app(setti
             assert dispatched["version"] > created["version"]
             r = await h.post("tech_a", f"/api/orders/{oid}/actions/accept", json={})
             assert (await stream.next())["status"] == "accepted"
+
+
+async def _push(h: Http, key: str, client_id: str, mutations: list[dict]) -> list[dict]:
+    r = await h.client.post(
+        "/sync/push",
+        json={"client_id": client_id, "client_time": "2026-11-22T08:00:00+00:00", "mutations": mutations},
+        headers={**await h.headers(key), "Wuye-Protocol": "1", "Wuye-Request-Id": str(uuid.uuid4())},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["results"]
+
+
+def _mutation(seq: int, name: str, **args) -> dict:
+    return {"seq": seq, "id": str(uuid.uuid4()), "name": name, "args": args, "client_time": "2026-11-22T08:00:00Z"}
+
+
+def _step(seq: int, oid: str, note: str) -> dict:
+    return _mutation(seq, "step.add", id=str(uuid.uuid4()), order_id=oid, note=note, captured_at="2026-11-22T08:00:00Z")
+
+
+async def test_steps_pushed_from_a_phone_reach_the_board_with_the_order_as_committed(settings, clock, world):
+    """A push's steps write their orders without the ORM (server/orders/rows.py): the board still hears
+    of each order once per push, at its last version, also when a transition follows the steps."""
+    app = create_app(settings, clock=clock)
+    async with serving(app) as base, http(base, world) as h:
+        first = await create_order(h, world, description="水管漏水")
+        second = await create_order(h, world, label="1栋1单元102", description="灯不亮")
+        for oid in (first, second):
+            r = await h.post(
+                "desk", f"/api/orders/{oid}/actions/dispatch", json={"assignee_id": str(world.id("tech_a"))}
+            )
+            assert r.status_code == 200, r.text
+        phone = str(uuid.uuid4())
+        accepted = [_mutation(1, "order.accept", order_id=first), _mutation(2, "order.accept", order_id=second)]
+        assert [x["status"] for x in await _push(h, "tech_a", phone, accepted)] == ["applied"] * 2
+        async with events(h.client, headers=await h.headers("desk")) as stream:
+            steps = [_step(3, first, "关阀"), _step(4, second, "换灯泡"), _step(5, first, "换弯头")]
+            assert [x["status"] for x in await _push(h, "tech_a", phone, steps)] == ["applied"] * 3
+            got = {m["id"]: m for m in [await stream.next(), await stream.next()]}
+            # create, dispatch and accept are the first three records of each chain
+            assert got == {
+                first: {"type": "order", "id": first, "status": "accepted", "assignee_id": str(world.id("tech_a")),
+                        "version": 5},
+                second: {"type": "order", "id": second, "status": "accepted", "assignee_id": str(world.id("tech_a")),
+                         "version": 4},
+            }  # fmt: skip
+
+            # Steps, then a transition of the same order in the same push: one message, the last state.
+            mixed = [_step(6, first, "试水"), _mutation(7, "order.pause", order_id=first, reason="parts_on_order")]
+            assert [x["status"] for x in await _push(h, "tech_a", phone, mixed)] == ["applied"] * 2
+            paused = await stream.next()
+            assert (paused["id"], paused["status"], paused["version"]) == (first, "paused", 7)
+            r = await h.post("desk", f"/api/orders/{second}/actions/cancel", json={"note": "业主自行修好"})
+            assert r.status_code == 200
+            assert (await stream.next())["id"] == second  # nothing else came between
 
 
 async def test_a_failed_change_sends_nothing(settings, clock, world):

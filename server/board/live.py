@@ -3,7 +3,8 @@
 SQLAlchemy session events see every committed change to an ``Order`` row, whoever made it (HTTP,
 sync, SLA scanner, owner page):
 
-- ``before_flush`` collects the Order instances being inserted or changed into ``session.info``;
+- ``before_flush`` collects the Order instances being inserted or changed into ``session.info``
+  (a push's steps write their orders as plain rows instead: ``server/orders/rows.py`` notes those);
 - ``before_commit`` flushes what is left, snapshots each collected order as a small message and, on
   PostgreSQL, issues ``SELECT pg_notify('wuye_board', …)`` in the same transaction, so the notice is
   delivered exactly when (and only if) the change commits, to every process;
@@ -13,7 +14,8 @@ sync, SLA scanner, owner page):
 On PostgreSQL every process (this one included) hears its notices through one asyncpg ``LISTEN``
 connection, opened while at least one board stream is open in the process and closed after the last
 one ends, so there is a single delivery path and nothing to start at boot. Bulk ``UPDATE orders``
-statements bypass the ORM and are not seen; the orders domain changes orders one instance at a time.
+statements bypass the ORM and are not seen; the orders domain changes orders one instance (or one
+noted row) at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from server.board.bus import RESYNC, Bus, Subscription
 from server.db.engine import Database
+from server.orders import rows as order_rows
 from server.orders.models import Order
 from server.web.context import AppContext
 
@@ -90,10 +93,16 @@ def _before_flush(session: Session, _context, _instances) -> None:
 def _before_commit(session: Session) -> None:
     if any(isinstance(obj, Order) for obj in chain(session.new, session.dirty)):
         session.flush()
-    changed = session.info.pop(_CHANGED, None)
+    changed = session.info.pop(_CHANGED, set()) | session.info.pop(order_rows.WRITTEN, set())
     if not changed:
         return
-    messages = [message(o) for o in changed]
+    # One message per order, its latest state: a push may have written an order as a plain row
+    # (its steps) and then as an ORM instance (a transition after them).
+    latest: dict[Any, Any] = {}
+    for o in changed:
+        if o.id not in latest or o.chain_length > latest[o.id].chain_length:
+            latest[o.id] = o
+    messages = [message(o) for o in latest.values()]
     if session.get_bind().dialect.name == "postgresql":
         for payload in chunks(messages):
             session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
@@ -114,6 +123,7 @@ def _after_commit(session: Session) -> None:
 
 def _forget(session: Session, *_args) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(order_rows.WRITTEN, None)
     session.info.pop(_MESSAGES, None)
 
 

@@ -6,7 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.scope import Actor
 from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.ids import uuid7
-from server.orders import evidence, sla
+from server.orders import evidence, rows, sla
 from server.orders.access import can_see
 from server.orders.lifecycle import HTTP_ORIGIN, Origin, load_for_update, publish, publish_batched, visible_order
 from server.orders.models import Order, SlaPolicy, Step
@@ -125,7 +125,7 @@ class StepCache:
     Everything here is either read in :func:`prepare_steps` or kept current by :func:`add_step_batched`
     itself; the batch drops it whenever something else may have changed it."""
 
-    orders: dict[uuid.UUID, Order | None] = field(default_factory=dict)
+    orders: dict[uuid.UUID, Order | rows.OrderRow | None] = field(default_factory=dict)  # None: missing
     positions: dict[uuid.UUID, int] = field(default_factory=dict)
     checked_ids: set[uuid.UUID] = field(default_factory=set)  # looked up: taken ones are in ``taken``
     taken: set[uuid.UUID] = field(default_factory=set)
@@ -133,6 +133,9 @@ class StepCache:
     # (order, now) whose deadlines this batch's steps have moved already: ``_progress`` with the same
     # ``now`` sets the same values again (a push has one ``now``), so once per order is enough.
     progressed: set[tuple[uuid.UUID, datetime]] = field(default_factory=set)
+
+    def order_rows(self) -> list[rows.OrderRow]:
+        return [o for o in self.orders.values() if isinstance(o, rows.OrderRow)]
 
     @staticmethod
     def of(batch: PushBatch) -> StepCache:
@@ -170,29 +173,49 @@ class StepCache:
         return self.policies[key]
 
 
-# The two statements of prepare_steps, built once (each push runs them with its own ids).
-_LAST_POSITION = select(func.max(Step.position)).where(Step.order_id == Order.id).correlate(Order).scalar_subquery()
+# The two statements of prepare_steps, built once (each push runs them with its own ids). Core, on the
+# tables: the orders come back as plain rows (see server/orders/rows.py), the SLA override as columns.
+_orders = rows.ORDERS
+_steps = Step.__table__
+_policies = SlaPolicy.__table__
+_MINUTES = ("contact_minutes", "update_minutes", "resolve_minutes", "callback_minutes")
+_LAST_POSITION = (
+    select(func.max(_steps.c.position)).where(_steps.c.order_id == _orders.c.id).correlate(_orders)
+).scalar_subquery()
 _ORDERS_FOR_STEPS = (
-    select(Order, _LAST_POSITION, SlaPolicy)
-    .outerjoin(SlaPolicy, and_(SlaPolicy.estate_id == Order.estate_id, SlaPolicy.kind == Order.kind))
-    .where(Order.id.in_(bindparam("ids", expanding=True)))
-    .with_for_update(of=Order)
+    select(_orders, _LAST_POSITION, _policies.c.id, *(_policies.c[m] for m in _MINUTES))
+    .outerjoin(_policies, and_(_policies.c.estate_id == _orders.c.estate_id, _policies.c.kind == _orders.c.kind))
+    .where(_orders.c.id.in_(bindparam("ids", expanding=True)))
+    .with_for_update(of=_orders)
 )
-_TAKEN_STEP_IDS = select(Step.id).where(Step.id.in_(bindparam("ids", expanding=True)))
+_TAKEN_STEP_IDS = select(_steps.c.id).where(_steps.c.id.in_(bindparam("ids", expanding=True)))
+
+
+class _Override(NamedTuple):
+    """An estate's ``sla_policies`` row, as ``sla.merged`` reads it."""
+
+    contact_minutes: int | None
+    update_minutes: int | None
+    resolve_minutes: int | None
+    callback_minutes: int | None
 
 
 async def prepare_steps(session: AsyncSession, batch: PushBatch, order_ids: set[uuid.UUID], step_ids: set[uuid.UUID]):
     """Read what a batch of steps needs in two queries, whatever its size: the orders (locked) with
-    their last step position and their estate's SLA override row, and which of the new ids are taken."""
+    their last step position and their estate's SLA override, and which of the new ids are taken."""
     cache = StepCache.of(batch)
     unknown = order_ids - cache.orders.keys()
+    n = len(rows.COLUMNS)
     if unknown:
-        rows = await session.execute(_ORDERS_FOR_STEPS, {"ids": list(unknown)})
+        result = await session.execute(_ORDERS_FOR_STEPS, {"ids": list(unknown)})  # autoflush first
         cache.orders.update(dict.fromkeys(unknown))
-        for order, position, policy in rows.all():
+        for values in result:
+            order = rows.order_row(values[:n])
+            position, policy_id, *minutes = values[n:]
             cache.orders[order.id] = order
             cache.positions.setdefault(order.id, position or 0)
-            cache.policies.setdefault((order.estate_id, str(order.kind)), sla.merged(policy, order.kind))
+            override = None if policy_id is None else _Override(*minutes)
+            cache.policies.setdefault((order.estate_id, str(order.kind)), sla.merged(override, order.kind))
     unchecked = step_ids - cache.checked_ids
     if unchecked:
         cache.taken.update((await session.scalars(_TAKEN_STEP_IDS, {"ids": list(unchecked)})).all())
@@ -229,3 +252,5 @@ async def add_step_batched(
         _progress(order, policy, now)
         cache.progressed.add((order.id, now))
     publish_batched(batch, order, ("steps", [step_id]))
+    if isinstance(order, rows.OrderRow):
+        batch.on_flush("order_rows", lambda: rows.write_changed(session, cache.order_rows()))
