@@ -57,6 +57,25 @@ def rows() -> list[dict]:
             "big": None,
             "label": "",
         },
+        {  # repeats (bind processors are memoised per call): the instant of row 1 in another zone,
+            # the id of row 2 as ref, and an equal but distinct UUID object
+            "id": uuid.UUID("0190f0e0-0000-7000-8000-000000000003"),
+            "ref": uuid.UUID("0190f0e0-0000-7000-8000-000000000002"),
+            "at": datetime(2026, 12, 1, 1, 30, 15, 123456, tzinfo=UTC),
+            "doc": {"gps": None},
+            "flag": True,
+            "big": 0,
+            "label": "复查",
+        },
+        {
+            "id": uuid.UUID("0190f0e0-0000-7000-8000-000000000004"),
+            "ref": uuid.UUID("0190f0e0-0000-7000-8000-0000000000ff"),
+            "at": datetime(2026, 1, 2, 3, 4, 5, 1, tzinfo=UTC),  # one microsecond after row 2's
+            "doc": [],
+            "flag": False,
+            "big": -1,
+            "label": "a",
+        },
     ]
 
 
@@ -91,8 +110,12 @@ async def test_insert_rows_stores_what_sqlalchemy_stores(db: Database):
     theirs_raw, theirs_typed = await stored(db, mine=False)
     assert ours_raw == theirs_raw
     assert ours_typed == theirs_typed
-    assert ours_typed[0][0] == rows()[0]["id"] and ours_typed[0][2] == rows()[0]["at"]
-    assert ours_typed[0][3] == rows()[0]["doc"] and ours_typed[1][3] is None
+    by_label = {r[-1]: r for r in ours_typed}
+    assert by_label["检查"][0] == rows()[0]["id"] and by_label["检查"][2] == rows()[0]["at"]
+    assert by_label["检查"][3] == rows()[0]["doc"] and by_label[""][3] is None
+    assert by_label["复查"][2] == by_label["检查"][2] == rows()[0]["at"]  # one instant, whatever the zone
+    assert by_label["a"][2] - by_label[""][2] == timedelta(microseconds=1)
+    assert by_label["复查"][1] == by_label[""][0] and by_label["a"][1] == by_label[""][1]
 
 
 async def test_insert_rows_rolls_back_with_its_transaction(db: Database):

@@ -15,31 +15,56 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import DateTime, Table, TypeDecorator, Uuid, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import sqlite_connection
 
-_Plan = tuple[str, Callable[[dict[str, Any]], list[Any]]]
+_Plan = tuple[str, Callable[[Sequence[dict[str, Any]]], list[list[Any]]]]
 _plans: dict[tuple[Table, tuple[str, ...], str], _Plan] = {}
 
+# Column types whose bind processor is memoised within one call: a push's rows repeat a few values
+# of these many times (the push's time in every step and receipt, an order's id in its steps, a
+# record id in each of its change rows), and the processor is a Python function of the value alone.
+# Equal values give equal results: equal datetimes are the same instant, stored as the same UTC text.
+_MEMOISED = (DateTime, Uuid)
 
-def _converter(columns: Sequence[Any], dialect: Dialect) -> Callable[[dict[str, Any]], list[Any]]:
-    """A row dict to its parameter list: the values in column order (one C-level ``itemgetter``),
-    then each column's bind processor on its own value, for the columns that have one."""
+
+def _converter(columns: Sequence[Any], dialect: Dialect) -> Callable[[Sequence[dict[str, Any]]], list[list[Any]]]:
+    """Row dicts to parameter lists: each row's values in column order (one C-level ``itemgetter``),
+    then, column by column, each column's bind processor on its values, for the columns that have one."""
     names = [c.key for c in columns]
     get = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
-    processors = [(i, c.type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns)]
-    processors = [(i, process) for i, process in processors if process is not None]
+    processors = []
+    for i, c in enumerate(columns):
+        process = c.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((i, process, _memoised(c.type)))
 
-    def convert(row: dict[str, Any]) -> list[Any]:
-        values = list(get(row))
-        for i, process in processors:
-            values[i] = process(values[i])
+    def convert(rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+        values = [list(get(row)) for row in rows]
+        for i, process, memoised in processors:
+            if memoised:
+                memo: dict[Any, Any] = {}
+                for row in values:
+                    value = row[i]
+                    try:
+                        row[i] = memo[value]
+                    except KeyError:
+                        row[i] = memo[value] = process(value)
+            else:
+                for row in values:
+                    row[i] = process(row[i])
         return values
 
     return convert
+
+
+def _memoised(column_type: Any) -> bool:
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl
+    return isinstance(column_type, _MEMOISED)
 
 
 def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Plan:
@@ -71,4 +96,4 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
         await session.execute(insert(table), list(rows))
         return
     sql, convert = _plan(table, tuple(rows[0]), connection.dialect)
-    raw.executemany(sql, [convert(row) for row in rows])
+    raw.executemany(sql, convert(rows))
