@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+import msgspec
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -25,6 +26,19 @@ SQLITE_PRAGMAS = (
 )
 
 
+# The JSON columns' text, written and read by msgspec: a 100-step push writes 300 of them (materials,
+# photos, gps), and ``json.dumps`` was ~40% of converting its rows. Any valid JSON reads back the
+# same; msgspec writes non-ASCII characters as they are, not as \uXXXX escapes.
+_encode_json = msgspec.json.Encoder().encode
+
+
+def _json_text(value: object) -> str:
+    return _encode_json(value).decode()
+
+
+_JSON = {"json_serializer": _json_text, "json_deserializer": msgspec.json.decode}
+
+
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         # A pool big enough for every session one process keeps open at once (a push holds a reader
@@ -36,10 +50,11 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             async_creator=sqlite_connection.connector(make_url(url).database or ":memory:", timeout=30),
             pool_size=20,
             max_overflow=20,
+            **_JSON,
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True, **_JSON)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
