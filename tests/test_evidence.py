@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
+import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, update
 
+from server.orders.evidence import GENESIS, StepDraft, digest
 from server.orders.models import Callback, OrderEvent, Step
 from tests.support.camera_jpegs import camera_jpeg
 from tests.support.orders import create_order
@@ -127,3 +133,56 @@ async def test_a_photo_not_uploaded_yet_is_pending_not_broken(api, world):
     )
     report = await evidence(api, oid)
     assert report["intact"] is True and report["photos_pending"] == ["c" * 64]
+
+
+# --- what is hashed ---------------------------------------------------------------------------------
+
+_shanghai = timezone(timedelta(hours=8))
+_times = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.sampled_from([UTC, _shanghai])
+)
+
+
+def _reference_step_form(step: StepDraft) -> dict:
+    """The step's canonical form as it was first written (ids and times as text), which every stored
+    hash was computed from: a faster encoding must hash the very same bytes."""
+    return {
+        "type": "step",
+        "id": str(step.id),
+        "order_id": str(step.order_id),
+        "position": step.position,
+        "note": step.note,
+        "materials": step.materials,
+        "photos": step.photos,
+        "gps": step.gps,
+        "author_id": str(step.author_id),
+        "captured_at": step.captured_at.astimezone(UTC).isoformat(),
+        "received_at": step.received_at.astimezone(UTC).isoformat(),
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(st.uuids(), min_size=3, max_size=3), captured=_times, received=_times, note=st.text(max_size=40))
+def test_a_steps_hash_is_over_the_text_it_always_was(ids, captured, received, note):
+    step = StepDraft(
+        id=ids[0],
+        order_id=ids[1],
+        position=7,
+        note=note,
+        materials=[{"name": "弯头", "quantity": 1.5, "unit": "个"}],
+        photos=["a" * 64],
+        gps=None,
+        author_id=ids[2],
+        captured_at=captured,
+        received_at=received,
+        clock_offset_ms=0,
+        skew_flag=False,
+    )
+    reference = msgspec.json.Encoder(order="sorted").encode(_reference_step_form(step))
+    expected = hashlib.sha256(GENESIS.encode() + b"\n" + reference).hexdigest()
+    assert digest(GENESIS, step) == expected
+    # Again, with the receipt time remembered from the first call, and with an equal time in another
+    # zone (the same instant, so the same UTC text).
+    assert digest(GENESIS, step) == expected
+    step.received_at = received.astimezone(_shanghai if received.tzinfo is UTC else UTC)
+    assert digest(GENESIS, step) == expected

@@ -20,24 +20,30 @@ GENESIS = "0" * 64
 _encoder = msgspec.json.Encoder(order="sorted")
 
 
+_last_time: tuple[datetime | None, str | None] = (None, None)
+
+
 def _t(value: datetime | None) -> str | None:
-    # Normalised to UTC: the database gives back UTC whatever zone the device sent.
-    return value.astimezone(UTC).isoformat() if value else None
-
-
-def _id(value: uuid.UUID | None) -> str | None:
-    return str(value) if value else None
+    # Normalised to UTC: the database gives back UTC whatever zone the device sent. The last value
+    # is remembered: a push's steps all carry its one receipt time.
+    global _last_time
+    last, text = _last_time
+    if value is last:
+        return text
+    text = value.astimezone(UTC).isoformat() if value else None
+    _last_time = (value, text)
+    return text
 
 
 def _event_form(record: OrderEvent) -> dict[str, Any]:
     return {
         "type": "event",
-        "id": _id(record.id),
-        "order_id": _id(record.order_id),
+        "id": record.id,
+        "order_id": record.order_id,
         "action": record.action,
         "from": record.from_status,
         "to": record.to_status,
-        "actor_id": _id(record.actor_id),
+        "actor_id": record.actor_id,
         "actor_kind": record.actor_kind,
         "source": record.source,
         "server_time": _t(record.server_time),
@@ -50,14 +56,14 @@ def _event_form(record: OrderEvent) -> dict[str, Any]:
 def _step_form(record: Step | StepDraft) -> dict[str, Any]:
     return {
         "type": "step",
-        "id": _id(record.id),
-        "order_id": _id(record.order_id),
+        "id": record.id,
+        "order_id": record.order_id,
         "position": record.position,
         "note": record.note,
         "materials": record.materials or [],
         "photos": list(record.photos or []),
         "gps": record.gps,
-        "author_id": _id(record.author_id),
+        "author_id": record.author_id,
         "captured_at": _t(record.captured_at),
         "received_at": _t(record.received_at),
     }
@@ -66,8 +72,8 @@ def _step_form(record: Step | StepDraft) -> dict[str, Any]:
 def _rating_form(record: Rating) -> dict[str, Any]:
     return {
         "type": "rating",
-        "id": _id(record.id),
-        "order_id": _id(record.order_id),
+        "id": record.id,
+        "order_id": record.order_id,
         "completion_no": record.completion_no,
         "level": str(record.level),
         "comment": record.comment,
@@ -79,9 +85,9 @@ def _rating_form(record: Rating) -> dict[str, Any]:
 def _callback_form(record: Callback) -> dict[str, Any]:
     return {
         "type": "callback",
-        "id": _id(record.id),
-        "order_id": _id(record.order_id),
-        "staff_id": _id(record.staff_id),
+        "id": record.id,
+        "order_id": record.order_id,
+        "staff_id": record.staff_id,
         "result": record.result,
         "note": record.note,
         "created_at": _t(record.created_at),
@@ -124,7 +130,8 @@ _FORMS = {
 
 
 def canonical(record: ChainedRecord | StepDraft) -> dict[str, Any]:
-    """The fields that are evidence, in a stable JSON-able form (hash columns excluded)."""
+    """The fields that are evidence, in a stable JSON-able form (hash columns excluded). Ids stay
+    UUIDs: the encoder writes them as ``str(uuid)`` reads, and that text is what is hashed."""
     form = _FORMS.get(type(record))
     if form is None:
         raise TypeError(f"not a timeline record: {type(record).__name__}")
@@ -165,7 +172,7 @@ async def timeline_records(session: AsyncSession, order_id: uuid.UUID) -> list[C
 
 def _describe(record: ChainedRecord, problem: str) -> dict[str, Any]:
     c = canonical(record)
-    return {"type": c["type"], "id": c["id"], "chain_index": record.chain_index, "problem": problem}
+    return {"type": c["type"], "id": str(c["id"]), "chain_index": record.chain_index, "problem": problem}
 
 
 async def verify(session: AsyncSession, order: Order, photo_ok) -> ChainReport:
