@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, String, bindparam, func, select, text, type_coerce
+from sqlalchemy import Row, Select, String, bindparam, func, insert, select, text, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor, Scope
@@ -35,15 +35,35 @@ def _uuid_text(value: object) -> str:
     return str(value)
 
 
-# Built once, run with the ids as an expanding parameter: building it per push (100 ids) cost ~0.1 ms.
-_ORIGINALS = select(SyncReceipt).where(SyncReceipt.mutation_id.in_(bindparam("ids", expanding=True)), _ORIGINAL)
-
-
 # The other statements of every push, built once too (building and keying one costs ~50-100 µs).
-_LOCK_CLIENT = select(SyncDevice).where(SyncDevice.client_id == bindparam("client_id")).with_for_update()
-_CLIENT_STATE = select(SyncDevice.last_seq, SyncDevice.staff_id, SyncDevice.last_seen_at).where(
-    SyncDevice.client_id == bindparam("client_id")
+# Core statements and rows throughout: the ORM's result and flush machinery cost more than the reads.
+_devices = SyncDevice.__table__
+_CLIENT_STATE = select(_devices.c.last_seq, _devices.c.staff_id, _devices.c.last_seen_at).where(
+    _devices.c.client_id == bindparam("client_id")
 )
+_LOCK_CLIENT = _CLIENT_STATE.with_for_update()
+_NEW_CLIENT = insert(_devices)
+_SAVE_CLIENT = (
+    update(_devices)
+    .where(_devices.c.client_id == bindparam("device"))
+    .values(
+        staff_id=bindparam("staff"),
+        last_seq=bindparam("seq"),
+        clock_offset_ms=bindparam("offset"),
+        last_seen_at=bindparam("seen"),
+    )
+)
+_receipts = SyncReceipt.__table__
+_ORIGINALS = select(
+    _receipts.c.client_id,
+    _receipts.c.seq,
+    type_coerce(_receipts.c.mutation_id, String),
+    _receipts.c.digest,
+    _receipts.c.status,
+    _receipts.c.code,
+    _receipts.c.message,
+    _receipts.c.original,
+).where(_receipts.c.mutation_id.in_(bindparam("ids", expanding=True)), _ORIGINAL)
 _RECEIPTS = select(
     SyncReceipt.seq,
     type_coerce(SyncReceipt.mutation_id, String),
@@ -79,53 +99,33 @@ class SqlPushStore:
     def __init__(self, session: AsyncSession, now: datetime):
         self.session = session
         self.now = now
-        self._device: SyncDevice | None = None
+        self._device: tuple[str, Row | None] | None = None  # (client id, its row as locked)
 
     async def lock_client(self, client_id: str) -> ClientState | None:
-        row = await self.session.scalar(_LOCK_CLIENT, {"client_id": uuid.UUID(client_id)})
-        self._device = row
+        connection = await self.session.connection()
+        row = (await connection.execute(_LOCK_CLIENT, {"client_id": uuid.UUID(client_id)})).first()
+        self._device = (client_id, row)
         return None if row is None else ClientState(last_seq=row.last_seq, actor_id=str(row.staff_id))
 
     async def save_client(self, client_id: str, actor_id: str, last_seq: int, clock_offset_ms: int) -> None:
         staff_id = uuid.UUID(actor_id)
-        row = self._device if self._device is not None and str(self._device.client_id) == client_id else None
+        connection = await self.session.connection()
+        if self._device is not None and self._device[0] == client_id:
+            row = self._device[1]
+        else:
+            row = (await connection.execute(_CLIENT_STATE, {"client_id": uuid.UUID(client_id)})).first()
         if row is None:
-            row = await self.session.get(SyncDevice, uuid.UUID(client_id))
-        if row is None:
-            self.session.add(
-                SyncDevice(
-                    client_id=uuid.UUID(client_id),
-                    staff_id=staff_id,
-                    last_seq=last_seq,
-                    clock_offset_ms=clock_offset_ms,
-                    last_seen_at=self.now,
-                )
+            values = {"staff_id": staff_id, "last_seq": last_seq, "clock_offset_ms": clock_offset_ms}
+            await connection.execute(
+                _NEW_CLIENT, {"client_id": uuid.UUID(client_id), "last_seen_at": self.now, **values}
             )
         elif (
             row.last_seq != last_seq or row.staff_id != staff_id or row.last_seen_at < self.now - self.SEEN_GRANULARITY
         ):
-            row.staff_id = staff_id
-            row.last_seq = last_seq
-            row.clock_offset_ms = clock_offset_ms
-            row.last_seen_at = self.now
-        else:
-            return  # a pure resend: nothing worth a write (and an fsync)
-        await self.session.flush()
-
-    @staticmethod
-    def _receipt(row: SyncReceipt | None) -> Receipt | None:
-        if row is None:
-            return None
-        return Receipt(
-            client_id=str(row.client_id),
-            seq=row.seq,
-            mutation_id=str(row.mutation_id),
-            digest=row.digest,
-            status=row.status,
-            code=row.code,
-            message=row.message,
-            original=row.original,
-        )
+            params = {"staff": staff_id, "seq": last_seq, "offset": clock_offset_ms, "seen": self.now}
+            await connection.execute(_SAVE_CLIENT, {"device": uuid.UUID(client_id), **params})
+        # else: a pure resend, nothing worth a write (and an fsync)
+        self._device = None
 
     async def receipts(self, client_id: str, seqs: list[int]) -> dict[int, Receipt]:
         # A resent batch is a run of consecutive seqs: one range read on the primary key. Plain
@@ -143,18 +143,24 @@ class SqlPushStore:
         }
 
     async def originals(self, mutation_ids: list[str]) -> dict[str, Receipt]:
-        rows = await self.session.scalars(_ORIGINALS, {"ids": [uuid.UUID(m) for m in mutation_ids]})
-        return {str(row.mutation_id): self._receipt(row) for row in rows}
+        connection = await self.session.connection()
+        rows = await connection.execute(_ORIGINALS, {"ids": [uuid.UUID(m) for m in mutation_ids]})
+        out = {}
+        for cid, seq, mid, digest, status, code, message, original in rows:
+            receipt = Receipt(str(cid), seq, _uuid_text(mid), digest, status, code, message, original)
+            out[receipt.mutation_id] = receipt
+        return out
 
     async def save_receipts(self, receipts: list[Receipt]) -> None:
         if not receipts:
             return
+        clients = {r.client_id: uuid.UUID(r.client_id) for r in receipts}  # one, in practice
         await insert_rows(
             self.session,
             SyncReceipt.__table__,
             [
                 {
-                    "client_id": uuid.UUID(r.client_id),
+                    "client_id": clients[r.client_id],
                     "seq": r.seq,
                     "mutation_id": uuid.UUID(r.mutation_id),
                     "digest": r.digest,
