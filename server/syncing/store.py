@@ -154,7 +154,7 @@ class SqlPushStore:
     async def save_receipts(self, receipts: list[Receipt]) -> None:
         if not receipts:
             return
-        clients = {r.client_id: uuid.UUID(r.client_id) for r in receipts}  # one, in practice
+        clients = {cid: uuid.UUID(cid) for cid in {r.client_id for r in receipts}}  # one, in practice
         await insert_rows(
             self.session,
             SyncReceipt.__table__,
