@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
 from server.orders.models import Order, OrderEvent, Step
 from server.photos.models import Blob
@@ -410,6 +410,40 @@ async def test_compacting_the_change_log_loses_nothing_for_old_or_fresh_devices(
     await fresh.pull()
     assert set(fresh.rows("orders")) == {oid, *others}
     assert {e["action"] for e in fresh.rows("order_events").values()} >= {"create", "dispatch", "accept", "set_eta"}
+
+
+async def test_compaction_keeps_each_audiences_latest_change_of_every_record_and_the_newest_rows(database):
+    from server.syncing.changelog import compact
+    from server.syncing.models import SyncChange
+
+    a, b = uuid.uuid4(), uuid.uuid4()
+    log = [  # (audience, table, record): ids follow in this order
+        ("estate:1", "orders", a),  # superseded by the 3rd
+        ("grid:1", "orders", a),  # the grid's latest of a
+        ("estate:1", "orders", a),  # latest
+        ("estate:1", "steps", a),  # another table: another record
+        ("estate:1", "orders", b),  # superseded by the 7th, but among the newest 3 rows: spared
+        ("staff:1", "orders", b),
+        ("estate:1", "orders", b),
+    ]
+    async with database.writer() as s:
+        await s.execute(delete(SyncChange))
+        for audience, table, record in log:
+            s.add(SyncChange(version=1, audience=audience, table=table, record_id=record, op="upsert"))
+        await s.commit()
+    async with database.writer() as s:
+        ids = (await s.scalars(select(SyncChange.id).order_by(SyncChange.id))).all()
+        assert await compact(s, keep_recent=3) == 1
+        await s.commit()
+    async with database.reader() as s:
+        left = (await s.scalars(select(SyncChange.id).order_by(SyncChange.id))).all()
+    assert left == [ids[1], ids[2], ids[3], ids[4], ids[5], ids[6]]
+    async with database.writer() as s:
+        assert await compact(s, keep_recent=0) == 1  # now b's older estate row goes too
+        await s.commit()
+    async with database.reader() as s:
+        left = (await s.scalars(select(SyncChange.id).order_by(SyncChange.id))).all()
+    assert left == [ids[1], ids[2], ids[3], ids[5], ids[6]]
 
 
 def _step(oid, note, step_id=None):

@@ -33,10 +33,7 @@ class SyncChange(Base):
     ``estate:<id>``, ``dept:<estate>:<department>``)."""
 
     __tablename__ = "sync_changes"
-    __table_args__ = (
-        Index("ix_sync_changes_audience_id", "audience", "id"),
-        Index("ix_sync_changes_record", "audience", "table", "record_id", "id"),  # for compaction
-    )
+    __table_args__ = (Index("ix_sync_changes_audience_id", "audience", "id"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     version: Mapped[int] = mapped_column(BigInteger)
     audience: Mapped[str] = mapped_column(String(80))
