@@ -85,3 +85,25 @@ async def test_writers_take_turns():
 
     await asyncio.gather(push("a"), push("b"))
     assert order == ["a in", "a out", "b in", "b out"]
+
+
+async def test_what_was_learned_in_another_burst_is_forgotten_after_a_while():
+    """Replays answered from receipts leave every few ms, new pushes far slower: an estimate learned
+    on the first must not admit a queue four times too long for the second."""
+    clock = FakeClock()
+    gate = SyncGate(running=1, waiting=100, max_wait=0.1, always=2, clock=clock, memory=2.0)
+    for _ in range(64):  # a burst of replays, 2 ms each
+        async with gate.admitted():
+            clock.now += 0.002
+    assert gate.interval == pytest.approx(0.002)
+    clock.now += 1.0  # still recent: the estimate holds
+    async with gate.admitted():
+        clock.now += 0.002
+    assert gate.interval == pytest.approx(0.002)
+    clock.now += 3.0  # a few seconds later, another kind of burst begins: start from the default
+    held = gate.admitted()
+    await held.__aenter__()
+    assert gate.interval == gate.initial_interval == 0.01
+    clock.now += 0.02
+    await held.__aexit__(None, None, None)
+    assert gate.interval == pytest.approx(0.02)  # learned from the new burst alone

@@ -55,7 +55,8 @@ class SyncGate:
     queue ahead of it would take more than ``max_wait`` while at least ``always`` queue, or when
     ``waiting`` pushes already queue. A refused push costs its decoding only, and the phone retries
     it later as is. The wait is the queue length times the time between two pushes leaving while
-    the queue is busy (a moving mean): that is what the process really achieves, sign-in, decoding,
+    the queue is busy (the mean of the last 64 departures of the last ``memory`` seconds): that is
+    what the process really achieves, sign-in, decoding,
     HTTP and the other requests on its event loop included; the writer's own time was an
     underestimate that let the queue grow past its bound.
     """
@@ -68,6 +69,7 @@ class SyncGate:
         always: int = ALWAYS_QUEUE,
         clock=time.perf_counter,
         initial_interval: float = 0.01,
+        memory: float = 2.0,
     ):
         self.sem = asyncio.Semaphore(running)
         self.running = running
@@ -76,21 +78,35 @@ class SyncGate:
         self.max_wait = max_wait
         self.always = always
         self.clock = clock
-        # Seconds between departures while busy: the mean of the last 64 (a plain mean: one slow
-        # push must not swing the bound).
-        # Before the first measurement: 10 ms, a small push here (so a burst at start-up is not all
-        # admitted on an estimate of zero).
-        self.interval = initial_interval
-        self._samples: deque[float] = deque(maxlen=64)
+        # Seconds between departures while busy: the mean of the last 64 of the last ``memory``
+        # seconds (a plain mean: one slow push must not swing the bound). Before the first
+        # measurement, and after a quiet spell: 10 ms, a small push here (so a burst at start-up
+        # is not all admitted on an estimate of zero).
+        self.interval = self.initial_interval = initial_interval
+        self.memory = memory
+        self._samples: deque[tuple[float, float]] = deque()  # (departure, seconds since the previous)
         self._sum = 0.0
         self._mark = 0.0  # the last departure, or the start of the busy period
 
     def expected_wait(self) -> float:
         return self.queued * self.interval
 
+    def _forget_old(self, now: float) -> None:
+        """Drop samples older than ``memory``: they tell of another workload. Replays answered from
+        receipts leave every 2-3 ms, new pushes every 10 ms or more; learned on the first, the
+        queue admitted four times what it could serve, and the next burst's first pushes waited
+        ~300 ms. With nothing recent left, the estimate starts again from ``initial_interval``."""
+        samples = self._samples
+        if not samples or now - samples[0][0] <= self.memory:
+            return
+        while samples and (len(samples) > 64 or now - samples[0][0] > self.memory):
+            self._sum -= samples.popleft()[1]
+        self.interval = self._sum / len(samples) if samples else self.initial_interval
+
     @asynccontextmanager
     async def admitted(self):
         """A place in the queue, from before authentication to the answer; raises the 429 at once."""
+        self._forget_old(self.clock())
         if self.queued >= self.waiting or (self.queued >= self.always and self.expected_wait() > self.max_wait):
             raise DomainError(
                 "rate_limited",
@@ -106,10 +122,10 @@ class SyncGate:
         finally:
             self.queued -= 1
             now = self.clock()
-            if len(self._samples) == self._samples.maxlen:
-                self._sum -= self._samples[0]
-            self._samples.append(now - self._mark)
+            self._samples.append((now, now - self._mark))
             self._sum += now - self._mark
+            if len(self._samples) > 64:
+                self._sum -= self._samples.popleft()[1]
             self.interval = self._sum / len(self._samples)
             self._mark = now
 
