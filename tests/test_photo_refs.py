@@ -36,18 +36,24 @@ async def arrive(database, clock, sha: str) -> None:
         await s.commit()
 
 
-async def test_steps_are_indexed_by_photo_and_an_arrival_clears_their_badge(api, world, database, clock, tmp_path):
+async def steps_with_photos(api, world, tmp_path, photo_lists):
+    """tech_a accepts a new order and records one step per list of photos, synced; (phone, step ids)."""
     oid = await new_order(api, world)
     tech = await phone(api, "tech_a", tmp_path)
-    step_ids = [str(uuid.uuid4()) for _ in range(3)]
+    step_ids = [str(uuid.uuid4()) for _ in photo_lists]
     tech.enqueue("order.accept", {"order_id": oid})
-    for step_id, photos in zip(step_ids, ([A, B], [B], []), strict=True):
+    for step_id, photos in zip(step_ids, photo_lists, strict=True):
         tech.enqueue(
             "step.add",
             {"id": step_id, "order_id": oid, "note": "更换弯头", "photos": photos, "materials": [],
              "captured_at": "2026-11-22T10:40:00+08:00"},
         )  # fmt: skip
     await tech.sync()
+    return tech, step_ids
+
+
+async def test_steps_are_indexed_by_photo_and_an_arrival_clears_their_badge(api, world, database, clock, tmp_path):
+    tech, step_ids = await steps_with_photos(api, world, tmp_path, ([A, B], [B], []))
     assert await refs(database) == {(A, "steps", step_ids[0]), (B, "steps", step_ids[0]), (B, "steps", step_ids[1])}
 
     await arrive(database, clock, B)
@@ -101,17 +107,7 @@ async def test_visits_and_findings_are_indexed_by_photo(api, world, database, cl
 async def test_several_arrivals_in_one_transaction_announce_each_new_photo_once(api, world, database, clock, tmp_path):
     """The arrival recorder writes every arrival that queued in one transaction: a photo recorded
     before, or twice in the batch, is recorded once, and only new photos send their steps again."""
-    oid = await new_order(api, world)
-    tech = await phone(api, "tech_a", tmp_path)
-    step_ids = [str(uuid.uuid4()) for _ in range(3)]
-    tech.enqueue("order.accept", {"order_id": oid})
-    for step_id, photos in zip(step_ids, ([A], [B], [C]), strict=True):
-        tech.enqueue(
-            "step.add",
-            {"id": step_id, "order_id": oid, "note": "更换弯头", "photos": photos, "materials": [],
-             "captured_at": "2026-11-22T10:40:00+08:00"},
-        )  # fmt: skip
-    await tech.sync()
+    tech, step_ids = await steps_with_photos(api, world, tmp_path, ([A], [B], [C]))
     await arrive(database, clock, A)
     assert await tech.pull() == 1
 
