@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
-from sync.cursor import Cursor, parse
+from sync.cursor import Cursor, owner_tag, parse
 from sync.protocol import (
     CLOCK_SKEW_LIMIT,
     DEFAULT_PULL_LIMIT,
@@ -25,6 +25,7 @@ from sync.protocol import (
     MAX_PULL_LIMIT,
     PROTOCOL_VERSION,
     UUID_PATTERN,
+    WRONG_AUTHOR,
     Change,
     Mutation,
     MutationResult,
@@ -310,7 +311,7 @@ async def _apply_once(
 
     offset_ms = round((server_time - req.client_time) / timedelta(milliseconds=1))
     if fresh:
-        batch = _Batch(req, [plan.plans[m.seq] for m in fresh], store, registry, ctx, server_time, offset_ms)
+        batch = _Batch(req, [plan.plans[m.seq] for m in fresh], store, registry, ctx, server_time, offset_ms, actor_id)
         # Originals of the fresh ids, read once; kept current by the pass as it decides its own.
         originals = await store.originals([m.id for m in fresh])
         if careful or sum(1 for plan in batch.plans if plan.spec is not None) <= 1:  # nothing to save
@@ -384,7 +385,9 @@ class _Batch:
         ctx: Any,
         server_time: datetime,
         offset_ms: int,
+        actor_id: str,
     ) -> None:
+        self.actor_id = actor_id
         self.store = store
         self.registry = registry
         self.ctx = ctx
@@ -412,6 +415,15 @@ class _Batch:
         """Rules 4 and 5 for one new seq: its receipt (an original one is noted in ``originals``, so a
         second use of the id later in the same batch is seen as a repeat)."""
         mutation = plan.mutation
+        if mutation.author is not None and mutation.author != self.actor_id:
+            # Made by someone else than the token's account (a shared device's outbox): refused,
+            # never applied under this name. Not the mutation's decision (original=False), so its
+            # author can still push it under their own token and have it applied.
+            message = "这条记录不是当前登录的人做的，不能以其身份提交 / this mutation was made by another person"
+            result = MutationResult(
+                seq=mutation.seq, id=mutation.id, status="rejected", code=WRONG_AUTHOR, message=message
+            )
+            return self._receipt(plan, result, original=False)
         prior = originals.get(mutation.id)
         if prior is not None:
             if prior.digest == plan.digest:
@@ -544,8 +556,12 @@ async def build_pull(
     *,
     store: PullStore,
     epoch: str,
+    actor_id: str | None = None,
 ) -> PullPage:
     """One pull page (PROTOCOL.md §5).
+
+    With ``actor_id`` the cursor is issued to that account, and a cursor issued to another one is a
+    reset: a device that keeps its cursor across a sign-in of someone else holds the wrong replica.
 
     The next cursor is the version of the last change when more pages follow. On the last page it is
     the store's current version (read *before* the changes), or the last change's if higher: nothing in
@@ -567,7 +583,8 @@ async def build_pull(
         await store.remember_client(client_id)
     horizon = await store.horizon()
     current = await store.current_version()
-    cursor = parse(cursor_text, epoch=epoch, horizon=horizon)
+    owner = owner_tag(epoch, actor_id)
+    cursor = parse(cursor_text, epoch=epoch, horizon=horizon, owner=owner)
     # A cursor ahead of the counter comes from a database restored without a new epoch.
     reset = cursor_text is not None and (cursor is None or not known or cursor.version > current)
     start = cursor.version if cursor is not None and not reset else 0
@@ -583,7 +600,7 @@ async def build_pull(
         next_version = max(start, current, page[-1].version if page else 0)
     return PullPage(
         reset=reset,
-        cursor=Cursor(epoch, next_version).encode(),
+        cursor=Cursor(epoch, next_version, owner).encode(),
         has_more=has_more,
         last_seq=last_seq,
         changes=page,

@@ -12,6 +12,7 @@ failure.
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -70,6 +71,9 @@ ERROR_STATUS: dict[str, int] = {
     "unavailable": 503,
 }
 
+#: Per-mutation rejection: the mutation's ``author`` is not the account whose token pushed it.
+WRONG_AUTHOR = "wrong_author"
+
 
 class Inbound(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base for what a device sends: keyword-only, unknown fields refused."""
@@ -88,6 +92,10 @@ class Mutation(Inbound):
     name: MutationName
     args: dict[str, Any]
     client_time: AwareDatetime
+    #: The account (staff id) that made this mutation on the device. A device shared by several
+    #: people sends it so that the server can refuse work pushed under another person's token
+    #: (``wrong_author``, PROTOCOL.md §3). Absent: attributed to the caller, as before.
+    author: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
 
 
 class PushRequest(Inbound):
@@ -244,13 +252,16 @@ def decode_push(body: bytes) -> PushRequest:
         raise ProtocolError("malformed_json", str(exc)) from None
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]{1,9}")
+
+
 def check_protocol_header(value: str | None) -> int:
     """Validate a ``Wuye-Protocol`` header value; a missing one counts as an outdated client."""
     if value is None:
         raise ProtocolError("client_outdated", f"send {HEADER_PROTOCOL}; please update the app")
     text = value.strip()
-    if not text.isascii() or not text.isdigit():
-        raise ProtocolError("validation_error", f"{HEADER_PROTOCOL} must be an integer")
+    if not _INTEGER.fullmatch(text):  # "abc", "1.5", "" (an empty header is sent, not missing)
+        raise ProtocolError("validation_error", f"{HEADER_PROTOCOL} must be an integer, got {value[:20]!r}")
     version = int(text)
     if version < MIN_PROTOCOL:
         raise ProtocolError(

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import deque
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Literal
 
 import anyio
 from litestar import Request, Response, Router, get, post, put
@@ -152,15 +152,14 @@ def _request_id(request: Request) -> str:
 
 
 def _check_protocol(request: Request) -> None:
-    raw = request.headers.get(p.HEADER_PROTOCOL)
+    """PROTOCOL.md §7: missing or too old → 426; not an integer → 400 ``validation_error``."""
     try:
-        version = int(raw or "")
-    except ValueError:
-        raise DomainError(
-            "client_outdated", "请更新应用 / please update the app (protocol version missing)", status=426
-        ) from None
-    if version < p.MIN_PROTOCOL:
-        raise DomainError("client_outdated", "请更新应用后再同步 / please update the app to keep syncing", status=426)
+        p.check_protocol_header(request.headers.get(p.HEADER_PROTOCOL))
+    except p.ProtocolError as exc:
+        message = exc.message
+        if exc.code == "client_outdated":
+            message = f"请更新应用后再同步 / {exc.message}"
+        raise DomainError(exc.code, message, status=exc.status) from None
 
 
 def _answer(body, request_id: str, status: int = 200) -> Response:
@@ -253,8 +252,10 @@ async def pull(
     actor: NamedDependency[Actor],
     ctx: NamedDependency[AppContext],
     client_id: Annotated[str, QueryParameter(name="client_id", max_length=36)],
-    cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=100)] = None,
-    limit: Annotated[int | None, QueryParameter(name="limit", ge=1, le=p.MAX_PULL_LIMIT)] = None,
+    # Any text: a malformed or overlong cursor is a reset (§5), not a refusal. Above 1,000 the limit
+    # is capped by the engine; below 1 it is a validation_error.
+    cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
+    limit: Annotated[int | None, QueryParameter(name="limit", ge=1)] = None,
 ) -> Response:
     _check_protocol(request)
     request_id = _request_id(request)
@@ -267,7 +268,7 @@ async def pull(
         remembered: list[str] = []
         store.remember_client = _deferred(remembered)  # written below, in a write transaction
         try:
-            page = await build_pull(cursor, client_id, limit, store=store, epoch=epoch)
+            page = await build_pull(cursor, client_id, limit, store=store, epoch=epoch, actor_id=str(actor.staff_id))
         except p.ProtocolError as exc:
             return _protocol_error(exc, request_id)
     if remembered:
@@ -344,7 +345,9 @@ async def blob_chunk(
     sha: FromPath[str],
     ctx: NamedDependency[AppContext],
     offset: Annotated[int, QueryParameter(name="offset", ge=0)],
-    finish: Annotated[bool, QueryParameter(name="finish")] = False,
+    # Exactly "true" or "false" (§6): Litestar's bool would take "1", "TRUE", "yes" and finish an
+    # upload the device meant to continue.
+    finish: Annotated[Literal["true", "false"], QueryParameter(name="finish")] = "false",
 ) -> Response:
     """A chunk at ``offset``; with ``finish=true`` it is the last one and the blob is finished in the
     same request (a round trip and an fsync fewer than a separate ``POST …/finish``)."""
@@ -354,7 +357,7 @@ async def blob_chunk(
     data = await request.body()
     if len(data) > p.MAX_CHUNK_BYTES:
         raise DomainError("blob_too_large", f"a chunk is at most {p.MAX_CHUNK_BYTES} bytes", status=413)
-    if finish:
+    if finish == "true":
         return _finished(await finish_upload(_blobs(ctx), _arrivals(ctx), sha, (offset, data)), request_id)
     new_offset = await anyio.to_thread.run_sync(_blobs(ctx).append, sha, offset, data)
     return _answer(

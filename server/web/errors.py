@@ -72,7 +72,9 @@ def on_http_exception(request: Request, exc: HTTPException) -> Response:
     echo = _echo(request)
     if isinstance(exc, ValidationException):
         code, message = _validation_code(exc)
-        return error_response(400, code, message, exc.extra if isinstance(exc.extra, list) else None, echo)
+        # ``details`` is an object everywhere (PROTOCOL.md §2): the problems go under ``errors``.
+        details = {"errors": exc.extra} if isinstance(exc.extra, list) and exc.extra else None
+        return error_response(400, code, message, details, echo)
     if status == 413:
         return error_response(413, "body_too_large", "the request body is too large", None, echo)
     if status == 400 and any(h in str(exc.detail).lower() for h in MALFORMED_HINTS):

@@ -504,7 +504,9 @@ async def test_too_many_mutations_is_batch_too_large(server: MemoryServer) -> No
         (None, "client_outdated"),
         ("0", "client_outdated"),
         ("one", "validation_error"),
-        ("-1", "validation_error"),
+        ("-1", "client_outdated"),  # an integer, below the minimum (PROTOCOL.md §7)
+        ("1.5", "validation_error"),
+        ("", "validation_error"),
     ],
 )
 def test_bad_protocol_header_is_refused(value: str | None, code: str) -> None:
