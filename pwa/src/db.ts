@@ -3,19 +3,35 @@
 import Dexie, { type Table } from "dexie";
 
 export interface Meta { key: string; value: unknown }
-export interface OutboxEntry { seq: number; id: string; name: string; args: Record<string, unknown>; client_time: string }
+/** `author`: the staff id of the person who did it (PROTOCOL.md §3): only their token sends it. */
+export interface OutboxEntry { seq: number; id: string; name: string; args: Record<string, unknown>; client_time: string; author: string }
 export interface Rejected extends OutboxEntry { code: string; message: string; at: string }
 export interface Row { id: string; [field: string]: any }
 export interface Photo {
   sha256: string; bytes: ArrayBuffer; width: number; height: number; size: number;
-  state: "pending" | "uploaded"; created_at: string;
+  state: "pending" | "uploaded"; created_at: string; author?: string;
 }
+/** A signed-out person's outbox or rejection entry, kept for them alone until they sign in again. */
+export interface Sealed { key?: number; author: string; kind: "outbox" | "rejected"; entry: OutboxEntry | Rejected }
+/** What the device remembers of each person who used it: their own client_id and seq stream. */
+export interface Person { id: string; name: string; phone: string; client_id: string; next_seq: number }
 
+/** THE list of replicated tables: a pull writes them, a reset and a person switch clear all of them.
+ * A new Dexie table goes here or in DEVICE_TABLES (tests/pwa/db.test.mjs fails otherwise). */
 export const REPLICATED = [
   "orders", "order_events", "steps", "ratings", "callbacks", "notifications",
   "checkpoints", "walks", "checkpoint_visits", "findings",
 ] as const;
 export type Replicated = (typeof REPLICATED)[number];
+
+/** Tables that are not replicated, and why a person switch does not clear them. */
+export const DEVICE_TABLES = {
+  meta: "device settings; per-person keys (token, staff, cursor, client_id, next_seq) are rewritten at sign-in",
+  outbox: "the signed-in person's own queue only: at sign-out it moves to `sealed`",
+  rejected: "the signed-in person's own rejections only: at sign-out they move to `sealed`",
+  photos: "each photo carries its author; only the author's are uploaded or counted",
+  sealed: "signed-out people's unsent work, restored only for its author",
+} as const;
 
 export class WuyeDB extends Dexie {
   meta!: Table<Meta, string>;
@@ -32,6 +48,7 @@ export class WuyeDB extends Dexie {
   walks!: Table<Row, string>;
   checkpoint_visits!: Table<Row, string>;
   findings!: Table<Row, string>;
+  sealed!: Table<Sealed, number>;
 
   constructor(name = "wuye-field") {
     super(name);
@@ -58,6 +75,18 @@ export class WuyeDB extends Dexie {
         findings: "id, walk_id, captured_at",
       })
       .upgrade((tx) => tx.table("meta").delete("cursor"));
+    // v3: shared devices (PROTOCOL.md §3, DESIGN §7). Work carries its author; a signed-out person's
+    // unsent work is sealed for them. What a v2 phone holds belongs to whoever is signed in.
+    this.version(3)
+      .stores({ sealed: "++key, author", photos: "sha256, state, author" })
+      .upgrade(async (tx) => {
+        const me = (await tx.table("meta").get("staff"))?.value as { id: string } | undefined;
+        if (!me) return;
+        await tx.table("outbox").toCollection().modify((e: OutboxEntry) => { e.author ??= me.id; });
+        await tx.table("rejected").toCollection().modify((e: OutboxEntry) => { e.author ??= me.id; });
+        await tx.table("photos").toCollection().modify((p: Photo) => { p.author ??= me.id; });
+        await tx.table("meta").put({ key: "replica_owner", value: me.id });
+      });
   }
 }
 
@@ -80,8 +109,10 @@ export async function mutate(
 ): Promise<OutboxEntry> {
   const localTables = [db.steps, db.orders, db.walks, db.checkpoint_visits, db.findings];
   return db.transaction("rw", [db.meta, db.outbox, db.photos, ...localTables], async () => {
+    const author = (await getMeta<{ id: string } | null>("staff", null))?.id;
+    if (!author) throw new Error("未登录 / not signed in");
     const seq = (await getMeta<number>("next_seq", 1)) as number;
-    const entry: OutboxEntry = { seq, id: uuid7(), name, args, client_time: new Date().toISOString() };
+    const entry: OutboxEntry = { seq, id: uuid7(), name, args, client_time: new Date().toISOString(), author };
     await db.outbox.add(entry);
     await setMeta("next_seq", seq + 1);
     if (local) await local();

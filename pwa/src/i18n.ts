@@ -14,7 +14,11 @@ const zh: Table = {
   sync_now: "立即同步", rejected: "未被服务器接受", rejected_hint: "该操作已撤销。请刷新工单查看最新状态，必要时联系调度。",
   storage: "存储", persisted: "已申请持久存储", not_persisted: "未持久存储（清理浏览器数据会丢失离线记录）",
   language: "语言", push: "新工单推送", push_on: "开启推送", push_off: "关闭推送", logout: "退出登录",
-  logout_warn: "还有未同步的记录，退出会丢失它们。确定退出？", offline: "离线", online: "在线",
+  logout_warn: "还有 {n} 条记录未能同步（当前无网络）。退出后它们封存在本机，只在您本人再次登录时发送，别人看不到、也不会代发。确定退出？",
+  offline: "离线", online: "在线", logout_syncing: "正在同步，请稍候…",
+  sealed_count: "{name} 有 {n} 条记录待同步", sealed_photos: "另有 {n} 张照片", sealed_hint: "本人登录后自动发送",
+  handover: "本机封存的记录", handover_hint: "别人的记录不会以您的名义发送。离职人员的记录可导出为交接文件（保留原作者和时间），导出后从本机移除。",
+  handover_btn: "导出交接文件并移除", handover_confirm: "导出 {name} 的 {n} 条记录作为交接凭证，然后从本机移除。继续？",
   update_ready: "有新版本", update: "更新", reason: "原因", waiting_owner: "等待业主", parts_on_order: "等待配件",
   other: "其他", reporter: "报事人", call: "拨打", household: "房号", status: "状态", back: "返回",
   new: "新建", dispatched: "已派单", accepted: "已接单", en_route: "已出发", on_site: "已到场", paused: "已暂停",
@@ -38,7 +42,11 @@ const en: Table = {
   sync_now: "Sync now", rejected: "Not accepted by the server", rejected_hint: "This change was undone. Refresh the order; ask dispatch if unsure.",
   storage: "Storage", persisted: "Persistent storage granted", not_persisted: "Not persistent (clearing browser data loses offline work)",
   language: "Language", push: "Push for new orders", push_on: "Enable push", push_off: "Disable push", logout: "Sign out",
-  logout_warn: "Some work is not synced yet and would be lost. Sign out anyway?", offline: "Offline", online: "Online",
+  logout_warn: "{n} records could not be synced (no network). They stay sealed on this device and are sent only when you sign in again; nobody else sees or sends them. Sign out?",
+  offline: "Offline", online: "Online", logout_syncing: "Syncing, please wait…",
+  sealed_count: "{name} has {n} records waiting to sync", sealed_photos: "and {n} photos", sealed_hint: "sent when they sign in",
+  handover: "Sealed work on this device", handover_hint: "Nobody's work is sent under your name. A departed person's work can be exported as a hand-over file (original author and times kept), then removed from this device.",
+  handover_btn: "Export hand-over file and remove", handover_confirm: "Export {name}'s {n} records as a hand-over record, then remove them from this device?",
   update_ready: "A new version is ready", update: "Update", reason: "Reason", waiting_owner: "Waiting for owner",
   parts_on_order: "Parts on order", other: "Other", reporter: "Reporter", call: "Call", household: "Flat",
   status: "Status", back: "Back", new: "New", dispatched: "Dispatched", accepted: "Accepted", en_route: "En route",
@@ -67,7 +75,9 @@ export function extend(tables: { zh: Table; en: Table }): void {
   Object.assign(en, tables.en);
 }
 
-export function t(key: string): string {
+export function t(key: string, vars?: Record<string, string | number>): string {
   const table = lang.get() === "en" ? en : zh;
-  return table[key] ?? zh[key] ?? key;
+  let text = table[key] ?? zh[key] ?? key;
+  for (const [k, v] of Object.entries(vars ?? {})) text = text.replaceAll(`{${k}}`, String(v));
+  return text;
 }

@@ -1,7 +1,7 @@
 // A photo from the camera: upright, at most 2048 px, JPEG ~0.8, hashed over exactly the stored bytes,
 // and kept in IndexedDB until the server confirms that hash.
 import { token } from "./api";
-import { db, type Photo } from "./db";
+import { db, getMeta, type Photo } from "./db";
 
 const MAX_SIDE = 2048;
 
@@ -26,7 +26,8 @@ export async function takePhoto(file: File): Promise<Photo> {
   const bytes = await blob.arrayBuffer();
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   const sha256 = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  const photo: Photo = { sha256, bytes, width, height, size: bytes.byteLength, state: "pending", created_at: new Date().toISOString() };
+  const author = (await getMeta<{ id: string } | null>("staff", null))?.id; // uploaded only under their token
+  const photo: Photo = { sha256, bytes, width, height, size: bytes.byteLength, state: "pending", created_at: new Date().toISOString(), author };
   const existing = await db.photos.get(sha256);
   if (!existing) await db.photos.put(photo);
   return existing ?? photo;

@@ -5,6 +5,7 @@
 import { ApiError, call, checkEnvelope } from "./api";
 import { db, getMeta, type OutboxEntry, REPLICATED, setMeta } from "./db";
 import { signal } from "./state";
+import { pagePlan, pushBody, type Result, settlePlan } from "./syncrules";
 
 export type SyncState = { running: boolean; error: string | null; code: string | null; lastSync: string | null };
 export const syncState = signal<SyncState>({ running: false, error: null, code: null, lastSync: null });
@@ -102,8 +103,19 @@ export function syncSoon(): void {
 
 // --- photos ----------------------------------------------------------------------------------------
 
+/** The signed-in person's id: only their outbox entries and photos travel under their token. */
+async function me(): Promise<string | null> {
+  return (await getMeta<{ id: string } | null>("staff", null))?.id ?? null;
+}
+
+/** Photos waiting for upload that belong to the signed-in person (an unsigned one: an old version's). */
+export async function myPendingPhotos() {
+  const id = await me();
+  return db.photos.where("state").equals("pending").filter((p) => !p.author || p.author === id).toArray();
+}
+
 async function uploadPhotos(): Promise<void> {
-  const pending = await db.photos.where("state").equals("pending").toArray();
+  const pending = await myPendingPhotos();
   for (const photo of pending) {
     await uploadOne(photo.sha256, new Uint8Array(photo.bytes));
     // Only now, with the server's confirmation of this hash, is the photo marked uploaded.
@@ -150,13 +162,10 @@ async function uploadOne(sha: string, bytes: Uint8Array, restarted = false): Pro
 
 async function pushOutbox(): Promise<void> {
   for (;;) {
-    const batch = await db.outbox.orderBy("seq").limit(BATCH).toArray();
+    const author = await me();
+    const batch = (await db.outbox.orderBy("seq").limit(BATCH).toArray()).filter((m) => m.author === author);
     if (!batch.length) return;
-    const body = {
-      client_id: await clientId(),
-      client_time: new Date().toISOString(),
-      mutations: batch.map((m) => ({ seq: m.seq, id: m.id, name: m.name, args: m.args, client_time: m.client_time })),
-    };
+    const body = pushBody(await clientId(), new Date().toISOString(), batch);
     let json: any;
     try {
       const r = await call("POST", "/sync/push", body);
@@ -190,21 +199,19 @@ const OPTIMISTIC: Record<string, string> = {
   "walk.start": "walks", "walk.checkpoint.visit": "checkpoint_visits", "walk.finding.add": "findings",
 };
 
-async function settle(batch: OutboxEntry[], results: { seq: number; status: string; code?: string; message?: string }[]): Promise<void> {
+async function settle(batch: OutboxEntry[], results: Result[]): Promise<void> {
   const bySeq = new Map(batch.map((m) => [m.seq, m]));
+  const plan = settlePlan(batch, results);
   await db.transaction("rw", [db.outbox, db.rejected, db.steps, ...Object.values(OPTIMISTIC).map((n) => (db as any)[n])], async () => {
-    for (const r of results) {
-      const entry = bySeq.get(r.seq);
-      if (!entry) continue;
-      await db.outbox.delete(r.seq);
-      if (r.status === "rejected") {
-        await db.rejected.put({ ...entry, code: r.code ?? "rejected", message: r.message ?? "", at: new Date().toISOString() });
-        if (entry.name === "step.add") await db.steps.delete(entry.args.id as string); // undo the optimistic step
-        const table = OPTIMISTIC[entry.name]; // undo an optimistic walk, visit or finding (unless the server has it)
-        if (table) {
-          const row = await (db as any)[table].get(entry.args.id as string);
-          if (row?._local) await (db as any)[table].delete(row.id);
-        }
+    await db.outbox.bulkDelete(plan.remove);
+    for (const r of plan.rejected) {
+      const entry = bySeq.get(r.seq)!;
+      await db.rejected.put({ ...entry, code: r.code, message: r.message, at: new Date().toISOString() });
+      if (entry.name === "step.add") await db.steps.delete(entry.args.id as string); // undo the optimistic step
+      const table = OPTIMISTIC[entry.name]; // undo an optimistic walk, visit or finding (unless the server has it)
+      if (table) {
+        const row = await (db as any)[table].get(entry.args.id as string);
+        if (row?._local) await (db as any)[table].delete(row.id);
       }
     }
   });
@@ -226,25 +233,14 @@ async function pull(): Promise<void> {
 
 /** A page's rows and its cursor are stored in one transaction: never one without the other. */
 async function applyPage(page: any): Promise<void> {
-  const tables = REPLICATED.map((name) => (db as any)[name]);
+  const tables = REPLICATED.map((name) => db.table(name));
+  const plan = pagePlan(page, REPLICATED);
   await db.transaction("rw", [...tables, db.meta], async () => {
-    if (page.reset) for (const tbl of tables) await tbl.clear(); // the outbox and photos stay
-    for (const c of page.changes as { table: string; id: string; op: string; data?: any }[]) {
-      const tbl = (db as any)[c.table];
-      if (!tbl || !REPLICATED.includes(c.table as any)) continue;
-      if (c.op === "upsert") {
-        await tbl.put(c.data);
-      } else {
-        await tbl.delete(c.id);
-        if (c.table === "orders") {
-          for (const child of ["order_events", "steps", "ratings", "callbacks"]) {
-            await (db as any)[child].where("order_id").equals(c.id).delete();
-          }
-        }
-        if (c.table === "walks") await db.checkpoint_visits.where("walk_id").equals(c.id).delete();
-      }
-    }
-    await setMeta("cursor", page.cursor);
+    if (plan.clear) for (const tbl of tables) await tbl.clear(); // the outbox and photos stay
+    for (const { table, data } of plan.put) await db.table(table).put(data);
+    for (const { table, id } of plan.drop) await db.table(table).delete(id);
+    for (const { table, key, id } of plan.dropChildren) await db.table(table).where(key).equals(id).delete();
+    await setMeta("cursor", plan.cursor);
   });
   if (page.changes.length) bump();
 }
@@ -252,7 +248,7 @@ async function applyPage(page: any): Promise<void> {
 export async function pendingCounts(): Promise<{ mutations: number; photos: number; rejected: number }> {
   return {
     mutations: await db.outbox.count(),
-    photos: await db.photos.where("state").equals("pending").count(),
+    photos: (await myPendingPhotos()).length,
     rejected: await db.rejected.count(),
   };
 }

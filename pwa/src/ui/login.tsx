@@ -1,15 +1,17 @@
 import { useState } from "preact/hooks";
 import { ApiError, call } from "../api";
 import { guard, refreshMeta, staff } from "../app";
-import { db, setMeta } from "../db";
 import { t } from "../i18n";
+import { sealedSummary, signIn } from "../person";
 import { startSyncLoop } from "../sync";
+import { useLive } from "./live";
 
 export function Login() {
   const [phone, setPhone] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const sealed = useLive(sealedSummary) ?? [];
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -17,16 +19,8 @@ export function Login() {
     setError(null);
     try {
       const { json } = await call("POST", "/api/auth/login", { phone: phone.trim(), password, device_name: navigator.userAgent.slice(0, 100) });
-      await guard(async () => {
-        const previous = await db.meta.get("staff");
-        if (previous && (previous.value as { id: string }).id !== json.staff.id) {
-          // Another person on this phone: their replica goes, the outbox (if any) stays for its owner's next sync.
-          await Promise.all([db.orders.clear(), db.order_events.clear(), db.steps.clear(), db.notifications.clear()]);
-          await setMeta("cursor", null);
-        }
-        await setMeta("token", json.token);
-        await setMeta("staff", json.staff);
-      });
+      // Another person than the replica's: every replicated table goes; their own sealed work returns.
+      await guard(() => signIn(json.staff, json.token));
       await refreshMeta();
       (navigator.storage as any)?.persist?.().catch(() => undefined);
       staff.set(json.staff);
@@ -55,6 +49,18 @@ export function Login() {
           onInput={(e) => setPassword((e.target as HTMLInputElement).value)} required />
       </label>
       {error && <p class="error" role="alert">{error}</p>}
+      {sealed.length > 0 && (
+        <ul class="list sealed" data-test="sealed">
+          {sealed.map((p) => (
+            <li key={p.id}>
+              <button type="button" class="link" onClick={() => setPhone(p.phone)}>
+                {t("sealed_count", { name: p.name, n: p.count })}{p.photos ? `，${t("sealed_photos", { n: p.photos })}` : ""}
+              </button>
+              <span class="small">{t("sealed_hint")}</span>
+            </li>
+          ))}
+        </ul>
+      )}
       <button class="primary big" type="submit" disabled={busy}>{busy ? t("signing_in") : t("login")}</button>
     </form>
   );

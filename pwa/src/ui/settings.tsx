@@ -1,10 +1,43 @@
 import { useState } from "preact/hooks";
 import { call } from "../api";
 import { guard, say, staff } from "../app";
-import { db } from "../db";
 import { lang, setLang, t } from "../i18n";
+import { handOver, removeSealed, sealedSummary, signOut } from "../person";
 import { useSignal } from "../state";
-import { pendingCounts } from "../sync";
+import { pendingCounts, syncNow } from "../sync";
+import { useLive } from "./live";
+
+const SUPERVISORS = new Set(["supervisor", "team_lead", "admin"]);
+
+/** A supervisor's hand-over of a departed person's sealed work: a file first, then removal. */
+function SealedWork({ me }: { me: { id: string; name: string; phone: string; role: string } }) {
+  const sealed = useLive(sealedSummary) ?? [];
+  if (!SUPERVISORS.has(me.role) || !sealed.length) return null;
+  async function exportAndRemove(p: { id: string; name: string; count: number }) {
+    if (!confirm(t("handover_confirm", { name: p.name, n: p.count }))) return;
+    const { file } = await handOver(p.id, me);
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(file);
+    a.download = `交接-${p.name}-${new Date().toISOString().slice(0, 10)}.json`;
+    a.click();
+    await removeSealed(p.id);
+    say("✓");
+  }
+  return (
+    <div class="card" data-test="handover">
+      <h3>{t("handover")}</h3>
+      <p class="small">{t("handover_hint")}</p>
+      <ul class="list">
+        {sealed.map((p) => (
+          <li key={p.id} class="row">
+            <span class="grow">{t("sealed_count", { name: p.name, n: p.count })}</span>
+            <button onClick={() => guard(() => exportAndRemove(p))}>{t("handover_btn")}</button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
 
 function b64ToBytes(b64: string): Uint8Array {
   const s = atob(b64.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (b64.length % 4)) % 4));
@@ -32,17 +65,23 @@ export function Settings() {
   const current = useSignal(lang);
   const [busy, setBusy] = useState(false);
   async function logout() {
-    const counts = await pendingCounts();
-    if ((counts.mutations || counts.photos) && !confirm(t("logout_warn"))) return;
     setBusy(true);
+    let counts = await pendingCounts();
+    if (counts.mutations || counts.photos) {
+      // Send it now if the network allows; what is left is sealed for this person alone.
+      if (navigator.onLine) await syncNow();
+      counts = await pendingCounts();
+      if ((counts.mutations || counts.photos) && !confirm(t("logout_warn", { n: counts.mutations + counts.photos }))) {
+        setBusy(false);
+        return;
+      }
+    }
     try {
       await call("POST", "/api/auth/logout");
     } catch {
       // offline: the token stays valid on the server until it expires; it is forgotten here
     }
-    await guard(async () => {
-      await db.meta.bulkDelete(["token", "staff"]);
-    });
+    await guard(signOut);
     staff.set(null);
     setBusy(false);
   }
@@ -62,7 +101,8 @@ export function Settings() {
         <button onClick={() => guard(async () => { await enablePush(); say("✓"); })}>{t("push_on")}</button>
         <button onClick={() => guard(async () => { await disablePush(); say("✓"); })}>{t("push_off")}</button>
       </div>
-      <button class="danger big" disabled={busy} onClick={logout}>{t("logout")}</button>
+      <SealedWork me={me} />
+      <button class="danger big" disabled={busy} onClick={logout}>{busy ? t("logout_syncing") : t("logout")}</button>
     </section>
   );
 }

@@ -3,7 +3,7 @@ import { guard } from "../app";
 import { db, getMeta } from "../db";
 import { t } from "../i18n";
 import { useSignal } from "../state";
-import { pendingCounts, syncNow, syncState, uploadProgress } from "../sync";
+import { myPendingPhotos, pendingCounts, syncNow, syncState, uploadProgress } from "../sync";
 import { useLive } from "./live";
 
 const HINTS: Record<string, string> = {
@@ -11,6 +11,7 @@ const HINTS: Record<string, string> = {
   not_found: "该工单已不在您的任务中（可能已改派），如有疑问请联系调度。",
   transition_forbidden: "您无权执行此操作，请联系组长。",
   not_assignee: "该工单已不由您负责，请联系调度。",
+  wrong_author: "这条记录是别人做的，只能由本人登录后发送。",
 };
 
 function explain(code: string | null, error: string): string {
@@ -31,7 +32,7 @@ export function SyncStatus() {
   const counts = useLive(pendingCounts);
   const rejected = useLive(() => db.rejected.orderBy("seq").reverse().toArray()) ?? [];
   const last = useLive(() => getMeta<string | null>("last_sync_at", null));
-  const pendingPhotos = useLive(() => db.photos.where("state").equals("pending").toArray()) ?? [];
+  const pendingPhotos = useLive(myPendingPhotos) ?? [];
   const [storage, setStorage] = useState<{ usage?: number; quota?: number; persisted?: boolean }>({});
   useEffect(() => {
     (async () => {
