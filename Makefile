@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make run   — install everything, migrate, load demo data, serve on http://127.0.0.1:8000
-#   make test  — the same set-up, then the whole suite (SQLite + PostgreSQL + headless Chromium)
+#   make test  — the same set-up, then the whole suite (the PWA's Node tests, incl. the shared sync
+#                vectors of sync/vectors/; SQLite + PostgreSQL + headless Chromium)
 
 PYTHON ?= python3
 VENV := .venv
@@ -18,6 +19,7 @@ run: setup db demo
 
 test: setup postgres
 	$(VENV)/bin/ruff check server sync tests bench
+	cd pwa && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: system-deps venv pwa

@@ -1,13 +1,17 @@
 // HTTP to the server: the protocol headers on every call, and one error shape back.
 import { getMeta } from "./db";
+import { isEnvelope, PROTOCOL } from "./syncrules";
 
 export class ApiError extends Error {
-  constructor(public status: number, public code: string, message: string, public details?: any, public retryAfter?: number) {
+  constructor(
+    public status: number, public code: string, message: string, public details?: any, public retryAfter?: number,
+    public echo: string | null = null, public requestId = "",
+  ) {
     super(message);
   }
 }
 
-export const PROTOCOL = 1;
+export { PROTOCOL };
 
 export async function token(): Promise<string | null> {
   return getMeta<string | null>("token", null);
@@ -41,14 +45,14 @@ export async function call(method: string, path: string, body?: unknown, raw?: {
   }
   if (!res.ok) {
     const retry = Number(res.headers.get("Retry-After") || "") || undefined;
-    throw new ApiError(res.status, json?.code ?? "error", json?.message ?? res.statusText, json?.details, retry);
+    throw new ApiError(res.status, json?.code ?? "error", json?.message ?? res.statusText, json?.details, retry, res.headers.get("Wuye-Request-Id"), requestId);
   }
   return { json, requestId, res };
 }
 
 /** A sync answer counts only with the protocol envelope and our request id echoed back. */
 export function checkEnvelope(json: any, requestId: string): void {
-  if (!json || json.protocol !== PROTOCOL || json.request_id !== requestId) {
+  if (!isEnvelope(json, requestId)) {
     throw new ApiError(200, "transport", "answer without the sync envelope (proxy or portal?)");
   }
 }

@@ -17,7 +17,7 @@ export interface Sealed { key?: number; author: string; kind: "outbox" | "reject
 export interface Person { id: string; name: string; phone: string; client_id: string; next_seq: number }
 
 /** THE list of replicated tables: a pull writes them, a reset and a person switch clear all of them.
- * A new Dexie table goes here or in DEVICE_TABLES (tests/pwa/db.test.mjs fails otherwise). */
+ * A new Dexie table goes here or in DEVICE_TABLES (pwa/test/db.test.mjs fails otherwise). */
 export const REPLICATED = [
   "orders", "order_events", "steps", "ratings", "callbacks", "notifications",
   "checkpoints", "walks", "checkpoint_visits", "findings",

@@ -5,7 +5,7 @@
 import { ApiError, call, checkEnvelope } from "./api";
 import { db, getMeta, type OutboxEntry, REPLICATED, setMeta } from "./db";
 import { signal } from "./state";
-import { pagePlan, pushBody, type Result, settlePlan } from "./syncrules";
+import { errorAction, pagePlan, pushBody, type Result, settlePlan } from "./syncrules";
 
 export type SyncState = { running: boolean; error: string | null; code: string | null; lastSync: string | null };
 export const syncState = signal<SyncState>({ running: false, error: null, code: null, lastSync: null });
@@ -103,6 +103,13 @@ export function syncSoon(): void {
 
 // --- photos ----------------------------------------------------------------------------------------
 
+/** What an error answer asks of the device (PROTOCOL.md §2): a 409's details count only when the
+ * answer echoes our request id. */
+function answerAction(err: unknown) {
+  const e = err as ApiError;
+  return errorAction(e.status ?? 0, { code: e.code, details: e.details }, e.echo ?? null, e.requestId ?? "", e.retryAfter);
+}
+
 /** The signed-in person's id: only their outbox entries and photos travel under their token. */
 async function me(): Promise<string | null> {
   return (await getMeta<{ id: string } | null>("staff", null))?.id ?? null;
@@ -141,12 +148,12 @@ async function uploadOne(sha: string, bytes: Uint8Array, restarted = false): Pro
       ({ json, requestId } = await call("PUT", url, undefined, { bytes: piece.buffer }));
       checkEnvelope(json, requestId);
     } catch (err) {
-      const e = err as ApiError;
-      if (e.code === "wrong_offset" && typeof e.details?.offset === "number") {
-        offset = e.details.offset;
+      const action = answerAction(err);
+      if (action.do === "continue_at") {
+        offset = action.offset;
         continue;
       }
-      if (e.code === "hash_mismatch" && !restarted) {
+      if (action.do === "restart_upload" && !restarted) {
         return uploadOne(sha, bytes, true); // the server discarded its partial copy: send it all again
       }
       throw err;
@@ -172,9 +179,9 @@ async function pushOutbox(): Promise<void> {
       checkEnvelope(r.json, r.requestId);
       json = r.json;
     } catch (err) {
-      const e = err as ApiError;
-      if (e.code === "seq_gap" && typeof e.details?.expected_seq === "number") {
-        await renumber(e.details.expected_seq);
+      const action = answerAction(err);
+      if (action.do === "resend_from") {
+        await renumber(action.seq);
         continue;
       }
       throw err;

@@ -59,7 +59,7 @@ export function errorAction(status: number, body: any, echoed: string | null, re
   if (status === 413) return { do: "split" };
   if (status === 415) return { do: "drop_photo" };
   if (status === 422 && code === "hash_mismatch") return { do: "restart_upload" };
-  if (status === 429 || status === 503 || status === 0) return { do: "retry", after_s: retryAfter };
+  if (status === 429 || status === 503 || status === 0) return retryAfter ? { do: "retry", after_s: retryAfter } : { do: "retry" };
   if (status >= 400 && status < 500) return { do: "report" };
   return { do: "retry" };
 }

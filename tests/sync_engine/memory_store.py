@@ -373,6 +373,9 @@ class MemoryServer:
                 plan=plan,
             )
 
-    async def pull(self, cursor: str | None, client_id: str, limit: int | None = None) -> PullPage:
+    async def pull(
+        self, cursor: str | None, client_id: str, limit: int | None = None, *, actor_id: str | None = None
+    ) -> PullPage:
+        """``actor_id``: the signed-in account, as the server passes it (cursors are then bound to it)."""
         async with self.db.transaction() as tx:
-            return await build_pull(cursor, client_id, limit, store=tx, epoch=self.epoch)
+            return await build_pull(cursor, client_id, limit, store=tx, epoch=self.epoch, actor_id=actor_id)
