@@ -97,6 +97,12 @@ CREATE TABLE IF NOT EXISTS photos (
 #: Codes whose ``details`` a client acts on; it does so only when the answer echoes its request id.
 _ACTIONABLE = {"seq_gap", "wrong_offset"}
 
+#: PROTOCOL.md §5: the records dropped with a parent that leaves the caller's scope or is deleted.
+_CHILDREN: dict[str, tuple[tuple[str, str], ...]] = {
+    "orders": (("order_events", "order_id"), ("steps", "order_id"), ("ratings", "order_id"), ("callbacks", "order_id")),
+    "walks": (("checkpoint_visits", "walk_id"),),
+}
+
 
 class SyncError(Exception):
     """A sync request did not succeed; the outbox is as it was before the call.
@@ -184,8 +190,13 @@ class SyncClient:
         token: str,
         transport: httpx.AsyncClient | None = None,
         now: Callable[[], datetime] | None = None,
+        author: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: The signed-in person's staff id, sent as every mutation's ``author`` (PROTOCOL.md §3, shared
+        #: devices): the server then refuses this outbox under anyone else's token. One outbox (db_path)
+        #: per person.
+        self.author = author
         #: Bearer token; replace it after signing in again (a 401 keeps the outbox).
         self.token = token
         self._http = transport or httpx.AsyncClient(timeout=httpx.Timeout(30.0))
@@ -421,6 +432,7 @@ class SyncClient:
                     name=name,
                     args=msgspec.json.decode(args),
                     client_time=datetime.fromisoformat(when),
+                    author=self.author,
                 )
             )
         return batch
@@ -503,6 +515,11 @@ class SyncClient:
                                 "DELETE FROM replica WHERE table_name = ? AND id = ?",
                                 (change.table, change.id),
                             )
+                            for child, key in _CHILDREN.get(change.table, ()):  # and its child records (§5)
+                                db.execute(
+                                    "DELETE FROM replica WHERE table_name = ? AND json_extract(data_json, ?) = ?",
+                                    (child, f"$.{key}", change.id),
+                                )
                     db.execute("UPDATE meta SET cursor = ? WHERE id = 1", (page.cursor,))
                     self._server_progress(db, page.last_seq)
                 applied += len(page.changes)

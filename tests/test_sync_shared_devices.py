@@ -192,3 +192,74 @@ async def test_finish_false_appends_and_finish_true_finishes(api, world):
         f"/sync/blobs/{sha}?offset={half}&finish=true", content=data[half:], headers={**sync_headers(token), **octet}
     )
     assert r.status_code == 200 and r.json()["complete"] is True, r.text
+
+
+# --- the contract's gaps, as PROTOCOL.md now states them -------------------------------------------
+
+
+async def test_an_order_that_re_enters_the_scope_brings_its_events_and_steps_again(api, world, tmp_path):
+    from tests.test_sync_server import phone
+
+    oid = await new_order(api, world)
+    tech = await phone(api, "tech_a", tmp_path)
+    tech.enqueue("order.accept", {"order_id": oid})
+    step = {"id": str(uuid.uuid4()), "order_id": oid, "note": "先看一下", "captured_at": "2026-11-22T08:00:00+00:00"}
+    tech.enqueue("step.add", step)
+    await tech.sync()
+    await api.post("lead", f"/api/orders/{oid}/actions/reassign", json={"assignee_id": str(world.id("tech_b"))})
+    await tech.pull()
+    assert tech.rows("steps") == {} and tech.rows("order_events") == {}  # dropped with the order
+    await api.post("lead", f"/api/orders/{oid}/actions/reassign", json={"assignee_id": str(world.id("tech_a"))})
+    await tech.pull()
+    assert [s["note"] for s in tech.rows("steps").values()] == ["先看一下"]
+    assert {e["action"] for e in tech.rows("order_events").values()} >= {"create", "dispatch", "accept"}
+
+
+async def test_query_validation_details_list_the_problems_under_errors(api, world):
+    r = await pull(api, "tech_a", "not-a-uuid" * 10)
+    details = r.json()["details"]
+    assert isinstance(details["errors"], list) and details["errors"][0]["key"] == "client_id", r.text
+
+
+async def test_an_api_error_echoes_the_request_id_and_a_success_does_not(api, world):
+    rid = str(uuid.uuid4())
+    wrong = {"phone": "1", "password": "x"}
+    bad = await api.client.post("/api/auth/login", json=wrong, headers={"Wuye-Request-Id": rid})
+    assert bad.status_code == 401 and bad.json()["code"] == "bad_credentials"
+    assert bad.headers.get("wuye-request-id") == rid
+    good = await api.client.get("/api/meta", headers={**await api.headers("tech_a"), "Wuye-Request-Id": rid})
+    assert good.status_code == 200 and "wuye-request-id" not in good.headers
+
+
+async def test_a_missing_request_id_under_sync_is_a_validation_error(api, world):
+    token = await api.token("tech_a")
+    r = await api.client.get(
+        "/sync/pull",
+        params={"client_id": str(uuid.uuid4())},
+        headers={"Authorization": f"Bearer {token}", "Wuye-Protocol": "1"},
+    )
+    assert r.status_code == 400 and r.json()["code"] == "validation_error"
+
+
+async def test_a_blob_name_that_is_not_a_sha256_is_invalid_hash(api, world):
+    token = await api.token("tech_a")
+    r = await api.client.get("/sync/blobs/NOTAHASH", headers=sync_headers(token))
+    assert r.status_code == 400 and r.json()["code"] == "invalid_hash", r.text
+
+
+async def test_the_reference_client_with_an_author_is_refused_under_another_token(api, world, database, tmp_path):
+    from sync.client import SyncClient
+
+    oid = await new_order(api, world, assignee="tech_a")
+    tech = SyncClient(
+        "http://testserver.local",
+        db_path=str(tmp_path / "shared.sqlite3"),
+        token=await api.token("tech_b"),  # someone else's token on this outbox
+        transport=api.client,
+        author=str(world.id("tech_a")),
+    )
+    tech.enqueue("order.accept", {"order_id": oid})
+    await tech.push()
+    [rej] = tech.rejected()
+    assert rej.code == "wrong_author"
+    assert await accepts(database, oid) == 0
