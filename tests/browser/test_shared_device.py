@@ -14,6 +14,7 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS, wait_for
 from tests.browser.test_walks import as_staff, idb_count, login
+from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -133,4 +134,40 @@ def test_one_tablet_two_stewards_nothing_misattributed_nothing_seen(browser_cont
     for token, authors in pushed:
         assert set(authors) == {tokens[token]}, (tokens[token], authors)
     assert {tokens[t] for t, _ in pushed} == {zhang, li}
+    assert errors == []
+
+
+def test_a_supervisor_hands_over_a_departed_persons_sealed_work_with_its_author_kept(browser_context, server, tmp_path):
+    world = server.world
+    zhang = str(world.id("steward_a"))
+    context, page, errors = browser_context
+    page.on("dialog", lambda d: d.accept())
+    login(page, server, "steward_a")
+    wait_for(lambda: idb_count(page, "checkpoints") == 3, 20)
+    context.set_offline(True)
+    walk_once(page)
+    sign_out(page)
+    before = len(walks_of(server, "steward_a"))
+
+    # The supervisor signs in on the tablet: the sealed work is neither sent nor shown as hers.
+    context.set_offline(False)
+    page.fill("input[name=phone]", world.phone("supervisor"))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("form.login", state="detached")
+    page.goto(f"{server.base_url}/app/#/settings")
+    page.wait_for_selector("[data-test=handover]")
+    assert "张管家 有 2 条记录待同步" in page.inner_text("[data-test=handover]")
+    assert idb_count(page, "walks") == 0 and idb_count(page, "outbox") == 0
+    page.screenshot(path=str(ARTIFACTS / "shared-device-handover.png"), full_page=True)
+    with page.expect_download() as caught:
+        page.click("[data-test=handover] button")
+    handed = json.loads(caught.value.path().read_text())
+    assert handed["author"]["id"] == zhang and handed["author"]["name"] == "张管家"
+    assert handed["handed_over_by"]["id"] == str(world.id("supervisor"))
+    assert [m["name"] for m in handed["outbox"]] == ["walk.start", "walk.end"]
+    assert {m["author"] for m in handed["outbox"]} == {zhang}
+    wait_for(lambda: idb_count(page, "sealed") == 0)
+    page.wait_for_selector("[data-test=handover]", state="detached")
+    assert len(walks_of(server, "steward_a")) == before  # never sent under anyone's name
     assert errors == []

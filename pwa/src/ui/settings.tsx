@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { call } from "../api";
-import { guard, say, staff } from "../app";
+import { guard, say, staff, toast } from "../app";
 import { lang, setLang, t } from "../i18n";
 import { handOver, removeSealed, sealedSummary, signOut } from "../person";
 import { useSignal } from "../state";
@@ -82,6 +82,7 @@ export function Settings() {
       // offline: the token stays valid on the server until it expires; it is forgotten here
     }
     await guard(signOut);
+    toast.set(null); // nothing of this person's session stays on screen for the next one
     staff.set(null);
     setBusy(false);
   }
