@@ -33,6 +33,9 @@ export const DEVICE_TABLES = {
   sealed: "signed-out people's unsent work, restored only for its author",
 } as const;
 
+/** The author of work queued by an app version that did not record one, with nobody signed in. */
+export const UNKNOWN_AUTHOR = "unknown";
+
 export class WuyeDB extends Dexie {
   meta!: Table<Meta, string>;
   outbox!: Table<OutboxEntry, number>;
@@ -80,12 +83,15 @@ export class WuyeDB extends Dexie {
     this.version(3)
       .stores({ sealed: "++key, author", photos: "sha256, state, author" })
       .upgrade(async (tx) => {
+        // Signed out under v2 (which forgot the person): whose work it is cannot be known, so it is
+        // sealed as UNKNOWN_AUTHOR (only a supervisor's hand-over can take it) rather than sent as
+        // whoever signs in next.
         const me = (await tx.table("meta").get("staff"))?.value as { id: string } | undefined;
-        if (!me) return;
-        await tx.table("outbox").toCollection().modify((e: OutboxEntry) => { e.author ??= me.id; });
-        await tx.table("rejected").toCollection().modify((e: OutboxEntry) => { e.author ??= me.id; });
-        await tx.table("photos").toCollection().modify((p: Photo) => { p.author ??= me.id; });
-        await tx.table("meta").put({ key: "replica_owner", value: me.id });
+        const author = me?.id ?? UNKNOWN_AUTHOR;
+        await tx.table("outbox").toCollection().modify((e: OutboxEntry) => { e.author ??= author; });
+        await tx.table("rejected").toCollection().modify((e: OutboxEntry) => { e.author ??= author; });
+        await tx.table("photos").toCollection().modify((p: Photo) => { p.author ??= author; });
+        if (me) await tx.table("meta").put({ key: "replica_owner", value: me.id });
       });
   }
 }

@@ -5,7 +5,7 @@
 //   left is moved to `sealed`, and it comes back only when its author signs in again;
 // - a sign-in of another person than the one whose replica the device holds clears every table of
 //   REPLICATED (one list) and the cursor, so nobody sees the previous person's orders or walks.
-import { db, DEVICE_TABLES, getMeta, type OutboxEntry, type Person, REPLICATED, type Rejected, type Sealed, setMeta } from "./db";
+import { db, DEVICE_TABLES, UNKNOWN_AUTHOR, getMeta, type OutboxEntry, type Person, REPLICATED, type Rejected, type Sealed, setMeta } from "./db";
 
 export interface SignedIn { id: string; name: string; phone: string; [field: string]: unknown }
 
@@ -79,7 +79,7 @@ export async function sealedSummary(): Promise<SealedSummary[]> {
   const entry = (id: string) => {
     if (!by.has(id)) {
       const p = known[id];
-      by.set(id, { id, name: p?.name ?? id.slice(0, 8), phone: p?.phone ?? "", count: 0, photos: 0, oldest: null });
+      by.set(id, { id, name: p?.name ?? (id === UNKNOWN_AUTHOR ? "未知人员" : id.slice(0, 8)), phone: p?.phone ?? "", count: 0, photos: 0, oldest: null });
     }
     return by.get(id)!;
   };
