@@ -28,6 +28,10 @@ export async function signIn(staff: SignedIn, token: string): Promise<void> {
     const strays = await db.outbox.filter((e) => e.author !== staff.id).toArray();
     if (strays.length) await sealFor(strays, "outbox");
     const known = await people();
+    // Whoever is still signed in here (a sign-in again after an expired token, or an older version
+    // that never recorded people) keeps the seq stream they were using.
+    const current = await getMeta<SignedIn | null>("staff", null);
+    if (current && !known[current.id]) known[current.id] = await currentStream(current);
     const me: Person = known[staff.id] ?? { id: staff.id, name: staff.name, phone: staff.phone, client_id: crypto.randomUUID(), next_seq: 1 };
     const mine = await db.sealed.where("author").equals(staff.id).toArray();
     for (const s of mine) {
@@ -35,6 +39,8 @@ export async function signIn(staff: SignedIn, token: string): Promise<void> {
       else await db.rejected.put(s.entry as Rejected);
     }
     await db.sealed.bulkDelete(mine.map((s) => s.key!));
+    // New work continues after everything queued (only this person's entries are left in the outbox).
+    me.next_seq = Math.max(me.next_seq, ((await db.outbox.orderBy("seq").last())?.seq ?? 0) + 1);
     known[staff.id] = { ...me, name: staff.name, phone: staff.phone };
     await setMeta("people", known);
     await setMeta("client_id", me.client_id);
@@ -42,6 +48,15 @@ export async function signIn(staff: SignedIn, token: string): Promise<void> {
     await setMeta("token", token);
     await setMeta("staff", staff);
   });
+}
+
+/** The signed-in person's client_id and next seq, as the outbox uses them now. */
+async function currentStream(who: SignedIn): Promise<Person> {
+  return {
+    id: who.id, name: who.name, phone: who.phone,
+    client_id: (await getMeta<string | null>("client_id", null)) ?? crypto.randomUUID(),
+    next_seq: await getMeta<number>("next_seq", 1),
+  };
 }
 
 async function sealFor(entries: (OutboxEntry | Rejected)[], kind: Sealed["kind"]): Promise<void> {
@@ -57,11 +72,7 @@ export async function signOut(): Promise<void> {
     const me = await getMeta<SignedIn | null>("staff", null);
     if (me) {
       const known = await people();
-      known[me.id] = {
-        id: me.id, name: me.name, phone: me.phone,
-        client_id: (await getMeta<string | null>("client_id", null)) ?? crypto.randomUUID(),
-        next_seq: await getMeta<number>("next_seq", 1),
-      };
+      known[me.id] = await currentStream(me);
       await setMeta("people", known);
     }
     await sealFor(await db.outbox.toArray(), "outbox");

@@ -5,7 +5,7 @@
 import { ApiError, call, checkEnvelope } from "./api";
 import { db, getMeta, type OutboxEntry, REPLICATED, setMeta } from "./db";
 import { signal } from "./state";
-import { errorAction, pagePlan, pushBody, type Result, settlePlan } from "./syncrules";
+import { blobDone, errorAction, pagePlan, pushBody, type Result, settlePlan } from "./syncrules";
 
 export type SyncState = { running: boolean; error: string | null; code: string | null; lastSync: string | null };
 export const syncState = signal<SyncState>({ running: false, error: null, code: null, lastSync: null });
@@ -137,7 +137,7 @@ async function uploadOne(sha: string, bytes: Uint8Array, restarted = false): Pro
   const path = `/sync/blobs/${sha}`;
   let { json, requestId } = await call("GET", path);
   checkEnvelope(json, requestId);
-  if (json.complete) return;
+  if (blobDone(json, sha)) return;
   let offset: number = json.offset;
   for (;;) {
     // The last chunk also finishes the upload (PROTOCOL.md §6): the answer is the finish answer.
@@ -162,7 +162,7 @@ async function uploadOne(sha: string, bytes: Uint8Array, restarted = false): Pro
     uploadProgress.set({ ...uploadProgress.get(), [sha]: offset / bytes.length });
     if (last) break;
   }
-  if (!json.complete || json.sha256 !== sha) throw new ApiError(200, "transport", "photo not confirmed");
+  if (!blobDone(json, sha)) throw new ApiError(200, "transport", "photo not confirmed");
 }
 
 // --- push -----------------------------------------------------------------------------------------

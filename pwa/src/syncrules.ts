@@ -64,6 +64,11 @@ export function errorAction(status: number, body: any, echoed: string | null, re
   return { do: "retry" };
 }
 
+/** §6: the device may delete its copy of a photo only after `complete: true` for its own hash. */
+export function blobDone(json: any, sha256: string): boolean {
+  return json?.complete === true && json?.sha256 === sha256;
+}
+
 /** Child tables of an order: dropped with it on `leave`/`delete` (§5). */
 export const ORDER_CHILDREN = ["order_events", "steps", "ratings", "callbacks"] as const;
 

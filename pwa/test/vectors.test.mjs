@@ -55,3 +55,16 @@ for (const c of vectors("transport")) {
     if (c.device?.do && c.answer && !c.error) assert.deepEqual(rules.errorAction(c.answer.status, c.answer.body, "r1", "r1"), c.device);
   });
 }
+
+const blobs = JSON.parse(readFileSync(new URL("../../sync/vectors/blobs.json", import.meta.url), "utf8"));
+for (const c of blobs.cases) {
+  test(`${c.rule}: ${c.name}`, async () => {
+    const bytes = Buffer.from(blobs.blobs[c.blob], "base64");
+    const sha = c.blob_name ?? (await import("node:crypto")).createHash("sha256").update(bytes).digest("hex");
+    c.steps.forEach((step, i) => {
+      if (!step.device) return;
+      if (step.answer.status === 200) assert.equal(rules.blobDone(step.answer.body, sha), step.device.done, `step ${i}`);
+      else assert.deepEqual(rules.errorAction(step.answer.status, step.answer.body, "r1", "r1"), step.device, `step ${i}`);
+    });
+  });
+}

@@ -86,7 +86,7 @@ def test_one_tablet_two_stewards_nothing_misattributed_nothing_seen(browser_cont
 
     # 张 signs in, gets her grid's checkpoints, then works offline and signs out.
     login(page, server, "steward_a")
-    wait_for(lambda: idb_count(page, "checkpoints") == 3, 20)
+    wait_for(lambda: idb_count(page, "checkpoints") == 3, 40)
     assert replica_grids(page) == {grid_zhang}
     context.set_offline(True)
     walk_once(page)
@@ -104,12 +104,12 @@ def test_one_tablet_two_stewards_nothing_misattributed_nothing_seen(browser_cont
     # 李 signs in on the same tablet, online: none of 张's replica, none of her work sent.
     context.set_offline(False)
     login(page, server, "steward_b")
-    wait_for(lambda: idb_count(page, "checkpoints") == 1, 20)
+    wait_for(lambda: idb_count(page, "checkpoints") == 1, 40)
     assert replica_grids(page) == {grid_li}
     assert idb_count(page, "outbox") == 0 and idb_count(page, "sealed") == 2
     walk_once(page)
-    wait_for(lambda: len(walks_of(server, "steward_b")) == 1, 20)
-    wait_for(lambda: idb_count(page, "outbox") == 0, 20)
+    wait_for(lambda: len(walks_of(server, "steward_b")) == 1, 40)
+    wait_for(lambda: idb_count(page, "outbox") == 0, 40)
     assert replica_grids(page) == {grid_li}
     assert walks_of(server, "steward_a") == []
     sign_out(page)
@@ -117,12 +117,12 @@ def test_one_tablet_two_stewards_nothing_misattributed_nothing_seen(browser_cont
 
     # 张 signs in later: her sealed work goes out under her own token, once; 李's replica is gone.
     login(page, server, "steward_a")
-    wait_for(lambda: len(walks_of(server, "steward_a")) == 1, 20)
-    wait_for(lambda: idb_count(page, "outbox") == 0 and idb_count(page, "sealed") == 0, 20)
+    wait_for(lambda: len(walks_of(server, "steward_a")) == 1, 40)
+    wait_for(lambda: idb_count(page, "outbox") == 0 and idb_count(page, "sealed") == 0, 40)
     [walk] = walks_of(server, "steward_a")
     assert walk["steward_name"] == "张管家" and walk["status"] == "ended"
     assert len(walks_of(server, "steward_b")) == 1
-    wait_for(lambda: idb_count(page, "walks") >= 1, 20)
+    wait_for(lambda: idb_count(page, "walks") >= 1, 40)
     assert replica_grids(page) == {grid_zhang}
     assert all(w["steward_id"] == zhang for w in idb_all(page, "walks"))
     page.goto(f"{server.base_url}/app/#/sync")
@@ -143,7 +143,7 @@ def test_a_supervisor_hands_over_a_departed_persons_sealed_work_with_its_author_
     context, page, errors = browser_context
     page.on("dialog", lambda d: d.accept())
     login(page, server, "steward_a")
-    wait_for(lambda: idb_count(page, "checkpoints") == 3, 20)
+    wait_for(lambda: idb_count(page, "checkpoints") == 3, 40)
     context.set_offline(True)
     walk_once(page)
     sign_out(page)
