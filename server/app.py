@@ -41,6 +41,7 @@ from server.web.context import AppContext
 from server.web.deps import DEPENDENCIES
 from server.web.errors import EXCEPTION_HANDLERS, error_response
 from server.web.pwa import pwa_handlers
+from server.web.request import WuyeRequest
 
 log = logging.getLogger("wuye")
 
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=WuyeRequest,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Wuye Field API", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
