@@ -100,6 +100,17 @@ async def test_over_the_ceiling_a_known_device_is_slowed_not_locked(database, wo
     assert (await attempt(database, clock, phone, PASSWORD, "198.51.100.20", cookie=OWNERS_PHONE))[0] == 200
 
 
+async def test_a_changed_password_forgets_the_known_devices(database, world, clock):
+    phone = world.phone("tech_a")
+    await attempt(database, clock, phone, PASSWORD, "198.51.100.20", cookie=OWNERS_PHONE)
+    async with database.writer() as s:
+        await service.set_password(s, world.id("tech_a"), "another-password", clock)
+        await s.commit()
+    for i in range(20):
+        await attempt(database, clock, phone, "guess-guess", f"203.0.113.{i}")
+    assert (await attempt(database, clock, phone, "another-password", "198.51.100.20", cookie=OWNERS_PHONE))[0] == 429
+
+
 async def test_a_sign_in_sets_an_http_only_device_cookie_that_outlasts_strangers_guesses(client, world):
     phone = world.phone("tech_a")
     r = await client.post("/api/auth/login", json={"phone": phone, "password": PASSWORD})

@@ -222,6 +222,7 @@ async def set_password(session: AsyncSession, staff_id: uuid.UUID, new_password:
         raise NotFound("staff")
     staff.password_hash = hash_password(new_password)
     await revoke_all(session, staff_id, clock)
+    await throttle.forget_devices(session, staff_id)  # a device that knew the old password is a stranger now
 
 
 async def change_own_password(

@@ -131,3 +131,7 @@ async def succeeded(session: AsyncSession, phone: str, staff_id: uuid.UUID, sour
         session.add(KnownDevice(staff_id=staff_id, device_hash=source.device_hash, last_login_at=now))
     else:
         device.last_login_at = now
+
+
+async def forget_devices(session: AsyncSession, staff_id: uuid.UUID) -> None:
+    await session.execute(delete(KnownDevice).where(KnownDevice.staff_id == staff_id))
