@@ -38,6 +38,7 @@ from server.config import Settings  # noqa: E402
 from server.db.engine import Database  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
 from server.notifications.service import notify  # noqa: E402
+from server.outbound import Outbound  # noqa: E402
 from server.push import outbox  # noqa: F401,E402 - registers the delivery hook
 from server.push.delivery import PushSender  # noqa: E402
 from server.push.models import PushSubscription  # noqa: E402
@@ -45,6 +46,9 @@ from server.push.sender import ROUND, drain  # noqa: E402
 from server.push.transport import PushTransport  # noqa: E402
 from server.push.vapid import load_or_create  # noqa: E402
 from server.web.context import AppContext  # noqa: E402
+
+# The local push service listens on 127.0.0.1: the development allowance of the SSRF rule.
+LOCAL = Outbound(dev_loopback_hosts=frozenset({"127.0.0.1"}))
 from tests.support.world import build_world  # noqa: E402
 
 PAYLOAD = '{"title":"新报修工单 CH-20261122-0042","body":"3栋"}'.encode()
@@ -109,7 +113,7 @@ async def plain_posts(post, subs: list[dict], bound: int) -> None:
 def _ctx(url: str, tmp: str) -> AppContext:
     settings = Settings.from_env({"WUYE_DATABASE_URL": url, "WUYE_DATA_DIR": tmp, "WUYE_SECRET": "b" * 40})
     vapid = load_or_create(Path(tmp))
-    sender = PushSender(vapid, contact="ops@wuye.example")
+    sender = PushSender(vapid, contact="ops@wuye.example", transport=PushTransport(outbound=LOCAL))
     return AppContext(
         settings=settings,
         db=Database(url),
@@ -181,7 +185,7 @@ async def main(n: int) -> None:
                     )
                 )
             await s.commit()
-        transport = PushTransport()
+        transport = PushTransport(outbound=LOCAL)
         bound = transport.per_origin
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         async with httpx.AsyncClient(timeout=10, limits=limits) as http:

@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from litestar import Litestar, Request, get
 from litestar.di import NamedDependency
 from litestar.openapi import OpenAPIConfig
@@ -25,6 +24,7 @@ from server.meta import meta
 from server.orders.kpi_routes import kpi_router
 from server.orders.routes import orders_router
 from server.orders.sla_routes import sla_router
+from server.outbound import Outbound
 from server.photos.arrivals import ArrivalRecorder
 from server.photos.blobstore import BlobStore
 from server.photos.derivatives import Derivatives
@@ -33,6 +33,7 @@ from server.photos.service import photo_checker
 from server.progress.routes import progress_router
 from server.push.delivery import PushSender
 from server.push.routes import push_router
+from server.push.transport import PushTransport
 from server.push.vapid import load_or_create
 from server.sites.routes import sites_router
 from server.syncing.routes import sync_router
@@ -41,6 +42,7 @@ from server.web.context import AppContext
 from server.web.deps import DEPENDENCIES
 from server.web.errors import EXCEPTION_HANDLERS, error_response
 from server.web.pwa import pwa_handlers
+from server.web.request import WuyeRequest
 
 log = logging.getLogger("wuye")
 
@@ -59,7 +61,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
     ctx = AppContext(settings=settings, db=database or Database(settings.database_url), clock=clock or Clock())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     blobs = BlobStore(settings.data_dir / "photos")
-    http = httpx.AsyncClient(timeout=10.0)
+    outbound = Outbound(push_hosts=settings.push_hosts, dev_loopback_hosts=settings.dev_loopback_hosts)
+    http = outbound.client(timeout=10.0)  # webhooks: public addresses only, no redirects
     vapid = load_or_create(settings.data_dir, settings.vapid_private_key)
     ctx.services.update(
         blobs=blobs,
@@ -67,8 +70,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         derivatives=Derivatives(blobs, settings.data_dir / "derived"),
         photo_ok=photo_checker(blobs),
         http=http,
+        outbound=outbound,
         vapid=vapid,
-        push_sender=PushSender(vapid, contact=settings.push_contact),
+        push_sender=PushSender(vapid, contact=settings.push_contact, transport=PushTransport(outbound=outbound)),
     )
 
     @asynccontextmanager
@@ -108,6 +112,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=WuyeRequest,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Wuye Field API", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]

@@ -5,15 +5,41 @@ A bad value stops start-up with one line naming the variable (:class:`ConfigErro
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
+from server.outbound import DEFAULT_PUSH_HOSTS
+
 
 class ConfigError(Exception):
     """Raised with a one-line message naming the offending variable."""
+
+
+_HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+def _hosts(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of host names (or IP addresses), lower case, no brackets or ports."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    hosts = []
+    for item in raw.split(","):
+        host = item.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
+        if not host:
+            continue
+        if not _HOST_RE.match(host):
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise ConfigError(f"{name} must list host names separated by commas, got {item.strip()!r}") from None
+        hosts.append(host)
+    return tuple(hosts) or default
 
 
 def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> int:
@@ -44,6 +70,10 @@ class Settings:
     #: How long one worker may answer an owner page from memory before reading the database again.
     progress_fresh_ms: int = 1000
     push_contact: str = "ops@wuye.example"
+    #: Push services a device may subscribe with (host names; each also allows its subdomains).
+    push_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
+    #: Development and tests only: hosts that may be plain http and resolve to loopback (SSRF rule).
+    dev_loopback_hosts: frozenset[str] = frozenset()
     vapid_private_key: str | None = None
     background_jobs: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -86,6 +116,8 @@ class Settings:
             progress_link_days_after_close=_int(env, "WUYE_PROGRESS_LINK_DAYS", 30, minimum=1),
             progress_fresh_ms=_int(env, "WUYE_PROGRESS_FRESH_MS", 1000),
             push_contact=env.get("WUYE_PUSH_CONTACT") or "ops@wuye.example",
+            push_hosts=_hosts(env, "WUYE_PUSH_HOSTS", DEFAULT_PUSH_HOSTS),
+            dev_loopback_hosts=frozenset(_hosts(env, "WUYE_DEV_LOOPBACK_HOSTS", ())),
             vapid_private_key=env.get("WUYE_VAPID_PRIVATE_KEY") or None,
             background_jobs=bg == "1",
         )

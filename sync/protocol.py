@@ -250,6 +250,8 @@ def decode_push(body: bytes) -> PushRequest:
         raise ProtocolError(code, str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ProtocolError("malformed_json", str(exc)) from None
+    except RecursionError:  # msgspec's answer to a body nested a thousand deep
+        raise ProtocolError("malformed_json", "the body is nested deeper than the server accepts") from None
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,9}")

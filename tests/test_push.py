@@ -10,11 +10,11 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
+from server.outbound import Outbound
 from server.push import outbox
 from server.push.delivery import PushSender, Subscription, Urgency, topic_for
 from server.push.models import Delivery, PushSubscription
@@ -23,6 +23,16 @@ from server.push.transport import PushTransport, TransportError
 from server.push.vapid import VapidKeys, load_or_create
 from server.web.context import AppContext
 from tests.support.push_service import LocalPushService, b64u, b64u_decode
+
+# The local push service, the canned servers and the webhook gateway listen on 127.0.0.1: these tests
+# use the explicit development allowance (off by default; see server/outbound.py and test_outbound.py).
+DEV = Outbound(dev_loopback_hosts=frozenset({"127.0.0.1"}))
+
+
+@pytest.fixture
+def settings(settings):
+    return settings.with_(dev_loopback_hosts=DEV.dev_loopback_hosts)
+
 
 # --- RFC 8291 Appendix A ------------------------------------------------------------------------------
 
@@ -44,7 +54,7 @@ def test_encryption_matches_the_rfc_8291_test_vector(monkeypatch, tmp_path):
     ephemeral = ec.derive_private_key(int.from_bytes(b64u_decode(RFC["as_private"]), "big"), ec.SECP256R1())
     monkeypatch.setattr(webpush.os, "urandom", lambda n: b64u_decode(RFC["salt"]))
     monkeypatch.setattr(webpush.ec, "generate_private_key", lambda *a, **k: ephemeral)
-    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org")
+    sender = PushSender(load_or_create(tmp_path), transport=PushTransport(outbound=DEV), contact="ops@example.org")
     sub = Subscription(endpoint="https://push.example.net/x", p256dh=RFC["ua_public"], auth=RFC["auth"])
     body, headers = sender.encrypt(sub, RFC["plaintext"], ttl=60)
     assert len(body) == 144
@@ -53,7 +63,7 @@ def test_encryption_matches_the_rfc_8291_test_vector(monkeypatch, tmp_path):
 
 
 def test_unusable_subscription_keys_are_refused_before_sending(tmp_path):
-    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org")
+    sender = PushSender(load_or_create(tmp_path), transport=PushTransport(outbound=DEV), contact="ops@example.org")
     for p256dh, auth in ((RFC["ua_public"][:-4], RFC["auth"]), (RFC["ua_public"], RFC["auth"][:-4])):
         with pytest.raises(ValueError):
             sender.encrypt(Subscription(endpoint="https://push.example.net/x", p256dh=p256dh, auth=auth), b"{}", 60)
@@ -61,7 +71,7 @@ def test_unusable_subscription_keys_are_refused_before_sending(tmp_path):
 
 def test_every_message_has_a_fresh_ephemeral_key_and_salt(tmp_path):
     """RFC 8291: a new key pair per message. Only the subscription's own keys are reused."""
-    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org")
+    sender = PushSender(load_or_create(tmp_path), transport=PushTransport(outbound=DEV), contact="ops@example.org")
     sub = Subscription(endpoint="https://push.example.net/x", p256dh=RFC["ua_public"], auth=RFC["auth"])
     bodies = [sender.encrypt(sub, RFC["plaintext"], ttl=60)[0] for _ in range(3)]
     salts = {b[:16] for b in bodies}
@@ -72,7 +82,7 @@ def test_every_message_has_a_fresh_ephemeral_key_and_salt(tmp_path):
 
 
 def test_oversized_payloads_are_refused(tmp_path):
-    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org")
+    sender = PushSender(load_or_create(tmp_path), transport=PushTransport(outbound=DEV), contact="ops@example.org")
     sub = Subscription(endpoint="https://push.example.net/x", p256dh=RFC["ua_public"], auth=RFC["auth"])
     with pytest.raises(ValueError, match="at most 3000"):
         sender.encrypt(sub, b"x" * 3001, ttl=60)
@@ -106,14 +116,14 @@ def push_service():
 @pytest.fixture
 async def sender_ctx(settings, database, clock):
     """The sender as a server process runs it, on this test's event loop."""
-    http = httpx.AsyncClient(timeout=5)
+    http = DEV.client(timeout=5)
     vapid = load_or_create(settings.data_dir, None)
-    sender = PushSender(vapid, contact="ops@wuye.example", timeout=5)
+    sender = PushSender(vapid, contact="ops@wuye.example", timeout=5, transport=PushTransport(outbound=DEV))
     ctx = AppContext(
         settings=settings,
         db=database,
         clock=clock,
-        services={"http": http, "vapid": vapid, "push_sender": sender},
+        services={"http": http, "vapid": vapid, "push_sender": sender, "outbound": DEV},
     )
     yield ctx
     await sender.aclose()
@@ -316,7 +326,9 @@ def test_signature_covers_timestamp_and_body():
 
 
 async def test_per_call_ttl_does_not_stick(push_service, tmp_path):
-    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org", ttl=3600)
+    sender = PushSender(
+        load_or_create(tmp_path), transport=PushTransport(outbound=DEV), contact="ops@example.org", ttl=3600
+    )
     sub = push_service.new_subscription()
     s = Subscription(endpoint=sub["endpoint"], p256dh=sub["keys"]["p256dh"], auth=sub["keys"]["auth"])
     assert (await sender.send(s, b"{}", ttl=60)).kind == "delivered"
@@ -327,7 +339,7 @@ async def test_per_call_ttl_does_not_stick(push_service, tmp_path):
 
 
 async def test_connection_refused_is_a_retry(tmp_path):
-    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org")
+    sender = PushSender(load_or_create(tmp_path), transport=PushTransport(outbound=DEV), contact="ops@example.org")
     s = Subscription(endpoint="http://127.0.0.1:1/push/x", p256dh=RFC["ua_public"], auth=RFC["auth"])
     outcome = await sender.send(s, b"{}")
     assert outcome.kind == "retry" and outcome.status is None
@@ -389,7 +401,7 @@ class CannedServer:
 
 
 async def test_a_malformed_or_missing_answer_is_a_transport_error():
-    transport = PushTransport()
+    transport = PushTransport(outbound=DEV)
     async with CannedServer([b"HELLO\r\n\r\n", None]) as srv:
         for _ in range(2):
             with pytest.raises(TransportError):
@@ -398,7 +410,9 @@ async def test_a_malformed_or_missing_answer_is_a_transport_error():
 
 
 async def test_no_answer_in_time_is_a_retry_and_nothing_starts_after_its_deadline(tmp_path):
-    sender = PushSender(load_or_create(tmp_path), contact="ops@example.org", timeout=0.2)
+    sender = PushSender(
+        load_or_create(tmp_path), transport=PushTransport(outbound=DEV), contact="ops@example.org", timeout=0.2
+    )
     async with CannedServer([...]) as srv:
         s = Subscription(endpoint=srv.url, p256dh=RFC["ua_public"], auth=RFC["auth"])
         late = await sender.send(s, b"{}", start_by=asyncio.get_running_loop().time() - 1)
@@ -423,7 +437,7 @@ async def test_a_pipelined_drain_delivers_once_per_device_and_honours_each_answe
     """Twelve devices in rounds of five, three messages in flight at most: each answer (500, 429 with
     Retry-After, 410, 404) only affects its own device, and every other device gets exactly one."""
     sender_ctx.services["push_sender"] = PushSender(
-        sender_ctx.services["vapid"], contact="ops@wuye.example", transport=PushTransport(per_origin=3)
+        sender_ctx.services["vapid"], contact="ops@wuye.example", transport=PushTransport(per_origin=3, outbound=DEV)
     )
     push_service.delay = 0.05  # answers overlap, so the in-flight bound is really exercised
     subs = [await subscribe(api, "tech_a", push_service) for _ in range(12)]

@@ -65,11 +65,29 @@ class AuthToken(Base):
 
 
 class LoginAttempt(Base):
-    """Failed logins, counted per phone and per IP over a window for throttling."""
+    """Failed password checks (sign-in and the old password of a change), counted over a window per
+    (phone, source), per IP and per phone for throttling (``throttle.py``). ``source`` is
+    ``ip:<address>``, or ``device:<sha256>`` for a device that has signed in to that account before."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_phone_at", "phone", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
+    __table_args__ = (
+        Index("ix_login_attempts_phone_at", "phone", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+        Index("ix_login_attempts_phone_source_at", "phone", "source", "at"),
+    )
     id: Mapped[uuid.UUID] = id_column()
     phone: Mapped[str] = mapped_column(String(20))
     ip: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(80), default="", server_default="")
     at: Mapped[datetime]
+
+
+class KnownDevice(Base):
+    """A browser (its ``wuye_device`` cookie, hashed) that has signed in to this account: the per-phone
+    ceiling slows it but does not lock it out, so strangers guessing a public phone number cannot
+    keep the account's owner out."""
+
+    __tablename__ = "known_devices"
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    device_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_login_at: Mapped[datetime]

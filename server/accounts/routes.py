@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from datetime import timedelta
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts import service
+from server.accounts import service, throttle
 from server.accounts.models import Role, Staff, StaffGrid
 from server.accounts.schemas import LoginIn, LoginOut, PasswordChangeIn, PasswordResetIn, StaffCreateIn, StaffOut
 from server.accounts.scope import MANAGERS, Actor
@@ -41,23 +44,51 @@ def staff_out(staff: Staff, grid_ids) -> StaffOut:
     )
 
 
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
+DEVICE_COOKIE_DAYS = 400  # browsers cap cookie lifetimes at about 400 days
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _device_cookie(request: Request, ctx: AppContext, value: str) -> Cookie:
+    return Cookie(
+        key=throttle.DEVICE_COOKIE,
+        value=value,
+        path="/api/auth",
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.base_url.startswith("https://"),
+    )
+
+
 @post("/login", status_code=200)
 async def login(
     request: Request, data: JSONBody[LoginIn], tx: NamedDependency[AsyncSession], ctx: NamedDependency[AppContext]
-) -> LoginOut:
-    ip = request.client.host if request.client else "unknown"
+) -> Response[LoginOut]:
+    """Sign in. The answer sets ``wuye_device``, a random id of this browser: once it has signed in to
+    an account, strangers' wrong passwords for that phone slow it but cannot lock it out."""
+    device = request.cookies.get(throttle.DEVICE_COOKIE, "")
+    if not _DEVICE_ID.match(device):
+        device = secrets.token_urlsafe(32)
     token, row, staff = await service.login(
         tx,
         phone=data.phone,
         password=data.password,
-        ip=ip,
+        ip=_ip(request),
         device_name=data.device_name,
         clock=ctx.clock,
         policy=login_policy(ctx),
+        device_cookie=device,
     )
     actor = await service.actor_for(tx, staff)
     await tx.commit()
-    return LoginOut(token=token, expires_at=row.expires_at, staff=staff_out(staff, actor.grid_ids))
+    return Response(
+        LoginOut(token=token, expires_at=row.expires_at, staff=staff_out(staff, actor.grid_ids)),
+        cookies=[_device_cookie(request, ctx, device)],
+    )
 
 
 @post("/logout", status_code=200)
@@ -71,12 +102,21 @@ async def logout(
 
 @post("/password", status_code=200)
 async def change_password(
+    request: Request,
     data: JSONBody[PasswordChangeIn],
     actor: NamedDependency[Actor],
     tx: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
 ) -> dict:
-    await service.change_own_password(tx, actor, data.old_password, data.new_password, ctx.clock)
+    await service.change_own_password(
+        tx,
+        actor,
+        data.old_password,
+        data.new_password,
+        ctx.clock,
+        ip=_ip(request),
+        policy=login_policy(ctx).throttle,
+    )
     await tx.commit()
     return {"ok": True, "message": "password changed; every session was signed out"}
 

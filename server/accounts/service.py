@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import AuthToken, Department, LoginAttempt, Role, Staff, StaffGrid
+from server.accounts import throttle
+from server.accounts.models import AuthToken, Department, Role, Staff, StaffGrid
 from server.accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from server.accounts.scope import Actor
 from server.clock import Clock
@@ -26,9 +26,19 @@ MIN_PASSWORD = 8
 @dataclass(frozen=True)
 class LoginPolicy:
     token_ttl: timedelta
-    max_failures_per_phone: int
+    max_failures_per_phone: int  # per (phone, device or IP) before the back-off starts
     max_failures_per_ip: int
     window: timedelta
+    phone_ceiling: int = 20  # failures per phone from everywhere; see throttle.py
+
+    @property
+    def throttle(self) -> throttle.ThrottlePolicy:
+        return throttle.ThrottlePolicy(
+            window=self.window,
+            free=self.max_failures_per_phone,
+            ip_free=self.max_failures_per_ip,
+            phone_ceiling=self.phone_ceiling,
+        )
 
 
 def token_hash(token: str) -> str:
@@ -86,28 +96,6 @@ async def create_staff(
     return staff
 
 
-async def _throttle(session: AsyncSession, phone: str, ip: str, now: datetime, policy: LoginPolicy) -> None:
-    since = now - policy.window
-    for column, value, limit in (
-        (LoginAttempt.phone, phone, policy.max_failures_per_phone),
-        (LoginAttempt.ip, ip, policy.max_failures_per_ip),
-    ):
-        count, oldest = (
-            await session.execute(
-                select(func.count(), func.min(LoginAttempt.at)).where(column == value, LoginAttempt.at > since)
-            )
-        ).one()
-        if count >= limit:
-            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
-            retry_after = max(1, math.ceil((oldest + policy.window - now).total_seconds()))
-            raise DomainError(
-                "too_many_attempts",
-                f"too many failed logins; try again in {retry_after} s",
-                status=429,
-                details={"retry_after": retry_after},
-            )
-
-
 async def login(
     session: AsyncSession,
     *,
@@ -117,18 +105,21 @@ async def login(
     device_name: str,
     clock: Clock,
     policy: LoginPolicy,
+    device_cookie: str | None = None,
 ) -> tuple[str, AuthToken, Staff]:
-    """Check the password and issue a token. Failures are recorded even though the caller may roll
-    back, so this function commits its own throttle record."""
+    """Check the password and issue a token (throttled: ``throttle.py``). Failures are recorded even
+    though the caller may roll back, so this function commits its own throttle record. On success
+    the device of ``device_cookie`` becomes known to this account."""
     now = clock.now()
-    await _throttle(session, phone, ip, now, policy)
     staff = await session.scalar(select(Staff).where(Staff.phone == phone))
+    source = await throttle.source_for(session, staff.id if staff else None, ip, device_cookie)
+    await throttle.check(session, phone, source, now, policy.throttle)
     ok = verify_password(password, staff.password_hash if staff else DUMMY_HASH)
     if not ok or staff is None or not staff.active:
-        session.add(LoginAttempt(phone=phone, ip=ip, at=now))
+        throttle.record_failure(session, phone, source, now)
         await session.commit()
         raise Unauthorized("wrong phone or password", code="bad_credentials")
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.phone == phone))
+    await throttle.succeeded(session, phone, staff.id, source, now)
     token = secrets.token_urlsafe(32)
     row = AuthToken(
         staff_id=staff.id,
@@ -231,10 +222,29 @@ async def set_password(session: AsyncSession, staff_id: uuid.UUID, new_password:
         raise NotFound("staff")
     staff.password_hash = hash_password(new_password)
     await revoke_all(session, staff_id, clock)
+    await throttle.forget_devices(session, staff_id)  # a device that knew the old password is a stranger now
 
 
-async def change_own_password(session: AsyncSession, actor: Actor, old: str, new: str, clock: Clock) -> None:
+async def change_own_password(
+    session: AsyncSession,
+    actor: Actor,
+    old: str,
+    new: str,
+    clock: Clock,
+    *,
+    ip: str = "unknown",
+    policy: throttle.ThrottlePolicy | None = None,
+) -> None:
+    """The old password is checked under the same throttle as a sign-in (a stolen session must not
+    be a way to guess it); a wrong one is recorded and committed before the refusal."""
     staff = await session.get(Staff, actor.staff_id)
-    if staff is None or not verify_password(old, staff.password_hash):
+    if staff is None:
+        raise NotFound("staff")
+    source = throttle.Source(ip=ip, device_hash=None, known=False)
+    now = clock.now()
+    await throttle.check(session, staff.phone, source, now, policy or throttle.ThrottlePolicy())
+    if not verify_password(old, staff.password_hash):
+        throttle.record_failure(session, staff.phone, source, now)
+        await session.commit()
         raise DomainError("bad_credentials", "the current password is wrong", status=403)
     await set_password(session, actor.staff_id, new, clock)

@@ -4,7 +4,13 @@ Columns (Chinese or English headers, any order, extra columns ignored):
 楼栋 building · 单元 unit · 房号 room · 业主姓名 owner_name · 业主电话 owner_phone · 网格 grid.
 楼栋, 单元, 房号 and 网格 are required; the owner's name and phone may be blank (an unsold or vacant
 flat), but a phone that is given must be a mainland mobile (1[3-9] and 9 digits, +86 allowed) or a
-landline (0 + area code, optional hyphen, 7–8 digits).
+landline (0 + area code, optional hyphen, 7–8 digits). A lone dash (``-``, ``—``) in the owner's
+name or phone is the usual mark for "none" and reads as blank.
+
+A cell that a spreadsheet would run as a formula (an XLSX formula, or text starting with ``=``,
+``+``, ``-``, ``@``) is refused with ``formula_cell``: stored, it would run again in the office PC's
+spreadsheet when the households are exported. Signed numbers (a room ``-101``) and a phone written
+``+86 …`` are data, not formulas, and pass.
 
 A bare number is completed the way the estate names things: building "3" → "3栋", unit "2" →
 "2单元"; "3号楼" or "A座" stay as written. The household label is building + unit + room
@@ -28,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.admin.tabular import Table, TableError, normalise_header, read_table
 from server.errors import DomainError
+from server.exports import is_formula_text
 from server.ids import uuid7
 from server.sites.models import Building, Grid, Household, Unit
 
@@ -58,6 +65,7 @@ LABEL_LENGTH = 60
 
 MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
+NONE_MARKS = {"-", "—", "－", "--", "——"}  # "no owner", as Chinese sheets write it
 
 
 @dataclass
@@ -227,6 +235,20 @@ class _Checker:
         def fail(f: str, code: str, problem: str, value: str = "") -> None:
             plan.add(RowError(number, self.header[f], f, code, problem, value))
 
+        for f in ("owner_name", "owner_phone"):
+            if raw[f] in NONE_MARKS:
+                raw[f] = ""
+        for f in FIELDS:
+            if is_formula_text(raw[f]) and not (f == "owner_phone" and phone_number(raw[f])):
+                fail(
+                    f,
+                    "formula_cell",
+                    f"“{LABELS[f]}”是公式或以 = + - @ 开头，为防公式注入不能导入；"
+                    "请改为纯文本（公式可复制后“选择性粘贴→数值”）",
+                    raw[f],
+                )
+        if plan.error_count > before:
+            return
         for f in REQUIRED:
             if not raw[f]:
                 fail(f, "required", f"“{LABELS[f]}”不能为空")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import Response, Router, post
@@ -20,6 +21,15 @@ from server.sites.models import Estate
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # a 100,000-row CSV with long names stays well below this
 
 
+@dataclass
+class ImportUpload:
+    """The form: one file part named ``file``. Declared as a form, not as a bare ``UploadFile``: for a
+    bare one Litestar looks for the first file part itself and fails with StopIteration (a 500) when
+    the body has none."""
+
+    file: UploadFile | None = None
+
+
 async def _estate(session: AsyncSession, actor: Actor, estate_id: uuid.UUID | None) -> uuid.UUID:
     actor.require_role(*MANAGERS)
     target = estate_id or actor.estate_id
@@ -33,7 +43,7 @@ async def _estate(session: AsyncSession, actor: Actor, estate_id: uuid.UUID | No
 
 @post("/households", request_max_body_size=MAX_UPLOAD_BYTES)
 async def import_households(
-    data: MultipartBody[UploadFile],
+    data: MultipartBody[ImportUpload],
     actor: NamedDependency[Actor],
     db: NamedDependency[AsyncSession],
     tx: NamedDependency[AsyncSession],
@@ -46,7 +56,9 @@ async def import_households(
     database's write lock, and parsing a large XLSX takes seconds.
     """
     target = await _estate(db, actor, estate_id)
-    table = await household_import.parse_upload(await data.read())
+    if not isinstance(data.file, UploadFile):
+        raise DomainError("file_required", "请选择要导入的文件（表单字段 file）", status=400)
+    table = await household_import.parse_upload(await data.file.read())
     session = db if dry_run else tx
     plan = await household_import.plan_import(session, target, table)
     summary = {"rows": plan.rows, "buildings_created": len(plan.buildings), "units_created": len(plan.units)}

@@ -35,9 +35,12 @@ class Table:
 
 
 def cell_text(value: object) -> str:
-    """One cell as trimmed text; numbers the way a person typed them (13800000000, not 1.38e10)."""
+    """One cell as trimmed text; numbers the way a person typed them (13800000000, not 1.38e10).
+    An XLSX formula is its formula text (``=A2&"栋"``), so the import can report it."""
     if value is None:
         return ""
+    if hasattr(value, "text") and not isinstance(value, str):  # openpyxl's ArrayFormula
+        value = value.text or "="
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -83,7 +86,10 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
     except ImportError:  # pragma: no cover - openpyxl is a declared dependency
         raise TableError("unsupported_format", "服务器未安装 XLSX 支持，请上传 CSV 文件") from None
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Formulas as written, not their cached values: a formula cell is refused in the report (its
+        # cached value may be stale, or absent in a file no spreadsheet has recalculated, which read
+        # as an empty cell without a word).
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
         raise TableError("bad_file", "XLSX 文件已损坏或不是有效的 Excel 文件") from None
     try:

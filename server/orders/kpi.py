@@ -22,8 +22,6 @@ estate costs index reads, not lookups of its (wide) order rows.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -32,6 +30,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.exports import to_csv as export_csv
 from server.orders.models import Callback, Kind, Order, Rating, Status
 
 CHINA = timezone(timedelta(hours=8))
@@ -262,20 +261,18 @@ CSV_FIELDS = (
 
 
 def to_csv(current: Kpis, previous: Kpis) -> str:
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["metric", "current", "previous", "target"])
+    rows = []
     for name in CSV_FIELDS:
-        w.writerow([name, getattr(current, name), getattr(previous, name), TARGETS.get(name, "")])
+        rows.append([name, getattr(current, name), getattr(previous, name), TARGETS.get(name, "")])
     for label, attr in (("response", "response"), ("resolution", "resolution")):
         for part in ("median_min", "p90_min", "mean_min"):
-            w.writerow(
+            rows.append(
                 [f"{label}_{part}", getattr(getattr(current, attr), part), getattr(getattr(previous, attr), part), ""]
             )
     for kind, n in sorted(current.by_kind.items()):
-        w.writerow([f"kind:{kind}", n, previous.by_kind.get(kind, 0), ""])
+        rows.append([f"kind:{kind}", n, previous.by_kind.get(kind, 0), ""])
     for cat, n in sorted(current.by_category.items()):
-        w.writerow([f"category:{cat}", n, previous.by_category.get(cat, 0), ""])
+        rows.append([f"category:{cat}", n, previous.by_category.get(cat, 0), ""])
     for hour in range(24):
-        w.writerow([f"hour:{hour:02d}", current.by_hour[hour], previous.by_hour[hour], ""])
-    return out.getvalue()
+        rows.append([f"hour:{hour:02d}", current.by_hour[hour], previous.by_hour[hour], ""])
+    return export_csv(["metric", "current", "previous", "target"], rows)

@@ -6,6 +6,7 @@ import secrets
 import uuid
 from typing import Annotated
 
+import httpcore
 import msgspec
 from litestar import Request, Router, delete, get, post
 from litestar.di import NamedDependency
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import MANAGERS, Actor
 from server.errors import DomainError, NotFound
+from server.outbound import Outbound, RefusedDestination
 from server.push.models import Delivery, PushSubscription, Webhook
 from server.web.context import AppContext
 from server.wire import Wire
@@ -33,6 +35,25 @@ class SubscribeIn(Wire):
 
 class WebhookIn(Wire):
     url: Annotated[str, msgspec.Meta(pattern="^https?://", max_length=500)]
+
+
+async def _check_destination(ctx: AppContext, url: str, *, push: bool) -> None:
+    """The SSRF rule (``server/outbound.py``) at registration; the sender applies it again."""
+    outbound: Outbound = ctx.services.get("outbound") or Outbound()
+    what = "push endpoint" if push else "webhook URL"
+    try:
+        await outbound.check(url, push=push)
+    except RefusedDestination as exc:
+        raise DomainError(
+            "destination_refused",
+            f"the server does not send to this {what}",
+            status=422,
+            details={"reason": exc.reason},
+        ) from None
+    except httpcore.ConnectError as exc:
+        raise DomainError(
+            "destination_unresolvable", f"the {what}'s host does not resolve", status=422, details={"reason": str(exc)}
+        ) from None
 
 
 def _device(sub: PushSubscription) -> dict:
@@ -58,6 +79,7 @@ async def subscribe(
     tx: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
 ) -> dict:
+    await _check_destination(ctx, data.endpoint, push=True)
     sub = await tx.scalar(select(PushSubscription).where(PushSubscription.endpoint == data.endpoint))
     if sub is None:
         sub = PushSubscription(endpoint=data.endpoint, created_at=ctx.clock.now())
@@ -128,6 +150,7 @@ async def add_webhook(
     actor.require_role(*MANAGERS)
     if actor.estate_id is None:
         raise DomainError("estate_required", "webhooks belong to an estate", status=422)
+    await _check_destination(ctx, data.url, push=False)
     hook = Webhook(
         estate_id=actor.estate_id,
         url=data.url,

@@ -10,6 +10,7 @@ import time
 import httpx
 import msgspec
 
+from server.outbound import Outbound, RefusedDestination
 from server.push import outbox
 from server.push.delivery import Outcome, PushSender, Subscription, Urgency, classify, topic_for
 from server.web.context import AppContext
@@ -24,7 +25,13 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-async def send_webhook(client: httpx.AsyncClient, job: outbox.Job) -> Outcome:
+async def send_webhook(client: httpx.AsyncClient, job: outbox.Job, outbound: Outbound | None = None) -> Outcome:
+    """POST through ``client`` (made by ``Outbound.client``: public addresses only, no redirects); the
+    URL is checked again here, since the rule may be stricter than when the hook was registered."""
+    try:
+        (outbound or Outbound()).check_webhook_url(job.webhook_url)
+    except RefusedDestination as exc:
+        return Outcome("failed", None, None, str(exc))
     body = _json.encode(job.notification)
     ts = str(int(time.time()))
     headers = {
@@ -36,6 +43,8 @@ async def send_webhook(client: httpx.AsyncClient, job: outbox.Job) -> Outcome:
         r = await client.post(job.webhook_url, content=body, headers=headers, timeout=10)
     except httpx.HTTPError as exc:
         return Outcome("retry", None, None, f"{type(exc).__name__}: {exc}")
+    except RefusedDestination as exc:  # the name resolves to a private, loopback, … address now
+        return Outcome("failed", None, None, str(exc))
     return classify(r.status_code, r.headers.get("retry-after"))
 
 
@@ -76,7 +85,7 @@ async def _send(ctx: AppContext, jobs: list[outbox.Job]) -> list[Outcome]:
         *(
             send_push(sender, j, start_by, plaintexts[id(j.notification)])
             if j.channel == "webpush"
-            else send_webhook(client, j)
+            else send_webhook(client, j, ctx.services.get("outbound"))
             for j in jobs
         )
     )

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from server.outbound import Outbound, RefusedDestination
+
 Body = bytes | Callable[[], bytes]
 PER_ORIGIN = 4
 
@@ -48,22 +50,33 @@ def _origin_of(url: str) -> str:
 
 class PushTransport:
     """POSTs with at most ``per_origin`` requests in flight per origin, on one httpx client per event
-    loop (its connections belong to the loop that opened them)."""
+    loop (its connections belong to the loop that opened them). Only to push services, and only to
+    public addresses (``outbound``: strict unless told otherwise), checked on every new connection."""
 
-    def __init__(self, per_origin: int = PER_ORIGIN):
+    def __init__(self, per_origin: int = PER_ORIGIN, *, outbound: Outbound | None = None):
         self.per_origin = per_origin
+        self.outbound = outbound or Outbound()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._allowed: dict[str, str] = {}  # endpoint → origin, checked against the push-service rule
 
     def _for_loop(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if loop is not self._loop or self._client is None:
             self._loop, self._slots = loop, {}
-            self._client = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64), follow_redirects=False
-            )
+            self._client = self.outbound.client(limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
         return self._client
+
+    def _origin(self, url: str) -> str:
+        origin = self._allowed.get(url)
+        if origin is None:
+            origin = _origin_of(url)
+            self.outbound.check_push_url(url)  # the rule may have changed since the device subscribed
+            if len(self._allowed) > 16384:
+                self._allowed.clear()
+            self._allowed[url] = origin
+        return origin
 
     async def _slot(self, origin: str, start_by: float | None) -> asyncio.Semaphore:
         slots = self._slots.get(origin)
@@ -88,7 +101,7 @@ class PushTransport:
         """``timeout`` bounds the exchange once it has a slot; ``start_by`` (event-loop time), if given,
         is when waiting for a free slot gives up with TransportError, nothing sent. A URL that cannot
         be sent is a ValueError (trying again will not help)."""
-        origin = _origin_of(url)
+        origin = self._origin(url)
         client = self._for_loop()
         slots = await self._slot(origin, start_by)
         try:
@@ -97,6 +110,8 @@ class PushTransport:
                 r = await client.post(url, headers=headers, content=content, timeout=timeout)
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                 raise ValueError(f"URL not sendable: {url!r}: {exc}") from exc
+            except RefusedDestination:  # resolved to an address the server does not send to
+                raise
             except httpx.TimeoutException as exc:
                 raise TransportError(f"no answer within {timeout:g} s") from exc
             except httpx.HTTPError as exc:

@@ -33,8 +33,6 @@ of the grids she owns.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -46,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import Role, Staff, StaffGrid
 from server.accounts.scope import Actor
 from server.errors import DomainError, NotFound
+from server.exports import to_csv
 from server.orders.kpi import CHINA
 from server.orders.models import Callback, Order
 from server.sites.models import Grid
@@ -355,15 +354,6 @@ def _freq_text(f: dict[str, Any]) -> str:
     return f"weekly<=day{f['weekday']}"
 
 
-def _csv(header: tuple[str, ...], rows: list[list[Any]]) -> str:
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(header)
-    for row in rows:
-        w.writerow(["" if v is None else v for v in row])
-    return out.getvalue()
-
-
 def coverage_csv(report: dict[str, Any]) -> str:
     """One row per slot, the same values as the JSON (times in China time, ISO 8601)."""
     rows = []
@@ -386,7 +376,7 @@ def coverage_csv(report: dict[str, Any]) -> str:
                     "1" if s["skew_flag"] else "0",
                 ]
             )
-    return _csv(COVERAGE_CSV, rows)
+    return to_csv(COVERAGE_CSV, rows)
 
 
 # --- a steward's daily log ------------------------------------------------------------------------------
@@ -484,7 +474,7 @@ def daily_log_csv(log: dict[str, Any]) -> str:
         rows.append(["order", o["created_at"], o["id"], f"{o['number']} {o['kind']}/{o['category']}", o["status"]])
     for c in log["callbacks_done"]:
         rows.append(["callback", c["created_at"], c["id"], c["order_number"], c["result"]])
-    return _csv(DAILY_CSV, rows)
+    return to_csv(DAILY_CSV, rows)
 
 
 async def month_figures(

@@ -28,7 +28,11 @@ export function Login() {
       location.hash = "#/tasks";
     } catch (err) {
       const e = err as ApiError;
-      setError(e.code === "bad_credentials" ? t("wrong_login") : e.message);
+      setError(
+        e.code === "bad_credentials" ? t("wrong_login")
+        : e.code === "too_many_attempts" ? t("login_wait").replace("{s}", String(e.retryAfter ?? e.details?.retry_after ?? 60))
+        : e.message,
+      );
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { call } from "../api";
+import { ApiError, call } from "../api";
 import { guard, say, staff, toast } from "../app";
 import { lang, setLang, t } from "../i18n";
 import { handOver, removeSealed, sealedSummary, signOut } from "../person";
@@ -51,7 +51,16 @@ async function enablePush(): Promise<void> {
   const reg = await navigator.serviceWorker.ready;
   const { json } = await call("GET", "/api/push/vapid-public-key");
   const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64ToBytes(json.key) });
-  await call("POST", "/api/push/subscriptions", sub.toJSON());
+  try {
+    await call("POST", "/api/push/subscriptions", sub.toJSON());
+  } catch (err) {
+    const code = (err as ApiError).code;
+    if (code === "destination_refused" || code === "destination_unresolvable") {
+      await sub.unsubscribe();
+      throw new Error(t("push_refused"));
+    }
+    throw err;
+  }
 }
 
 async function disablePush(): Promise<void> {
