@@ -6,7 +6,7 @@ import { db, getMeta, setMeta } from "../db";
 import { t } from "../i18n";
 import { effectiveOrders } from "../orders";
 import { useSignal } from "../state";
-import { useLive } from "./live";
+import { changed } from "../sync";
 
 export interface Counts { notifications: number; tasks: number }
 
@@ -44,14 +44,18 @@ function newlyAssigned(meId: string): Promise<any[]> {
 
 export function ArrivalToast() {
   const me = useSignal(staff);
-  const fresh = useLive(() => (me ? newlyAssigned(me.id) : Promise.resolve([])), [me?.id]);
+  const version = useSignal(changed);
   const [shown, setShown] = useState<any | null>(null);
   useEffect(() => {
-    if (!fresh?.length) return;
-    const o = [...fresh].sort((a, b) => (a.kind === "emergency" ? -1 : 0) - (b.kind === "emergency" ? -1 : 0))[0];
-    setShown({ ...o, more: fresh.length - 1 });
-    navigator.vibrate?.(200);
-  }, [fresh]);
+    if (!me) return;
+    // Not a useLive value: two quick re-reads could hide the one that found the new order.
+    void newlyAssigned(me.id).then((fresh) => {
+      if (!fresh.length) return;
+      const o = [...fresh].sort((a, b) => (a.kind === "emergency" ? -1 : 0) - (b.kind === "emergency" ? -1 : 0))[0];
+      setShown({ ...o, more: fresh.length - 1 });
+      if ((navigator as any).userActivation?.hasBeenActive) navigator.vibrate?.(200);
+    });
+  }, [version, me?.id]);
   useEffect(() => {
     if (!shown) return;
     const id = setTimeout(() => setShown(null), 12_000);
