@@ -125,7 +125,10 @@ WRAPPED_BUTTONS = """() => [...document.querySelectorAll('button, nav.bottom a, 
   .filter((b) => b.offsetParent !== null && /^[\\u4e00-\\u9fff]{2}$/.test(b.textContent.replace(/[\\s✓✗✕＋+·]/g, '')))
   .filter((b) => { const r = document.createRange(); r.selectNodeContents(b);
     return new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top))).size > 1; })
-  .map((b) => b.textContent.trim())"""
+  .map((b) => b.textContent.trim())
+  .concat([...document.querySelectorAll('main button')]
+    .filter((b) => b.offsetParent !== null && b.getBoundingClientRect().right > innerWidth + 1)
+    .map((b) => 'off screen: ' + b.textContent.trim()))"""
 
 
 def test_an_assignment_arrives_with_a_toast_tab_counts_and_a_feed_entry_naming_room_and_problem(chromium, server):
@@ -151,6 +154,7 @@ def test_an_assignment_arrives_with_a_toast_tab_counts_and_a_feed_entry_naming_r
         page.click("nav.bottom a[data-tab=notifications]")
         entry = page.wait_for_selector("button.note:not(.read)")
         assert "1栋1单元102 · 卫生间水管漏水，楼下天花板渗水" in entry.inner_text()
+        assert entry.evaluate("(e) => e.scrollWidth <= e.clientWidth + 1")  # a long body wraps, never runs off
         shoot(page, "feed")
         entry.click()
         page.wait_for_selector("[data-test=notifications-count]", state="detached")
@@ -286,7 +290,7 @@ def test_a_finding_picks_building_then_unit_then_room_sorted_as_numbers(chromium
     with phone(chromium, server, "steward_a", service_workers="block") as (context, page, errors):
         page.route(f"**/api/grids/{grid.id}/households", lambda route: route.fulfill(json=flats))
         page.goto(f"{server.base_url}/app/#/walks/findings/new/{grid.id}")
-        page.wait_for_selector("[data-test=household-picker]")
+        page.wait_for_selector("select[name=household-building] option:nth-child(3)", state="attached")
         buildings = page.locator("select[name=household-building] option").all_inner_texts()
         assert buildings[1:] == ["2栋", "10栋"]
         page.select_option("select[name=household-building]", "2栋")
@@ -420,6 +424,13 @@ def test_the_console_prints_grid_posters_has_the_feed_and_coverage_and_refreshes
         assert "0571-88886666" in frame.locator(".hotline").inner_text()
         assert "139 0000 0011" in frame.locator(".who").inner_text()
         page.screenshot(path=str(ARTIFACTS / "hurried-console-posters.png"))
+        with api(server, "lead") as c:  # printed, it is still one A4 sheet with the hotline on it
+            html = c.get(f"/api/grids/{server.world.grids[0].id}/poster").text
+        sheet = page.context.new_page()
+        sheet.set_content(html)
+        pdf = sheet.pdf(format="A4")
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+        sheet.close()
 
         # The feed, as on the phone, with its unread count in the side navigation.
         page.wait_for_selector("[data-test=console-notifications-count]", timeout=20000)
