@@ -47,3 +47,36 @@ async def test_the_grid_poster_shows_the_estates_hotline_beside_the_steward(api,
     grid = world.grids[0]
     page = (await api.get("desk", f"/api/grids/{grid.id}/poster")).text
     assert "物业服务中心" in page and "0571-88886666" in page
+
+
+async def test_a_supervisor_sets_the_estate_hotline_and_the_poster_prints_it(api, world):
+    estate = str(world.estate.id)
+    r = await api.put("supervisor", f"/api/estates/{estate}/settings", json={"hotline": "0571-8888 1234 转 8"})
+    assert r.status_code == 200, r.text
+    assert r.json()["hotline"] == "0571-8888 1234 转 8"
+    [listed] = [e for e in (await api.get("desk", "/api/estates")).json() if e["id"] == estate]
+    assert listed["hotline"] == "0571-8888 1234 转 8"
+    assert "0571-8888 1234 转 8" in (await api.get("desk", f"/api/grids/{world.grids[0].id}/poster")).text
+
+
+@pytest.mark.parametrize(
+    ("key", "estate", "body", "status"),
+    [
+        ("desk", "own", {"hotline": "0571-88886666"}, 403),
+        ("steward_a", "own", {"hotline": "0571-88886666"}, 403),
+        ("other_supervisor", "own", {"hotline": "0571-88886666"}, 404),
+        ("supervisor", "other", {"hotline": "0571-88886666"}, 404),
+        ("supervisor", "own", {"hotline": "请拨打前台"}, 400),
+        ("supervisor", "own", {"hotline": "1" * 31}, 400),
+        ("supervisor", "own", {"hotline": 5718888}, 400),
+        ("supervisor", "own", {}, 400),
+        ("supervisor", "own", {"hotline": "0571-88886666", "extra": 1}, 400),
+    ],
+)
+async def test_estate_settings_refuse_bad_input_and_other_peoples_estates(api, world, key, estate, body, status):
+    target = world.estate.id if estate == "own" else world.other_estate.id
+    r = await api.put(key, f"/api/estates/{target}/settings", json=body)
+    assert r.status_code == status, r.text
+    assert {"code", "message"} <= set(r.json())
+    [own] = [e for e in (await api.get("supervisor", "/api/estates")).json() if e["id"] == str(world.estate.id)]
+    assert own["hotline"] == "0571-88886666"  # nothing changed

@@ -476,3 +476,23 @@ def test_a_steward_sees_her_own_coverage_on_the_phone(chromium, server):
             assert state in page.inner_text("[data-test=coverage-all]")
         shoot(page, "steward-coverage")
         assert errors == []
+
+
+def test_a_supervisor_keeps_the_estate_hotline_where_the_posters_are_printed(chromium, server):
+    with desktop(chromium, server, "supervisor") as (page, errors):
+        page.click("aside.side a[href='#/desk/posters']")
+        field = f"[data-estate='{server.world.estate.id}'] input[name=hotline]"
+        page.wait_for_function(f'document.querySelector("{field}")?.value === "0571-88886666"')
+        page.fill(field, "请打前台")
+        page.click(f"[data-estate='{server.world.estate.id}'] button[data-action=save-hotline]")
+        assert "请填写电话号码" in page.wait_for_selector(".hotlines .error").inner_text()
+        page.fill(field, "0571-8765 4321")
+        page.click(f"[data-estate='{server.world.estate.id}'] button[data-action=save-hotline]")
+        page.click(f"[data-grid='{server.world.grids[0].id}'] button[data-action=poster]")
+        hotline = page.frame_locator("iframe.poster-frame").locator(".hotline")
+        hotline.wait_for()
+        assert "0571-8765 4321" in hotline.inner_text()
+        label = page.locator(f"[data-estate='{server.world.estate.id}'] > span").bounding_box()
+        assert label["width"] > 200 and label["height"] < 60  # the label reads across, not down
+        page.screenshot(path=str(ARTIFACTS / "hurried-console-hotline.png"))
+        assert [e for e in errors if "status of 400" not in e] == []  # the refused number, shown above
