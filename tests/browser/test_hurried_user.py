@@ -90,6 +90,15 @@ def meta(page, key: str):
     )
 
 
+def idb_count(page, store: str) -> int:
+    return page.evaluate(
+        """(store) => new Promise((ok) => { const r = indexedDB.open('wuye-field');
+        r.onsuccess = () => { const q = r.result.transaction(store).objectStore(store).count();
+        q.onsuccess = () => ok(q.result); }; })""",
+        store,
+    )
+
+
 def outbox_names(page) -> list[str]:
     return page.evaluate(
         """() => new Promise((ok) => { const r = indexedDB.open('wuye-field');
@@ -236,6 +245,7 @@ def test_completing_asks_first_photos_can_be_removed_the_viewer_closes_and_the_e
         page.click(".add-step .thumb >> nth=1 >> button[data-action=remove-photo]")
         page.wait_for_function("document.querySelectorAll('.add-step .thumb img').length === 1")
         assert "(1/9)" in page.inner_text(".add-step")
+        wait_for(lambda: idb_count(page, "photos") == 1)  # the removed photo's bytes are not kept to upload
         shoot(page, "step")
         page.click("button.primary.big")
         page.wait_for_selector("button[data-action=complete]")
@@ -447,6 +457,9 @@ def test_the_console_prints_grid_posters_has_the_feed_and_coverage_and_refreshes
         page.wait_for_selector("[data-test=coverage-all] [data-count=missed]")
         assert page.locator(f"[data-steward='{server.world.id('steward_a')}']").count() == 1
         page.screenshot(path=str(ARTIFACTS / "hurried-console-coverage.png"))
+        page.click(f"[data-steward='{server.world.id('steward_a')}']")
+        page.wait_for_selector(".daily-log h2:has-text('张管家')")
+        assert "/#/desk/coverage/" in page.url  # the daily log opens inside the console
 
         # The household panel counts an order created on this screen at once.
         page.click("aside.side a[href='#/desk']")

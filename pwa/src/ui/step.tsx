@@ -3,7 +3,7 @@ import { go, guard, say, staff } from "../app";
 import { db, getMeta } from "../db";
 import { t } from "../i18n";
 import { addStep } from "../orders";
-import { takePhoto } from "../photos";
+import { forgetPhoto, takePhoto } from "../photos";
 import { useSignal } from "../state";
 import { useLive } from "./live";
 import { Thumb } from "./thumb";
@@ -93,7 +93,10 @@ export function AddStep({ orderId }: { orderId: string }) {
       </ul>
       <h3>{t("photos")} ({photos.length}/9)</h3>
       <div class="thumbs">
-        {photos.map((sha) => <Thumb key={sha} sha={sha} uploaded={false} onRemove={() => setPhotos((p) => p.filter((x) => x !== sha))} />)}
+        {photos.map((sha) => <Thumb key={sha} sha={sha} uploaded={false} onRemove={() => {
+          setPhotos((p) => p.filter((x) => x !== sha));
+          void forgetPhoto(sha);
+        }} />)}
         {photos.length < 9 && (
           <label class="thumb add">
             <span>＋ {t("add_photo")}</span>
