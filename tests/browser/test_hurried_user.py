@@ -25,6 +25,7 @@ from server.clock import Clock
 from server.db.engine import Database
 from server.notifications.service import notify
 from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, desktop, wait_for, watch
+from tests.browser.test_walks import idb_count, outbox_names
 from tests.support.camera_jpegs import camera_jpeg
 from tests.support.world import PASSWORD
 
@@ -87,23 +88,6 @@ def meta(page, key: str):
         q.onsuccess = () => ok(q.result ? q.result.value : null); q.onerror = () => ok(null); };
         r.onerror = () => ok(null); })""",
         key,
-    )
-
-
-def idb_count(page, store: str) -> int:
-    return page.evaluate(
-        """(store) => new Promise((ok) => { const r = indexedDB.open('wuye-field');
-        r.onsuccess = () => { const q = r.result.transaction(store).objectStore(store).count();
-        q.onsuccess = () => ok(q.result); }; })""",
-        store,
-    )
-
-
-def outbox_names(page) -> list[str]:
-    return page.evaluate(
-        """() => new Promise((ok) => { const r = indexedDB.open('wuye-field');
-        r.onsuccess = () => { const q = r.result.transaction('outbox').objectStore('outbox').getAll();
-        q.onsuccess = () => ok(q.result.map((m) => m.name)); }; })"""
     )
 
 
