@@ -70,7 +70,13 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     company = Company(name="翠湖物业服务有限公司")
     session.add(company)
     await session.flush()
-    estate = Estate(company_id=company.id, name="翠湖花园", code=ESTATE_CODE, address="杭州市西湖区翠湖路88号")
+    estate = Estate(
+        company_id=company.id,
+        name="翠湖花园",
+        code=ESTATE_CODE,
+        address="杭州市西湖区翠湖路88号",
+        hotline="0571-88886666",
+    )
     session.add(estate)
     await session.flush()
     grids = [Grid(estate_id=estate.id, name=name) for name in GRID_NAMES]

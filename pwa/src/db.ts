@@ -113,7 +113,7 @@ export async function mutate(
   args: Record<string, unknown>,
   local?: () => Promise<unknown>,
 ): Promise<OutboxEntry> {
-  const localTables = [db.steps, db.orders, db.walks, db.checkpoint_visits, db.findings];
+  const localTables = [db.steps, db.orders, db.walks, db.checkpoint_visits, db.findings, db.notifications];
   return db.transaction("rw", [db.meta, db.outbox, db.photos, ...localTables], async () => {
     const author = (await getMeta<{ id: string } | null>("staff", null))?.id;
     if (!author) throw new Error("未登录 / not signed in");

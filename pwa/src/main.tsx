@@ -6,7 +6,9 @@ import { db, getMeta } from "./db";
 import { lang, t } from "./i18n";
 import { useSignal } from "./state";
 import { startSyncLoop } from "./sync";
+import { ArrivalToast } from "./ui/arrivals";
 import { Login } from "./ui/login";
+import "./ui/strings";
 import { Notifications } from "./ui/notifications";
 import { OrderDetail } from "./ui/order";
 import { Settings } from "./ui/settings";
@@ -66,6 +68,7 @@ function App() {
         <Screen />
       </main>
       {message && <div class="toast" role="status">{message}</div>}
+      <ArrivalToast />
       <Nav />
     </div>
   );

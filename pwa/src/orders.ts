@@ -37,6 +37,7 @@ export function rebase(order: Row, pending: OutboxEntry[], table: Transition[]):
       const to = rule.to ?? o.status_before_pause ?? "accepted";
       o = { ...o, status_before_pause: action === "pause" ? o.status : o.status_before_pause, status: to };
       if (action === "depart" && m.args.eta) o.eta = m.args.eta;
+      if (action === "complete") o._completed_at = m.client_time; // "completed today" while offline
     }
   }
   return o;

@@ -70,3 +70,14 @@ async function serverPhoto(sha: string, size: string): Promise<Blob | null> {
     return null; // offline
   }
 }
+
+/** A photo taken back before its form was saved: its bytes are dropped (a cheap phone's data plan
+ * does not upload it) unless a queued intent already refers to it. */
+export async function forgetPhoto(sha256: string): Promise<void> {
+  await db.transaction("rw", [db.photos, db.outbox], async () => {
+    const queued = await db.outbox.toArray();
+    if (queued.some((m) => JSON.stringify(m.args).includes(sha256))) return;
+    const photo = await db.photos.get(sha256);
+    if (photo?.state === "pending") await db.photos.delete(sha256);
+  });
+}

@@ -571,10 +571,22 @@ async def building_of(session: AsyncSession, order: Order) -> str:
     return name or ""
 
 
+async def assignment_body(session: AsyncSession, order: Order, building: str) -> str:
+    """Two lines: the first is what a lock screen may show (the building, see push.outbox.payload);
+    the second is what the app's feed shows: where exactly and what is wrong ("1栋1单元101 · 厨房水管漏水")."""
+    label = order.location
+    if order.household_id is not None:
+        label = await session.scalar(select(Household.label).where(Household.id == order.household_id)) or label
+    problem = " ".join((order.description or "").split())
+    problem = problem if len(problem) <= 60 else problem[:59] + "…"
+    return f"{building}\n{' · '.join(p for p in (label, problem) if p)}"
+
+
 async def _notify_transition(act: Act) -> None:
     order, session = act.order, act.session
     kind = KIND_LABEL.get(str(order.kind), "")
     building = await building_of(session, order) if act.entered else ""
+    body = await assignment_body(session, order, building) if act.entered else ""
     urgent = "high" if order.kind is Kind.emergency or order.priority == "urgent" else "normal"
     for staff_id in act.entered:
         if act.actor is not None and staff_id == act.actor.staff_id:
@@ -584,7 +596,7 @@ async def _notify_transition(act: Act) -> None:
             staff_id=staff_id,
             kind="assigned",
             title=f"新{kind}工单 {order.number}",
-            body=building,
+            body=body,
             now=act.now,
             order_id=order.id,
             urgency=urgent,

@@ -67,6 +67,7 @@ POSTER_CSS = Safe(
     ".who .k{font-size:13pt;color:#344054}"
     ".who .n{font-size:26pt;font-weight:700}"
     ".who .p{font:700 24pt/1.3 'DejaVu Sans Mono',Menlo,monospace;letter-spacing:1pt}"
+    ".hotline{font-size:16pt;margin:5mm 0 0}.hotline b{font:700 20pt/1.3 'DejaVu Sans Mono',Menlo,monospace}"
     ".foot{font-size:11pt;color:#475467;margin-top:6mm}"
     "button{font:inherit;margin:4mm;padding:2mm 8mm}"
     "@page{size:A4;margin:10mm}"
@@ -82,6 +83,7 @@ POSTER = compact(
 {qr}
 <p class="hint">微信扫一扫，在线提交，进度随时可查</p>
 {steward}
+{hotline}
 <p class="foot">漏水、停电、电梯困人等紧急情况，请直接拨打管家电话或物业服务中心电话。</p>
 <button type="button" onclick="print()">打印</button>
 </main>
@@ -133,7 +135,9 @@ def slip(
     return _page(f"工单凭条 {number}", SLIP_CSS, body)
 
 
-def poster(*, url: str, estate: str, grid: str, steward_name: str | None, steward_phone: str | None) -> str:
+def poster(
+    *, url: str, estate: str, grid: str, steward_name: str | None, steward_phone: str | None, hotline: str = ""
+) -> str:
     steward = EMPTY
     if steward_name:
         steward = render(
@@ -141,5 +145,6 @@ def poster(*, url: str, estate: str, grid: str, steward_name: str | None, stewar
             n=steward_name,
             p=phone_display(steward_phone or ""),
         )
-    body = render(POSTER, estate=estate, grid=grid, qr=Safe(svg_element(url)), steward=steward)
+    line = render('<p class="hotline">物业服务中心 <b>{p}</b></p>', p=phone_display(hotline)) if hotline else EMPTY
+    body = render(POSTER, estate=estate, grid=grid, qr=Safe(svg_element(url)), steward=steward, hotline=line)
     return _page(f"扫码报事报修 · {grid}", POSTER_CSS, body)

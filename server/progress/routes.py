@@ -255,6 +255,7 @@ async def poster(
         grid=grid.name,
         steward_name=steward.name if steward else None,
         steward_phone=steward.phone if steward else None,
+        hotline=estate.hotline if estate else "",
     )
     return Response(page, media_type=HTML, headers={"Cache-Control": "no-store"})
 

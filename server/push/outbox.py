@@ -93,12 +93,13 @@ class Job:
 
 def payload(note: Notification) -> dict:
     """What a lock screen may show: the order number and kind are in the title, the building in the
-    body — no owner names or phones."""
+    body — no owner names or phones. A body's first line is its lock-screen part (an assignment's
+    second line, the room and the problem, shows in the app's feed only)."""
     return {
         "id": str(note.id),
         "kind": note.kind,
         "title": note.title,
-        "body": note.body,
+        "body": note.body.split("\n", 1)[0],
         "order_id": str(note.order_id) if note.order_id else None,
         "url": f"/app/#/orders/{note.order_id}" if note.order_id else "/app/#/notifications",
     }

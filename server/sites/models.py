@@ -25,6 +25,7 @@ class Estate(Base):
     name: Mapped[str] = mapped_column(String(100))
     code: Mapped[str] = mapped_column(String(8), unique=True)
     address: Mapped[str] = mapped_column(String(200), default="")
+    hotline: Mapped[str] = mapped_column(String(30), default="", server_default="")  # 物业服务中心电话
 
 
 class Grid(Base):

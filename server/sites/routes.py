@@ -3,16 +3,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Router, get
+from litestar import Router, get, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor
 from server.errors import NotFound
 from server.sites import service
-from server.sites.models import Grid, Household
-from server.sites.schemas import EstateOut, GridOut, HouseholdOut
+from server.sites.models import Estate, Grid, Household
+from server.sites.schemas import EstateOut, EstateSettingsIn, GridOut, HouseholdOut
 
 
 def household_out(h: Household) -> HouseholdOut:
@@ -29,7 +29,23 @@ def household_out(h: Household) -> HouseholdOut:
 
 @get("/estates")
 async def list_estates(actor: NamedDependency[Actor], db: NamedDependency[AsyncSession]) -> list[EstateOut]:
-    return [EstateOut(id=e.id, name=e.name, code=e.code, address=e.address) for e in await service.estates(db, actor)]
+    return [estate_out(e) for e in await service.estates(db, actor)]
+
+
+def estate_out(e: Estate) -> EstateOut:
+    return EstateOut(id=e.id, name=e.name, code=e.code, address=e.address, hotline=e.hotline)
+
+
+@put("/estates/{estate_id:uuid}/settings")
+async def set_estate_settings(
+    estate_id: FromPath[uuid.UUID],
+    data: JSONBody[EstateSettingsIn],
+    actor: NamedDependency[Actor],
+    tx: NamedDependency[AsyncSession],
+) -> EstateOut:
+    estate = await service.set_estate_hotline(tx, actor, estate_id, data.hotline)
+    await tx.commit()
+    return estate_out(estate)
 
 
 @get("/grids")
@@ -68,6 +84,6 @@ async def get_household(
 
 sites_router = Router(
     path="/api",
-    route_handlers=[list_estates, list_grids, grid_households, search_households, get_household],
+    route_handlers=[list_estates, set_estate_settings, list_grids, grid_households, search_households, get_household],
     tags=["sites"],
 )

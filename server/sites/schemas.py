@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from server.wire import Out
+import msgspec
+
+from server.wire import Out, Wire
 
 
 class GridOut(Out):
@@ -27,3 +30,13 @@ class EstateOut(Out):
     name: str
     code: str
     address: str
+    hotline: str
+
+
+class EstateSettingsIn(Wire):
+    """What a supervisor sets for the estate: the service centre's phone printed on the posters
+    (digits with optional spaces, dashes, a leading + or a 转 extension; empty clears it)."""
+
+    hotline: Annotated[
+        str, msgspec.Meta(max_length=30, pattern=r"^$|^\+?[0-9][0-9 \-]{2,24}([ ]?(转|ext\.?)[ ]?[0-9]{1,6})?$")
+    ]

@@ -1,4 +1,4 @@
-"""Reading the site tree within an actor's scope."""
+"""Reading the site tree within an actor's scope, and the estate settings its supervisor keeps."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.models import Role
 from server.accounts.scope import Actor, Scope
 from server.errors import NotFound
 from server.sites.models import Estate, Grid, Household
@@ -54,3 +55,13 @@ async def households(
             or_(Household.label.like(like), Household.owner_name.like(like), Household.owner_phone.like(like))
         )
     return list((await session.scalars(stmt.order_by(Household.label).limit(limit))).all())
+
+
+async def set_estate_hotline(session: AsyncSession, actor: Actor, estate_id: uuid.UUID, hotline: str) -> Estate:
+    """A supervisor (her own estate) or an admin sets the estate's service-centre phone."""
+    actor.require_role(Role.supervisor, Role.admin)
+    estate = await session.get(Estate, estate_id)
+    if estate is None or estate.company_id != actor.company_id or not actor.sees_estate(estate_id):
+        raise NotFound("estate")
+    estate.hotline = " ".join(hotline.split())
+    return estate

@@ -97,6 +97,7 @@ def test_a_whole_job_offline_survives_a_reload_and_syncs_exactly_once(browser_co
         add_step(page, note, photos(tmp_path / str(i), 1))
     page.screenshot(path=str(ARTIFACTS / "pwa-order-offline.png"), full_page=True)
     page.click("button[data-action=complete]")
+    page.click("button[data-action=confirm-complete]")  # 完工 asks first
     page.wait_for_selector(".detail .status:has-text('已完工')")
 
     # A cold start while offline: the service worker serves the shell, IndexedDB still has the work.

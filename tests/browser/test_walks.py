@@ -174,6 +174,7 @@ def test_an_offline_walk_syncs_with_its_visits_finding_and_dispatched_order(brow
         "walk.start",
         "walk.checkpoint.visit",
         "walk.checkpoint.visit",
+        "walk.finding.add",  # the failed item, recorded as a finding without typing it again
         "walk.checkpoint.visit",
         "walk.finding.add",
         "walk.finding.to_order",
@@ -200,8 +201,11 @@ def test_an_offline_walk_syncs_with_its_visits_finding_and_dispatched_order(brow
         assert len(failed) == 1 and failed[0]["checkpoint_id"] == str(cps[1].id)
         [bad] = [a for a in failed[0]["answers"] if not a["ok"]]
         assert bad["item"] == failing and bad["note"] == "地面有积水，已拍照" and len(bad["photos"]) == 1
-        [finding] = walk["findings"]
-        assert finding["id"] == finding_id and finding["category"] == "water_electric"
+        [finding] = [f for f in walk["findings"] if f["id"] == finding_id]
+        [from_item] = [f for f in walk["findings"] if f["id"] != finding_id]
+        assert from_item["note"].endswith("地面有积水，已拍照") and cps[1].name in from_item["note"]
+        assert [p["sha256"] for p in from_item["photos"]] == [p["sha256"] for p in bad["photos"]]
+        assert finding["category"] == "water_electric"
         assert finding["location"]["household_id"] == str(flat.id)
         assert finding["order_id"]
 
@@ -214,7 +218,8 @@ def test_an_offline_walk_syncs_with_its_visits_finding_and_dispatched_order(brow
         def all_uploaded() -> bool:
             w = lead.get(f"/api/walks/{walk_id}").json()
             answers = [a for v in w["visits"] for a in v["answers"]]
-            return all(p["uploaded"] for p in [*w["findings"][0]["photos"], *(p for a in answers for p in a["photos"])])
+            found = [p for f in w["findings"] for p in f["photos"]]
+            return all(p["uploaded"] for p in [*found, *(p for a in answers for p in a["photos"])])
 
         wait_for(all_uploaded, 30)
         blobs = server.data_dir / "photos" / "blobs"

@@ -64,7 +64,7 @@ async def build_world(session: AsyncSession, clock: Clock) -> World:
     company = Company(name="测试物业")
     session.add(company)
     await session.flush()
-    estate = Estate(company_id=company.id, name="翠湖花园", code="CH", address="")
+    estate = Estate(company_id=company.id, name="翠湖花园", code="CH", address="", hotline="0571-88886666")
     other = Estate(company_id=company.id, name="碧水苑", code="BS", address="")
     session.add_all([estate, other])
     await session.flush()

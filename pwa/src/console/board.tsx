@@ -9,7 +9,7 @@ import { send, useApi, useBoardStream } from "./net";
 import { ErrorLine, KindChip, Loading, SlaClock } from "./widgets";
 
 interface Card {
-  id: string; number: string; kind: string; status: string; household_label: string; description: string;
+  id: string; number: string; kind: string; status: string; household_label: string; location?: string; description: string;
   assignee_id: string | null; assignee_name: string; due_at: string | null; sla: string | null; repeat: boolean; priority: string;
 }
 
@@ -73,9 +73,10 @@ export function Board() {
           <KindChip kind={c.kind} />
           {c.priority === "urgent" && <span class="flag urgent">{t("c_urgent")}</span>}
           {c.repeat && <span class="flag repeat">{t("c_repeat")}</span>}
-          <strong class="grow ellipsis">{c.household_label}</strong>
+          <span class="grow" />
           <a href={`#/desk/orders/${c.id}`} class="small" onClick={(e) => e.stopPropagation()}>{c.number}</a>
         </div>
+        <strong class="house" data-test="house">{c.household_label || c.location}</strong>
         <p class="desc ellipsis">{c.description}</p>
         <div class="row small">
           <span class="status">{t(c.status)}</span>

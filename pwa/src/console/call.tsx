@@ -84,7 +84,7 @@ export function TakeCall() {
           {t("c_public_area")}
         </button>
       </div>
-      <div class="col history">{picked?.id ? <History householdId={picked.id} /> : <p class="empty">{t("c_pick_household")}</p>}</div>
+      <div class="col history">{picked?.id ? <History key={`${picked.id}:${created?.id ?? ""}`} householdId={picked.id} /> : <p class="empty">{t("c_pick_household")}</p>}</div>
       <div class="col form">
         {created ? (
           <Created order={created} onNext={next} />

@@ -13,6 +13,11 @@ import { TakeCall } from "./call";
 import { Dashboard, Scorecard } from "./dashboard";
 import { OrderPage } from "./order";
 import { WalkRoutes } from "./walkroutes";
+import { Posters } from "./posters";
+import { Notifications } from "../ui/notifications";
+import { tabCounts, TabCount } from "../ui/arrivals";
+import { useLive } from "../ui/live";
+import { Coverage, DailyLog } from "../walks/coverage";
 
 const MANAGERS = ["supervisor", "admin"];
 const REVIEWERS = ["supervisor", "team_lead", "admin"];
@@ -24,12 +29,16 @@ const NAV: { href: string; key: string; roles: string[] }[] = [
   { href: "#/desk/answers", key: "c_answers", roles: DESK },
   { href: "#/desk/dashboard", key: "c_dashboard", roles: DESK },
   { href: "#/desk/walks", key: "c_walk_routes", roles: REVIEWERS },
+  { href: "#/desk/coverage", key: "c_coverage", roles: REVIEWERS },
+  { href: "#/desk/posters", key: "c_posters", roles: DESK },
+  { href: "#/desk/notifications", key: "notifications", roles: DESK },
   { href: "#/desk/admin", key: "c_admin", roles: MANAGERS },
 ];
 
 export function Console({ parts }: { parts: string[] }) {
   const me = useSignal(staff);
   useSignal(lang);
+  const counts = useLive(() => tabCounts(me), [me?.id]);
   useEffect(() => {
     document.body.classList.add("console-mode");
     return () => document.body.classList.remove("console-mode");
@@ -45,6 +54,11 @@ export function Console({ parts }: { parts: string[] }) {
   else if (sub === "scorecard" && parts[2]) screen = <Scorecard stewardId={parts[2]} month={parts[3]} />;
   else if (sub === "walks" && REVIEWERS.includes(me.role)) screen = <WalkRoutes />;
   else if (sub === "admin" && MANAGERS.includes(me.role)) screen = <Admin />;
+  else if (sub === "coverage" && REVIEWERS.includes(me.role)) {
+    screen = parts[2] ? <DailyLog stewardId={parts[2]} day={parts[3] ?? ""} back="#/desk/coverage" />
+      : <Coverage back={null} logBase="#/desk/coverage" />;
+  } else if (sub === "posters") screen = <Posters />;
+  else if (sub === "notifications") screen = <Notifications orderHref="#/desk/orders/" />;
   else screen = <TakeCall />;
   return (
     <div class="console">
@@ -57,6 +71,7 @@ export function Console({ parts }: { parts: string[] }) {
           {NAV.filter((n) => n.roles.includes(me.role)).map((n) => (
             <a key={n.href} href={n.href} class={active === n.href || (n.href === "#/desk/board" && sub === "orders") ? "active" : ""}>
               {t(n.key)}
+              {n.key === "notifications" && <TabCount n={counts?.notifications ?? 0} test="console-notifications-count" />}
             </a>
           ))}
           <a href="#/settings">{t("settings")}</a>

@@ -4,7 +4,8 @@ import { t } from "../i18n";
 import { syncSoon } from "../sync";
 import { useLive } from "./live";
 
-export function Notifications() {
+/** The feed: the phone's tab, and the console's 通知 (``orderHref`` opens the console's order page). */
+export function Notifications({ orderHref = "#/orders/" }: { orderHref?: string }) {
   const feed = useLive(() => db.notifications.orderBy("created_at").reverse().toArray()) ?? [];
   async function open(n: any) {
     if (!n.read_at) {
@@ -13,7 +14,7 @@ export function Notifications() {
         syncSoon();
       });
     }
-    if (n.order_id) go(`#/orders/${n.order_id}`);
+    if (n.order_id) go(`${orderHref}${n.order_id}`);
   }
   return (
     <section>
@@ -24,7 +25,7 @@ export function Notifications() {
           <li key={n.id}>
             <button class={`note ${n.read_at ? "read" : ""}`} onClick={() => open(n)}>
               <strong>{n.title}</strong>
-              <span>{n.body}</span>
+              <span>{String(n.body ?? "").split("\n").pop()}</span>
               <time class="small">{new Date(n.created_at).toLocaleString()}</time>
             </button>
           </li>

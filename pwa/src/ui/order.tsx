@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { go, guard, say, staff } from "../app";
 import { db } from "../db";
 import { lang, t } from "../i18n";
-import { act, allowed, rebase, STEP_STATUSES, transitions } from "../orders";
+import { act, allowed, OPEN, rebase, STEP_STATUSES, transitions } from "../orders";
 import { useSignal } from "../state";
 import { useLive, useNow } from "./live";
 import { countdown } from "./tasks";
@@ -33,6 +33,7 @@ export function OrderDetail({ orderId }: { orderId: string }) {
   const now = useNow();
   const [pausing, setPausing] = useState(false);
   const [eta, setEta] = useState("");
+  const [confirming, setConfirming] = useState(false);
   if (!data) return null;
   const { order, table, events, steps, localPhotos } = data;
   if (!order) {
@@ -44,7 +45,7 @@ export function OrderDetail({ orderId }: { orderId: string }) {
     );
   }
   const actions = allowed(order, me, table).filter((a) => a !== "pause" || !pausing);
-  const c = countdown(order.due_at, now);
+  const c = OPEN.includes(order.status) ? countdown(order.due_at, now) : { text: "", tone: "ok" };
   const timeline = [
     ...events.filter((e) => !e.action.startsWith("sla_") && e.action !== "note")
       .map((e) => ({ at: e.server_time, key: e.id, text: `${t(e.action)}${e.actor_name ? " · " + e.actor_name : ""}`, step: null as any })),
@@ -55,6 +56,12 @@ export function OrderDetail({ orderId }: { orderId: string }) {
     guard(async () => {
       await act(order.id, action, extra);
       setPausing(false);
+      setConfirming(false);
+    });
+  const saveEta = (at: Date) =>
+    guard(async () => {
+      await act(order.id, "set_eta", { eta: at.toISOString() });
+      say(t("eta_saved"));
     });
 
   return (
@@ -77,7 +84,7 @@ export function OrderDetail({ orderId }: { orderId: string }) {
       <div class="actions">
         {actions.map((a) => (
           <button key={a} class={a === "complete" || a === "accept" || a === "take" ? "primary" : ""} data-action={a}
-            onClick={() => (a === "pause" ? setPausing(true) : fire(a))}>
+            onClick={() => (a === "pause" ? setPausing(true) : a === "complete" ? setConfirming(true) : fire(a))}>
             {t(a)}
           </button>
         ))}
@@ -85,6 +92,16 @@ export function OrderDetail({ orderId }: { orderId: string }) {
           <button class="primary" data-action="add-step" onClick={() => go(`#/orders/${order.id}/step`)}>{t("add_step")}</button>
         )}
       </div>
+      {confirming && (
+        <div class="card confirm" role="alertdialog" data-test="confirm-complete">
+          <p><strong>{t("confirm_complete")}</strong></p>
+          <p class="small">{t("confirm_complete_hint")}</p>
+          <div class="actions">
+            <button class="primary" data-action="confirm-complete" onClick={() => fire("complete")}>{t("confirm_complete_yes")}</button>
+            <button onClick={() => setConfirming(false)}>{t("cancel")}</button>
+          </div>
+        </div>
+      )}
       {pausing && (
         <div class="card">
           <p>{t("reason")}</p>
@@ -95,14 +112,19 @@ export function OrderDetail({ orderId }: { orderId: string }) {
         </div>
       )}
       {order.assignee_id === me.id && ["accepted", "en_route", "dispatched"].includes(order.status) && (
-        <div class="card row">
-          <label class="grow">{t("set_eta")}
-            <input type="datetime-local" value={eta} onInput={(e) => setEta((e.target as HTMLInputElement).value)} />
-          </label>
-          <button disabled={!eta} onClick={() => guard(async () => {
-            await act(order.id, "set_eta", { eta: new Date(eta).toISOString() });
-            say(t("eta_saved"));
-          })}>{t("save")}</button>
+        <div class="card eta">
+          <p class="label">{t("set_eta")}</p>
+          <div class="chips" data-test="eta-quick">
+            {[15, 30, 60].map((m) => (
+              <button key={m} type="button" class="chip" data-eta={m} onClick={() => saveEta(new Date(Date.now() + m * 60_000))}>
+                {m}{t("minutes")}
+              </button>
+            ))}
+          </div>
+          <div class="row">
+            <input class="grow" type="datetime-local" aria-label={t("set_eta")} value={eta} onInput={(e) => setEta((e.target as HTMLInputElement).value)} />
+            <button disabled={!eta} onClick={() => saveEta(new Date(eta))}>{t("save")}</button>
+          </div>
         </div>
       )}
       <h3>{t("timeline")}</h3>

@@ -44,22 +44,35 @@ function b64ToBytes(b64: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
+/** Each way enabling push fails says why, in the user's language (never a raw DOMException). */
 async function enablePush(): Promise<void> {
-  if (!("PushManager" in window)) throw new Error("此浏览器不支持推送；新工单仍会在同步时出现在通知里。");
+  if (!("PushManager" in window) || !("serviceWorker" in navigator) || !("Notification" in window)) throw new Error(t("push_unsupported"));
+  if (!navigator.onLine) throw new Error(t("push_offline"));
   const permission = await Notification.requestPermission();
-  if (permission !== "granted") throw new Error("未允许通知");
+  if (permission === "denied") throw new Error(t("push_denied"));
+  if (permission !== "granted") throw new Error(t("push_dismissed"));
   const reg = await navigator.serviceWorker.ready;
-  const { json } = await call("GET", "/api/push/vapid-public-key");
-  const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64ToBytes(json.key) });
+  let key: string;
+  try {
+    key = (await call("GET", "/api/push/vapid-public-key")).json.key;
+  } catch (e) {
+    throw new Error((e as { code?: string }).code === "transport" ? t("push_offline") : t("push_failed"));
+  }
+  let sub: PushSubscription;
+  try {
+    sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64ToBytes(key) });
+  } catch (e) {
+    throw new Error((e as DOMException).name === "NotAllowedError" ? t("push_denied") : t("push_failed"));
+  }
   try {
     await call("POST", "/api/push/subscriptions", sub.toJSON());
-  } catch (err) {
-    const code = (err as ApiError).code;
+  } catch (e) {
+    const code = (e as ApiError).code;
     if (code === "destination_refused" || code === "destination_unresolvable") {
       await sub.unsubscribe();
       throw new Error(t("push_refused"));
     }
-    throw err;
+    throw new Error(code === "transport" ? t("push_offline") : t("push_failed"));
   }
 }
 
@@ -108,8 +121,8 @@ export function Settings() {
       </div>
       <div class="card row">
         <span class="grow">{t("push")}</span>
-        <button onClick={() => guard(async () => { await enablePush(); say("✓"); })}>{t("push_on")}</button>
-        <button onClick={() => guard(async () => { await disablePush(); say("✓"); })}>{t("push_off")}</button>
+        <button data-action="push-on" onClick={() => guard(async () => { await enablePush(); say(t("push_enabled")); })}>{t("push_on")}</button>
+        <button data-action="push-off" onClick={() => guard(async () => { await disablePush(); say(t("push_disabled")); })}>{t("push_off")}</button>
       </div>
       <SealedWork me={me} />
       <button class="danger big" disabled={busy} onClick={logout}>{busy ? t("logout_syncing") : t("logout")}</button>

@@ -1,24 +1,33 @@
 import { useState } from "preact/hooks";
 import { go, guard, say, staff } from "../app";
-import { getMeta } from "../db";
+import { db, getMeta } from "../db";
 import { t } from "../i18n";
 import { addStep } from "../orders";
-import { takePhoto } from "../photos";
+import { forgetPhoto, takePhoto } from "../photos";
 import { useSignal } from "../state";
 import { useLive } from "./live";
 import { Thumb } from "./thumb";
 
-const QUICK = ["生料带", "弯头", "角阀", "软管", "灯管", "开关面板", "空开", "水龙头", "胶水", "螺丝"];
+const QUICK = ["生料带", "弯头", "角阀", "软管", "灯管", "开关面板", "空开", "水龙头", "胶水", "螺丝"].map((name) => ({ name, unit: name === "生料带" ? "卷" : "个" }));
+type Material = { name: string; unit: string };
+type Meta = { materials?: string[]; material_sets?: Record<string, Material[]> } | null;
+
+/** The quick chips for the order's category (with the unit each is counted in), else the general list. */
+async function quickMaterials(orderId: string): Promise<Material[]> {
+  const [meta, order] = await Promise.all([getMeta<Meta>("server_meta", null), db.orders.get(orderId)]);
+  const sets = meta?.material_sets;
+  if (sets) return sets[order?.category] ?? sets.other ?? QUICK;
+  return meta?.materials?.length ? meta.materials.slice(0, 12).map((name) => ({ name, unit: "个" })) : QUICK;
+}
 
 export function AddStep({ orderId }: { orderId: string }) {
   const me = useSignal(staff)!;
-  const meta = useLive(() => getMeta<{ materials?: string[] } | null>("server_meta", null));
+  const quick = useLive(() => quickMaterials(orderId), [orderId]) ?? [];
   const [note, setNote] = useState("");
   const [materials, setMaterials] = useState<{ name: string; quantity: number; unit: string }[]>([]);
   const [custom, setCustom] = useState({ name: "", quantity: 1, unit: "个" });
   const [photos, setPhotos] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
-  const quick = meta?.materials?.length ? meta.materials.slice(0, 12) : QUICK;
 
   function addMaterial(name: string, quantity = 1, unit = "个") {
     if (!name.trim()) return;
@@ -63,7 +72,9 @@ export function AddStep({ orderId }: { orderId: string }) {
       </label>
       <h3>{t("materials")}</h3>
       <div class="chips">
-        {quick.map((name) => <button key={name} type="button" class="chip" onClick={() => addMaterial(name)}>{name}</button>)}
+        {quick.map((m) => (
+          <button key={m.name} type="button" class="chip" data-unit={m.unit} title={m.unit} onClick={() => addMaterial(m.name, 1, m.unit)}>{m.name}</button>
+        ))}
       </div>
       <div class="row">
         <input class="grow" placeholder={t("add_material")} value={custom.name}
@@ -82,7 +93,10 @@ export function AddStep({ orderId }: { orderId: string }) {
       </ul>
       <h3>{t("photos")} ({photos.length}/9)</h3>
       <div class="thumbs">
-        {photos.map((sha) => <Thumb key={sha} sha={sha} uploaded={false} />)}
+        {photos.map((sha) => <Thumb key={sha} sha={sha} uploaded={false} onRemove={() => {
+          setPhotos((p) => p.filter((x) => x !== sha));
+          void forgetPhoto(sha);
+        }} />)}
         {photos.length < 9 && (
           <label class="thumb add">
             <span>＋ {t("add_photo")}</span>

@@ -1,53 +1,91 @@
 import { staff } from "../app";
-import { t } from "../i18n";
+import { lang, t } from "../i18n";
 import { effectiveOrders, OPEN } from "../orders";
 import { useSignal } from "../state";
 import { useLive, useNow } from "./live";
 
+/** "9分18秒" under an hour, "23小时39分" under a day, "2天3小时" beyond (English: 9 min 18 s …). Local
+ * to this screen: the shared date/time module (pwa/src/format.ts) is being written separately. */
+export function span(ms: number): string {
+  const en = lang.get() === "en";
+  const d = Math.floor(ms / 86_400_000);
+  const h = Math.floor((ms % 86_400_000) / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = Math.floor((ms % 60_000) / 1000);
+  if (d) return en ? `${d} d ${h} h` : `${d}天${h}小时`;
+  if (h) return en ? `${h} h ${m} min` : `${h}小时${m}分`;
+  return en ? `${m} min ${s} s` : `${m}分${s}秒`;
+}
+
 export function countdown(due: string | null, now: number): { text: string; tone: string } {
   if (!due) return { text: "", tone: "ok" };
   const left = new Date(due).getTime() - now;
-  const abs = Math.abs(left);
-  const h = Math.floor(abs / 3_600_000);
-  const m = Math.floor((abs % 3_600_000) / 60_000);
-  const s = Math.floor((abs % 60_000) / 1000);
-  const text = h ? `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}` : `${m}:${String(s).padStart(2, "0")}`;
+  const text = span(Math.abs(left));
   if (left < 0) return { text: `${t("overdue")} ${text}`, tone: "late" };
   return { text: `${t("due_in")} ${text}`, tone: left < 30 * 60_000 ? "soon" : "ok" };
+}
+
+const DONE = ["completed", "rated", "called_back", "closed"];
+
+/** Emergencies and urgent orders first, then the nearest deadline (orders without one last). */
+export function byUrgency(a: any, b: any): number {
+  const ua = a.kind === "emergency" || a.priority === "urgent" ? 0 : 1;
+  const ub = b.kind === "emergency" || b.priority === "urgent" ? 0 : 1;
+  return ua - ub || (a.due_at ?? "9999").localeCompare(b.due_at ?? "9999");
+}
+
+/** The day (yyyy-mm-dd) of an instant in China time, whatever the phone's own zone. */
+export function chinaDay(at: string | number): string {
+  return new Date(at).toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
 }
 
 export function Tasks() {
   const me = useSignal(staff)!;
   const orders = useLive(effectiveOrders) ?? [];
   const now = useNow();
-  const mine = orders
-    .filter((o) => OPEN.includes(o.status) && (o.assignee_id === me.id || !o.assignee_id))
-    .sort((a, b) => (a.due_at ?? "9999").localeCompare(b.due_at ?? "9999"));
+  const mine = orders.filter((o) => OPEN.includes(o.status) && (o.assignee_id === me.id || !o.assignee_id)).sort(byUrgency);
+  const today = chinaDay(now);
+  const done = orders
+    .filter((o) => DONE.includes(o.status) && o.assignee_id === me.id && chinaDay(o.completed_at ?? o._completed_at ?? o.updated_at) === today)
+    .sort((a, b) => (b.completed_at ?? b._completed_at ?? "").localeCompare(a.completed_at ?? a._completed_at ?? ""));
   return (
     <section>
       <h2>{t("tasks")}</h2>
       {mine.length === 0 && <p class="empty">{t("no_tasks")}</p>}
-      <ul class="list">
-        {mine.map((o) => {
-          const c = countdown(o.due_at, now);
-          return (
-            <li key={o.id}>
-              <a class={`task ${c.tone}`} href={`#/orders/${o.id}`} data-order={o.number}>
-                <div class="row">
-                  <span class={`kind k-${o.kind}`}>{t(o.kind)}</span>
-                  <strong>{o.household_label || o.location}</strong>
-                  <span class="status">{t(o.status)}{o._pending ? " ⟳" : ""}</span>
-                </div>
-                <p class="desc">{o.description}</p>
-                <div class="row small">
-                  <span>{o.number}</span>
-                  <span class={`clock ${c.tone}`}>{c.text}</span>
-                </div>
-              </a>
-            </li>
-          );
-        })}
+      <ul class="list" data-test="open-tasks">
+        {mine.map((o) => <TaskCard key={o.id} o={o} now={now} />)}
       </ul>
+      {done.length > 0 && (
+        <div data-test="done-today">
+          <h3>{t("done_today")} ({done.length})</h3>
+          <ul class="list">
+            {done.map((o) => <TaskCard key={o.id} o={o} now={now} />)}
+          </ul>
+        </div>
+      )}
     </section>
+  );
+}
+
+function TaskCard({ o, now }: { o: any; now: number }) {
+  const open = OPEN.includes(o.status);
+  const c = open ? countdown(o.due_at, now) : { text: "", tone: "done" };
+  const urgent = o.kind === "emergency" || o.priority === "urgent";
+  return (
+    <li>
+      <a class={`task ${c.tone}`} href={`#/orders/${o.id}`} data-order={o.number}>
+        <div class="row">
+          <span class={`kind k-${o.kind}`}>{t(o.kind)}</span>
+          {urgent && o.kind !== "emergency" && <span class="kind k-emergency">{t("urgent")}</span>}
+          <strong>{o.household_label || o.location}</strong>
+          <span class="status">{t(o.status)}{o._pending ? " ⟳" : ""}</span>
+        </div>
+        <p class="desc">{o.description}</p>
+        <div class="row small">
+          <span>{o.number}</span>
+          {c.text && <span class={`clock ${c.tone}`}>{c.text}</span>}
+        </div>
+      </a>
+    </li>
   );
 }

@@ -1,12 +1,12 @@
 // A photo thumbnail: the picture (this phone's own bytes, or the server's copy once uploaded) or a
 // grey placeholder, with "uploading" under a photo the server does not have yet. A tap opens the
-// photo full screen (the server's 1600 px copy when this device does not hold the bytes); a tap on
-// it, or Escape, closes it.
+// photo full screen (the server's 1600 px copy when this device does not hold the bytes); its close
+// button, a tap on it, or Escape closes it. With ``onRemove`` (a form not saved yet) it has a ✕.
 import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { photoUrl } from "../photos";
 
-export function Thumb({ sha, uploaded }: { sha: string; uploaded: boolean }) {
+export function Thumb({ sha, uploaded, onRemove }: { sha: string; uploaded: boolean; onRemove?: () => void }) {
   const [src, setSrc] = useState<string | null>(null);
   const [open, setOpen] = useState(false);
   useEffect(() => {
@@ -25,7 +25,10 @@ export function Thumb({ sha, uploaded }: { sha: string; uploaded: boolean }) {
       ) : (
         <div class="ph" />
       )}
-      {!uploaded && <figcaption>{t("uploading")}</figcaption>}
+      {!uploaded && !onRemove && <figcaption>{t("uploading")}</figcaption>}
+      {onRemove && (
+        <button type="button" class="thumb-remove" aria-label={t("photo_remove")} data-action="remove-photo" onClick={onRemove}>✕</button>
+      )}
       {open && <Viewer sha={sha} uploaded={uploaded} fallback={src} onClose={() => setOpen(false)} />}
     </figure>
   );
@@ -46,6 +49,8 @@ function Viewer({ sha, uploaded, fallback, onClose }: { sha: string; uploaded: b
   return (
     <div class="viewer" role="dialog" aria-modal="true" data-test="photo-viewer" onClick={onClose}>
       {src && <img src={src} alt="" />}
+      <button type="button" class="viewer-close" aria-label={t("viewer_close")} data-action="close-viewer"
+        onClick={(e) => { e.stopPropagation(); onClose(); }}>✕ {t("viewer_close")}</button>
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { featureNav } from "../screens";
 import { t } from "../i18n";
 import { useSignal } from "../state";
 import { pendingCounts } from "../sync";
+import { tabCounts, TabCount } from "./arrivals";
 import { useLive } from "./live";
 
 export function Badge() {
@@ -19,6 +20,7 @@ export function Badge() {
 export function Nav() {
   const hash = useSignal(route);
   const me = useSignal(staff);
+  const counts = useLive(() => tabCounts(me), [me?.id]);
   const items = [
     ["#/tasks", "tasks"],
     ...featureNav(me?.role).map((i) => [i.href, i.label]),
@@ -29,7 +31,11 @@ export function Nav() {
   return (
     <nav class="bottom">
       {items.map(([href, key]) => (
-        <a key={href} href={href} class={hash.startsWith(href) ? "active" : ""}>{t(key)}</a>
+        <a key={href} href={href} class={hash.startsWith(href) ? "active" : ""} data-tab={key}>
+          {t(key)}
+          {key === "tasks" && <TabCount n={counts?.tasks ?? 0} test="tasks-count" />}
+          {key === "notifications" && <TabCount n={counts?.notifications ?? 0} test="notifications-count" />}
+        </a>
       ))}
     </nav>
   );

@@ -33,13 +33,13 @@ function Counts({ totals }: { totals: Record<string, number> }) {
   );
 }
 
-export function Coverage() {
+export function Coverage({ back = "#/walks", logBase = "#/walks/log" }: { back?: string | null; logBase?: string }) {
   const [period, setPeriod] = useState<"day" | "week">("day");
   const [day, setDay] = useState(""); // "" = the estate's today (the server's, China time)
   const { json, error } = useFetch(`/api/walks/coverage?${new URLSearchParams(day ? { period, day } : { period })}`);
   return (
     <section class="coverage">
-      <Back href="#/walks" />
+      {back && <Back href={back} />}
       <h2>{t("coverage")}</h2>
       <div class="row">
         <div class="seg">
@@ -64,7 +64,7 @@ export function Coverage() {
           ))}
           <h3>{t("by_steward")}</h3>
           {(json.totals?.stewards ?? []).map((s: any) => (
-            <a class="card steward" key={s.steward_id} href={`#/walks/log/${s.steward_id}/${json.day}`} data-steward={s.steward_id}>
+            <a class="card steward" key={s.steward_id} href={`${logBase}/${s.steward_id}/${json.day}`} data-steward={s.steward_id}>
               <div class="row"><strong class="grow">{s.steward_name}</strong><span class="small">{t("daily_log")} →</span></div>
               <Counts totals={s} />
             </a>
@@ -94,12 +94,12 @@ export function Coverage() {
   );
 }
 
-export function DailyLog({ stewardId, day }: { stewardId: string; day: string }) {
+export function DailyLog({ stewardId, day, back = "#/walks/coverage" }: { stewardId: string; day: string; back?: string }) {
   const q = new URLSearchParams(day ? { steward_id: stewardId, day } : { steward_id: stewardId });
   const { json, error } = useFetch(`/api/walks/daily-log?${q}`);
   return (
     <section class="daily-log">
-      <Back href="#/walks/coverage" />
+      <Back href={back} />
       <h2>{t("daily_log")} · {json?.steward?.name ?? ""} {json?.day ?? day}</h2>
       {error && <p class="empty">{error}</p>}
       {json && (

@@ -14,6 +14,53 @@ import {
   suggestedKind, walk,
 } from "./store";
 
+const byNumber = new Intl.Collator("zh-CN", { numeric: true }).compare;
+
+/** "3栋2单元201" → ["3栋", "2单元", "201"]; a label without building or unit keeps its parts empty. */
+export function splitLabel(label: string): [string, string, string] {
+  const m = /^(.*?(?:栋|号楼|幢|座))?(.*?单元)?(.*)$/.exec(label.trim())!;
+  return [m[1] ?? "", m[2] ?? "", m[3] || label];
+}
+
+/** Building, then unit, then room, each sorted as numbers (2栋 before 10栋, 201 before 1001). */
+function HouseholdPicker({ households, value, onChange }: { households: Household[]; value: string; onChange: (id: string) => void }) {
+  const parts = households.map((h) => ({ h, p: splitLabel(h.label) }));
+  const chosen = parts.find((x) => x.h.id === value)?.p;
+  const [building, setBuilding] = useState(chosen?.[0] ?? "");
+  const [unit, setUnit] = useState(chosen?.[1] ?? "");
+  const uniq = (xs: string[]) => [...new Set(xs)].sort(byNumber);
+  const buildings = uniq(parts.map((x) => x.p[0]));
+  const b = buildings.length === 1 ? buildings[0] : building;
+  const units = uniq(parts.filter((x) => x.p[0] === b).map((x) => x.p[1]));
+  const u = units.length === 1 ? units[0] : unit;
+  const rooms = parts.filter((x) => x.p[0] === b && x.p[1] === u).sort((x, y) => byNumber(x.p[2], y.p[2]));
+  const pick = (sel: string) => (e: Event) => {
+    const v = (e.target as HTMLSelectElement).value;
+    if (sel === "building") { setBuilding(v); setUnit(""); }
+    else setUnit(v);
+    onChange("");
+  };
+  return (
+    <div class="household-pick" data-test="household-picker">
+      <p class="label">{t("household_pick")}</p>
+      <div class="row">
+        <select name="household-building" aria-label={t("building")} value={b} onChange={pick("building")}>
+          <option value="">{t("building")}</option>
+          {buildings.map((x) => <option key={x} value={x}>{x || "—"}</option>)}
+        </select>
+        <select name="household-unit" aria-label={t("unit")} value={u} disabled={!b && buildings.length > 1} onChange={pick("unit")}>
+          <option value="">{t("unit")}</option>
+          {units.map((x) => <option key={x} value={x}>{x || "—"}</option>)}
+        </select>
+        <select name="household" aria-label={t("room")} value={value} disabled={!rooms.length} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+          <option value="">{t("room")}</option>
+          {rooms.map((x) => <option key={x.h.id} value={x.h.id}>{x.p[2]}</option>)}
+        </select>
+      </div>
+    </div>
+  );
+}
+
 export function NewFinding({ walkId, gridId }: { walkId: string | null; gridId?: string }) {
   const me = useSignal(staff)! as any;
   const w = useLive(() => (walkId ? walk(walkId) : Promise.resolve(null)), [walkId]);
@@ -71,12 +118,7 @@ export function NewFinding({ walkId, gridId }: { walkId: string | null; gridId?:
       <h3>{t("photos")} ({photos.length}/9)</h3>
       <PhotoField name="finding-photo" photos={photos} onChange={setPhotos} />
       <h3>{t("location")}</h3>
-      <label>{t("household_pick")}
-        <select name="household" value={household} onChange={(e) => setHousehold((e.target as HTMLSelectElement).value)}>
-          <option value="">—</option>
-          {households.map((h) => <option key={h.id} value={h.id}>{h.label}</option>)}
-        </select>
-      </label>
+      <HouseholdPicker households={households} value={household} onChange={setHousehold} />
       <label>{t("location_text")}
         <input name="where" maxLength={80} value={where} onInput={(e) => setWhere((e.target as HTMLInputElement).value)} />
       </label>

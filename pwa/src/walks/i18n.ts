@@ -27,6 +27,8 @@ extend({
     freq_daily: "每天", freq_twice_daily: "每天两次", freq_weekly: "每周", visits: "打卡",
     water_electric: "水电", lift: "电梯", cleaning: "保洁", security: "安防", noise: "噪音", fees: "收费",
     parking: "停车", landscaping: "绿化", facilities: "公共设施",
+    building: "楼栋", unit: "单元", room: "房号", all_ok: "全部正常", also_finding: "同时记为发现问题（可一键转工单）",
+    visit_saved_findings: "已打卡，{n} 个异常已记为发现问题", my_coverage: "我的巡查完成情况",
   },
   en: {
     walks: "Walks", walk: "Walk", start_walk: "Start walk", end_walk: "End walk", end_walk_confirm: "End this walk?",
@@ -57,6 +59,8 @@ extend({
     freq_weekly: "Weekly", visits: "Check-ins",
     water_electric: "Water/power", lift: "Lift", cleaning: "Cleaning", security: "Security", noise: "Noise",
     fees: "Fees", parking: "Parking", landscaping: "Landscaping", facilities: "Facilities",
+    building: "Building", unit: "Unit", room: "Flat", all_ok: "All OK", also_finding: "Also record as a finding (one tap to an order)",
+    visit_saved_findings: "Checked in; {n} failed item(s) recorded as findings", my_coverage: "My rounds",
   },
 });
 

@@ -23,7 +23,7 @@ export function PhotoField({ photos, onChange, name }: { photos: string[]; onCha
   }
   return (
     <div class="thumbs" data-photos={name}>
-      {photos.map((sha) => <Thumb key={sha} sha={sha} uploaded={false} />)}
+      {photos.map((sha) => <Thumb key={sha} sha={sha} uploaded={false} onRemove={() => onChange(photos.filter((x) => x !== sha))} />)}
       {photos.length < 9 && (
         <label class="thumb add">
           <span>＋ {t("add_photo")}</span>

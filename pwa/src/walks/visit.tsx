@@ -1,12 +1,16 @@
-// A checkpoint's checklist: each item OK / not OK; a failed item needs a note or a photo.
+// A checkpoint's checklist: each item OK / not OK; a failed item needs a note or a photo and, unless
+// unticked, is also recorded as a finding of this walk (its note and photos, the checkpoint's place),
+// ready for 一键转工单 without typing it again. 全部正常 answers every item not marked 异常.
 import { useState } from "preact/hooks";
-import { go, guard, say } from "../app";
+import { go, guard, say, staff } from "../app";
 import { db } from "../db";
 import { t } from "../i18n";
+import { useSignal } from "../state";
 import { useLive } from "../ui/live";
 import { time } from "../ui/order";
+import { fill } from "./i18n";
 import { Back, PhotoField } from "./parts";
-import { type Answer, visitCheckpoint, visitProblem, walkVisits } from "./store";
+import { addFinding, type Answer, visitCheckpoint, visitProblem, walkVisits } from "./store";
 
 export function Visit({ walkId, checkpointId, method }: { walkId: string; checkpointId: string; method: "scan" | "manual" }) {
   const data = useLive(async () => ({
@@ -15,6 +19,8 @@ export function Visit({ walkId, checkpointId, method }: { walkId: string; checkp
   }), [walkId, checkpointId]);
   const [answers, setAnswers] = useState<Answer[] | null>(null);
   const [tried, setTried] = useState(false);
+  const [noFinding, setNoFinding] = useState<Set<string>>(new Set());
+  const me = useSignal(staff)! as any;
   if (!data) return null;
   const { cp, before } = data;
   if (!cp) return <section><Back href={`#/walks/${walkId}`} /><p class="empty">—</p></section>;
@@ -27,12 +33,20 @@ export function Visit({ walkId, checkpointId, method }: { walkId: string; checkp
   async function save() {
     setTried(true);
     if (problem) return say(t(problem));
+    const failed = list.filter((a) => a.ok === false && !noFinding.has(a.item));
     const ok = await guard(async () => {
       await visitCheckpoint(walkId, cp!, method, list);
+      for (const a of failed) {
+        await addFinding(me, {
+          walkId, gridId: cp!.grid_id, category: cp!.checklist_type === "renovation" ? "renovation" : "facilities",
+          note: `${cp!.name} · ${a.label}${a.note.trim() ? "：" + a.note.trim() : ""}`, photos: a.photos,
+          location: { text: String(cp!.location || cp!.name).slice(0, 100) },
+        });
+      }
       return true;
     });
     if (ok) {
-      say(t("visit_saved"));
+      say(failed.length ? fill(t("visit_saved_findings"), { n: failed.length }) : t("visit_saved"));
       go(`#/walks/${walkId}`);
     }
   }
@@ -51,7 +65,12 @@ export function Visit({ walkId, checkpointId, method }: { walkId: string; checkp
         <p class="small">{cp.location} · {cp.route_name} · {cp.code}</p>
         {before.map((v) => <p key={v.id} class="small">{t("visited_at")} {time(v.visited_at)}{v.failed_count ? ` · ${v.failed_count} ${t("failed_items")}` : ""}</p>)}
       </div>
-      <h3>{t("checklist")}</h3>
+      <div class="row">
+        <h3 class="grow">{t("checklist")}</h3>
+        <button type="button" data-action="all-ok" onClick={() => setAnswers(list.map((a) => (a.ok === false ? a : { ...a, ok: true })))}>
+          ✓ {t("all_ok")}
+        </button>
+      </div>
       <ol class="checklist">
         {list.map((a, i) => {
           const missing = tried && (a.ok === null || (a.ok === false && !a.note.trim() && !a.photos.length));
@@ -69,6 +88,14 @@ export function Visit({ walkId, checkpointId, method }: { walkId: string; checkp
                   <PhotoField name={`photo-${a.item}`} photos={a.photos} onChange={(photos) => setAnswers((cur) =>
                     (cur ?? list).map((x, j) => (j === i ? { ...x, photos } : x)))} />
                   {!a.note.trim() && !a.photos.length && <p class="small bad">{t("fail_needs_evidence")}</p>}
+                  <label class="tick">
+                    <input type="checkbox" name={`finding-${a.item}`} checked={!noFinding.has(a.item)} onChange={(e) => {
+                      const next = new Set(noFinding);
+                      if ((e.target as HTMLInputElement).checked) next.delete(a.item); else next.add(a.item);
+                      setNoFinding(next);
+                    }} />
+                    {t("also_finding")}
+                  </label>
                 </div>
               )}
             </li>

@@ -41,9 +41,9 @@ export function WalksHome() {
   return (
     <section class="walks">
       <h2>{t("walks")}</h2>
-      {LEADS.includes(me.role) && (
+      {(LEADS.includes(me.role) || me.role === "steward") && (
         <div class="actions">
-          <button data-action="coverage" onClick={() => go("#/walks/coverage")}>{t("coverage")}</button>
+          <button data-action="coverage" onClick={() => go("#/walks/coverage")}>{t(me.role === "steward" ? "my_coverage" : "coverage")}</button>
         </div>
       )}
       {active ? (

@@ -1,0 +1,24 @@
+"""estates.hotline: the estate's service-centre phone (物业服务中心电话), printed on the grid posters
+next to the steward's number so an owner always has a number that answers.
+
+Revision ID: 0011_i17c
+Revises: 0010_change_record_index
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011_i17c"
+down_revision = "0010_change_record_index"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("estates") as batch:
+        batch.add_column(sa.Column("hotline", sa.String(30), nullable=False, server_default=""))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("estates") as batch:
+        batch.drop_column("hotline")
