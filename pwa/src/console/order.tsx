@@ -45,10 +45,10 @@ export function OrderPage({ id }: { id: string }) {
           <Timeline timeline={data.timeline} />
         </div>
         <div class="col">
-          <Actions order={o} allowed={data.allowed_actions} onDone={reload} />
-          <NoteEditor order={o} onDone={reload} />
-          {["completed", "rated", "called_back"].includes(o.status) && <PhoneRating orderId={o.id} onDone={reload} />}
-          <div class="card"><SlipPanel orderId={o.id} /></div>
+          <Actions key={`a-${o.id}`} order={o} allowed={data.allowed_actions} onDone={reload} />
+          <NoteEditor key={`n-${o.id}`} order={o} onDone={reload} />
+          {["completed", "rated", "called_back"].includes(o.status) && <PhoneRating key={`r-${o.id}`} orderId={o.id} onDone={reload} />}
+          <div class="card"><SlipPanel key={o.id} orderId={o.id} /></div>
         </div>
       </div>
     </div>
