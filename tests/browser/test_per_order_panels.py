@@ -6,70 +6,26 @@ The desk could otherwise send one household's progress page (their name, their r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import httpx
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, PHONE, wait_for, watch
-from tests.support.world import PASSWORD
+from tests.browser.conftest import ARTIFACTS, desktop, wait_for
+from tests.browser.test_console import api
+from tests.browser.test_pwa import new_order
 
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = [(360, 640), (390, 844)]
 
 
-@contextmanager
-def api(server, key: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=10) as c:
-        r = c.post("/api/auth/login", json={"phone": server.world.phone(key), "password": PASSWORD})
-        c.headers["Authorization"] = f"Bearer {r.json()['token']}"
-        yield c
-
-
-def new_order(server, label: str, text: str) -> dict:
-    with api(server, "desk") as c:
-        r = c.post(
-            "/api/orders/",
-            json={
-                "kind": "repair",
-                "category": "water_electric",
-                "channel": "phone",
-                "description": text,
-                "household_id": str(server.world.households[label].id),
-                "assignee_id": str(server.world.id("tech_a")),
-            },
-        )
-        assert r.status_code == 201, r.text
-        return r.json()["order"]
-
-
-@contextmanager
-def signed_in(chromium, server, key: str, viewport: tuple[int, int], ready: str):
-    context = chromium.new_context(**{**PHONE, "viewport": {"width": viewport[0], "height": viewport[1]}})
-    page = context.new_page()
-    errors = watch(page)
-    page.goto(f"{server.base_url}/app/")
-    page.fill("input[name=phone]", server.world.phone(key))
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector(ready)
-    try:
-        yield page, errors
-    finally:
-        context.close()
-
-
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
 def test_the_progress_link_and_slip_of_order_a_never_show_on_order_b(chromium, server, viewport):
-    a = new_order(server, "1栋1单元101", "A 厨房水管漏水")
-    b = new_order(server, "2栋1单元102", "B 阳台灯不亮")
+    a = new_order(server, "A 厨房水管漏水", label="1栋1单元101")
+    b = new_order(server, "B 阳台灯不亮", label="2栋1单元102")
     with api(server, "desk") as c:
         url_a = c.put(f"/api/orders/{a['id']}/progress-link").json()["url"]
         url_b = c.put(f"/api/orders/{b['id']}/progress-link").json()["url"]
     assert url_a != url_b
-    with signed_in(chromium, server, "desk", viewport, ".console .side") as (page, errors):
+    with desktop(chromium, server, "desk", viewport=viewport) as (page, errors):
         page.goto(f"{server.base_url}/app/#/desk/orders/{a['id']}")
         page.wait_for_selector(f"[data-test=order-detail] h2:has-text('{a['number']}')")
         page.click("button[data-action=progress-link]")
@@ -100,12 +56,12 @@ def test_the_progress_link_and_slip_of_order_a_never_show_on_order_b(chromium, s
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
 def test_the_phone_order_screen_forgets_a_half_open_pause_when_moving_to_another_order(chromium, server, viewport):
-    a = new_order(server, "1栋1单元102", "A 卫生间地漏堵塞")
-    b = new_order(server, "1栋1单元201", "B 入户门锁坏")
+    a = new_order(server, "A 卫生间地漏堵塞", label="1栋1单元102")
+    b = new_order(server, "B 入户门锁坏", label="1栋1单元201")
     with api(server, "tech_a") as c:
         for o in (a, b):
             assert c.post(f"/api/orders/{o['id']}/actions/accept", json={}).status_code == 200
-    with signed_in(chromium, server, "tech_a", viewport, "nav.bottom") as (page, errors):
+    with desktop(chromium, server, "tech_a", viewport=viewport, ready="nav.bottom") as (page, errors):
         page.wait_for_selector(f"a[data-order='{a['number']}']", timeout=20000)
         page.goto(f"{server.base_url}/app/#/orders/{a['id']}")
         page.click("button[data-action=pause]")
