@@ -24,6 +24,8 @@ const zh: Table = {
   update_app: "请更新应用后再同步", need_login: "登录已过期，请重新登录（离线记录已保留）",
   step_saved: "已保存，将自动同步", add_photo: "拍照/选图", max_photos: "最多 9 张照片", eta_saved: "已更新预计到达时间",
   empty_feed: "暂无通知", waiting_network: "当前无网络，记录已保存在手机上，恢复网络后自动同步。",
+  photo_incomplete: "照片不完整（文件没有传完或已损坏），请重新拍摄", photo_unsupported: "格式不支持，请选择 JPEG、PNG 或 WebP 照片",
+  photo_too_large: "照片太大（超过 50 MB 或 1.2 亿像素），请用相机的普通模式重拍",
   server_busy: "服务器繁忙，稍后自动重试。", used: "已用", of: "共", synced: "已同步", create: "创建", dispatch: "派单", reassign: "改派",
 };
 
@@ -49,6 +51,9 @@ const en: Table = {
   wrong_login: "Wrong phone or password", update_app: "Please update the app to sync",
   need_login: "Session expired: sign in again (offline work is kept)", step_saved: "Saved; it will sync by itself",
   add_photo: "Photo", waiting_network: "No network: your work is saved on the phone and syncs when the network is back.",
+  photo_incomplete: "incomplete (cut short or damaged); please take it again",
+  photo_unsupported: "format not supported; choose a JPEG, PNG or WebP photo",
+  photo_too_large: "too large (over 50 MB or 120 megapixels); use the camera's normal mode",
   server_busy: "The server is busy; retrying shortly.", max_photos: "At most 9 photos", eta_saved: "ETA updated", empty_feed: "No alerts yet",
   used: "used", of: "of", synced: "Synced", create: "Created", dispatch: "Dispatched", reassign: "Reassigned",
 };

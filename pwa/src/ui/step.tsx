@@ -3,7 +3,7 @@ import { go, guard, say, staff } from "../app";
 import { getMeta } from "../db";
 import { t } from "../i18n";
 import { addStep } from "../orders";
-import { takePhoto } from "../photos";
+import { PhotoProblem, takePhoto } from "../photos";
 import { useSignal } from "../state";
 import { useLive } from "./live";
 import { Thumb } from "./thumb";
@@ -17,6 +17,7 @@ export function AddStep({ orderId }: { orderId: string }) {
   const [materials, setMaterials] = useState<{ name: string; quantity: number; unit: string }[]>([]);
   const [custom, setCustom] = useState({ name: "", quantity: 1, unit: "个" });
   const [photos, setPhotos] = useState<string[]>([]);
+  const [problems, setProblems] = useState<PhotoProblem[]>([]);
   const [busy, setBusy] = useState(false);
   const quick = meta?.materials?.length ? meta.materials.slice(0, 12) : QUICK;
 
@@ -32,14 +33,20 @@ export function AddStep({ orderId }: { orderId: string }) {
     const files = [...(input.files ?? [])];
     input.value = "";
     setBusy(true);
+    const refused: PhotoProblem[] = [];
     for (const file of files) {
       if (photos.length >= 9) {
         say(t("max_photos"));
         break;
       }
-      const photo = await guard(() => takePhoto(file));
+      const photo = await guard(() => takePhoto(file).catch((e) => {
+        if (!(e instanceof PhotoProblem)) throw e; // a full disk is said by guard
+        refused.push(e);
+        return undefined;
+      }));
       if (photo) setPhotos((p) => (p.includes(photo.sha256) || p.length >= 9 ? p : [...p, photo.sha256]));
     }
+    setProblems(refused); // what this choice refused, by name; a new choice replaces it
     setBusy(false);
   }
 
@@ -90,6 +97,13 @@ export function AddStep({ orderId }: { orderId: string }) {
           </label>
         )}
       </div>
+      {problems.length > 0 && (
+        <ul class="photo-problems error" role="alert" data-test="photo-problems">
+          {problems.map((p, i) => (
+            <li key={i} data-problem={p.problem}>{p.fileName ? `${p.fileName}：` : ""}{t(`photo_${p.problem}`)}</li>
+          ))}
+        </ul>
+      )}
       <button class="primary big" disabled={busy || (!note.trim() && photos.length === 0)} onClick={save}>{t("save")}</button>
     </section>
   );
