@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, desktop, wait_for
-from tests.browser.test_pwa import new_order, order_detail
+from tests.browser.test_pwa import LOADED_THUMBS, new_order, order_detail
 from tests.support.camera_jpegs import bomb_png, camera_jpeg, not_an_image_bytes, phone_jpegs, truncated_jpeg
 
 pytestmark = pytest.mark.browser
@@ -90,7 +90,6 @@ def test_the_jpegs_todays_phones_write_become_photos_of_the_step_and_reach_the_s
         shas = wait_for(all_uploaded, 60)
         with desktop(chromium, server, "desk") as (desk, desk_errors):
             desk.goto(f"{server.base_url}/app/#/desk/orders/{order['id']}")
-            loaded = "[...document.querySelectorAll('.thumb img')].filter((i) => i.complete && i.naturalWidth > 0).length"
-            desk.wait_for_function(f"{loaded} === {len(shas)}", timeout=30000)  # the server's derivatives
+            desk.wait_for_function(f"{LOADED_THUMBS} === {len(shas)}", timeout=30000)  # the server's derivatives
             assert desk_errors == []
         assert errors == []
