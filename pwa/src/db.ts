@@ -78,7 +78,7 @@ export async function mutate(
   args: Record<string, unknown>,
   local?: () => Promise<unknown>,
 ): Promise<OutboxEntry> {
-  const localTables = [db.steps, db.orders, db.walks, db.checkpoint_visits, db.findings];
+  const localTables = [db.steps, db.orders, db.notifications, db.walks, db.checkpoint_visits, db.findings];
   return db.transaction("rw", [db.meta, db.outbox, db.photos, ...localTables], async () => {
     const seq = (await getMeta<number>("next_seq", 1)) as number;
     const entry: OutboxEntry = { seq, id: uuid7(), name, args, client_time: new Date().toISOString() };

@@ -3,6 +3,7 @@
 // any figure, CSV export; and a steward's monthly scorecard.
 import { useEffect, useState } from "preact/hooks";
 import { say } from "../app";
+import { day as shanghaiDay } from "../format";
 import { t } from "../i18n";
 import { OrderRows } from "./call";
 import { Bars, HBars, Trend } from "./charts";
@@ -20,7 +21,7 @@ const DONE = ["completed", "rated", "called_back", "closed"];
 
 /** The China-time calendar day of an instant (the KPI periods are China-time days, weeks, months). */
 function chinaDay(iso: string, offsetMs = 0): string {
-  return new Date(Date.parse(iso) + offsetMs + 8 * 3_600_000).toISOString().slice(0, 10);
+  return shanghaiDay(Date.parse(iso) + offsetMs);
 }
 
 function isoDay(d: Date): string {

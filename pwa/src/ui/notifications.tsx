@@ -1,5 +1,6 @@
 import { go, guard } from "../app";
 import { db, mutate } from "../db";
+import { dateTime } from "../format";
 import { t } from "../i18n";
 import { syncSoon } from "../sync";
 import { useLive } from "./live";
@@ -25,7 +26,7 @@ export function Notifications() {
             <button class={`note ${n.read_at ? "read" : ""}`} onClick={() => open(n)}>
               <strong>{n.title}</strong>
               <span>{n.body}</span>
-              <time class="small">{new Date(n.created_at).toLocaleString()}</time>
+              <time class="small">{dateTime(n.created_at)}</time>
             </button>
           </li>
         ))}

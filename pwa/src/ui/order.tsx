@@ -1,19 +1,16 @@
 import { useState } from "preact/hooks";
 import { go, guard, say, staff } from "../app";
 import { db } from "../db";
-import { lang, t } from "../i18n";
+import { dateTime } from "../format";
+import { t } from "../i18n";
 import { act, allowed, rebase, STEP_STATUSES, transitions } from "../orders";
 import { useSignal } from "../state";
 import { useLive, useNow } from "./live";
 import { countdown } from "./tasks";
 import { Thumb } from "./thumb";
 
-export function time(iso: string | null | undefined): string {
-  if (!iso) return "";
-  return new Date(iso).toLocaleString(lang.get() === "en" ? "en-GB" : "zh-CN", {
-    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
-  });
-}
+/** Kept for the screens that import it from here: the app's one formatter (Asia/Shanghai). */
+export const time = dateTime;
 
 async function load(orderId: string) {
   const [row, pending, table, events, steps] = await Promise.all([

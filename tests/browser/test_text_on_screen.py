@@ -1,0 +1,87 @@
+"""What the screens say: every time in Beijing time whatever the device's zone, no raw code or
+English error on a Chinese screen (the notification tap), translated texts in English mode."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, desktop
+from tests.browser.test_console import api
+from tests.browser.test_pwa import new_order, order_detail
+from tests.support.world import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = [(360, 640), (390, 844)]
+BEIJING = timezone(timedelta(hours=8))
+
+
+def beijing(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%m-%d %H:%M")
+
+
+def unsatisfied_follow_up(server) -> dict:
+    """A completed repair in steward_a's grid rated 不满意: the follow-up order is hers, with a notification."""
+    order = new_order(server, "楼道灯不亮", label="1栋1单元201")
+    with api(server, "tech_a") as tech, api(server, "desk") as desk:
+        for action in ("accept", "complete"):
+            assert tech.post(f"/api/orders/{order['id']}/actions/{action}", json={}).status_code == 200
+        assert desk.post(f"/api/orders/{order['id']}/rating", json={"level": "unsatisfied"}).status_code == 201
+    return order
+
+
+@pytest.mark.parametrize(("key", "viewport"), [("tech_a", (360, 640)), ("steward_a", (390, 844))])
+def test_tapping_a_notification_opens_its_order_without_an_error_toast(chromium, server, key, viewport):
+    if key == "tech_a":
+        order = new_order(server, "厨房插座跳闸", label="2栋1单元101")
+        number = order["number"]
+    else:
+        number = unsatisfied_follow_up(server)["number"]
+    with desktop(chromium, server, key, viewport=viewport, ready="nav.bottom") as (page, errors):
+        page.goto(f"{server.base_url}/app/#/notifications")
+        note = page.locator(f"button.note:not(.read):has-text('{number}')").first
+        note.wait_for(timeout=20000)
+        toasts: list[str] = []
+        page.expose_function("__toast", lambda text: toasts.append(text))
+        page.evaluate(
+            """() => new MutationObserver(() => {
+                 const t = document.querySelector('.toast'); if (t) window.__toast(t.textContent);
+               }).observe(document.body, { childList: true, subtree: true })"""
+        )
+        note.click()
+        page.wait_for_selector("section.detail")
+        page.screenshot(path=str(ARTIFACTS / f"notification-tap-{key}-{viewport[0]}x{viewport[1]}.png"))
+        page.goto(f"{server.base_url}/app/#/notifications")
+        page.wait_for_selector(f"button.note.read:has-text('{number}')")  # marked read, locally
+        assert toasts == []  # no "Table notifications not part of transaction"
+        assert errors == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+def test_times_are_beijing_time_on_a_phone_set_to_another_zone(chromium, server, viewport):
+    order = new_order(server, "卫生间排风扇不转", label="2栋1单元102")
+    created = order_detail(server, order["id"])["timeline"]["events"][0]["server_time"]
+    context = chromium.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN", timezone_id="Europe/London",
+        is_mobile=True, has_touch=True,
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base_url}/app/")
+        page.fill("input[name=phone]", server.world.phone("tech_a"))
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector(f"a[data-order='{order['number']}']", timeout=20000)
+        page.goto(f"{server.base_url}/app/#/orders/{order['id']}")
+        page.wait_for_selector(".timeline time")
+        assert page.locator(".timeline time").first.inner_text() == beijing(created)
+        page.goto(f"{server.base_url}/app/#/notifications")
+        stamp = page.locator(f"button.note:has-text('{order['number']}') time").first
+        stamp.wait_for()
+        later = (datetime.fromisoformat(created) + timedelta(minutes=1)).isoformat()
+        assert stamp.inner_text() in (beijing(created), beijing(later))  # written in the same instant
+        page.screenshot(path=str(ARTIFACTS / f"beijing-times-{viewport[0]}x{viewport[1]}.png"))
+    finally:
+        context.close()
