@@ -26,6 +26,8 @@ const zh: Table = {
   empty_feed: "暂无通知", waiting_network: "当前无网络，记录已保存在手机上，恢复网络后自动同步。",
   photo_incomplete: "照片不完整（文件没有传完或已损坏），请重新拍摄", photo_unsupported: "格式不支持，请选择 JPEG、PNG 或 WebP 照片",
   photo_too_large: "照片太大（超过 50 MB 或 1.2 亿像素），请用相机的普通模式重拍",
+  answer: "当场答复", close: "关闭", reopen: "重新打开", rate: "评价", report_photos: "业主上传照片", finding: "巡查发现",
+  sla_near: "即将超时", sla_breach: "已超时", sla_escalated: "严重超时（已上报主管）", note_added: "备注", step_n: "处理步骤 {n}",
   server_busy: "服务器繁忙，稍后自动重试。", used: "已用", of: "共", synced: "已同步", create: "创建", dispatch: "派单", reassign: "改派",
 };
 
@@ -55,6 +57,8 @@ const en: Table = {
   photo_incomplete: "incomplete (cut short or damaged); please take it again",
   photo_unsupported: "format not supported; choose a JPEG, PNG or WebP photo",
   photo_too_large: "too large (over 50 MB or 120 megapixels); use the camera's normal mode",
+  answer: "Answered", close: "Closed", reopen: "Reopened", rate: "Rated", report_photos: "Owner's photos", finding: "Walk finding",
+  sla_near: "Nearly overdue", sla_breach: "Overdue", sla_escalated: "Badly overdue (supervisor told)", note_added: "Note", step_n: "Step {n}",
   server_busy: "The server is busy; retrying shortly.", max_photos: "At most 9 photos", eta_saved: "ETA updated", empty_feed: "No alerts yet",
   used: "used", of: "of", synced: "Synced", create: "Created", dispatch: "Dispatched", reassign: "Reassigned",
 };
@@ -73,7 +77,8 @@ export function extend(tables: { zh: Table; en: Table }): void {
   Object.assign(en, tables.en);
 }
 
-export function t(key: string): string {
+export function t(key: string, params?: Record<string, string | number>): string {
   const table = lang.get() === "en" ? en : zh;
-  return table[key] ?? zh[key] ?? key;
+  const text = table[key] ?? zh[key] ?? key;
+  return params ? text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m)) : text;
 }

@@ -57,7 +57,9 @@ export function OrderPage({ id }: { id: string }) {
 
 function Timeline({ timeline }: { timeline: any }) {
   const entries: Entry[] = [
-    ...timeline.events.map((e: any) => ({
+    // A rating and a callback are shown from their own records (level, result, note) below: their
+    // "rate" / "callback" events would only say the same thing a second time.
+    ...timeline.events.filter((e: any) => e.action !== "rate" && e.action !== "callback").map((e: any) => ({
       at: e.server_time,
       kind: "event",
       node: (
@@ -74,7 +76,7 @@ function Timeline({ timeline }: { timeline: any }) {
       kind: "step",
       node: (
         <>
-          <b>{t("steps")} {s.position}</b> <span class="small">{s.author_name}</span>
+          <b>{t("step_n", { n: s.position })}</b> <span class="small">{s.author_name}</span>
           <p class="pre">{s.note}</p>
           {s.materials.length > 0 && (
             <p class="small">{t("materials")}: {s.materials.map((m: any) => `${m.name} ×${m.quantity}${m.unit}`).join("，")}</p>
