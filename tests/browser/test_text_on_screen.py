@@ -10,6 +10,7 @@ import pytest
 from tests.browser.conftest import ARTIFACTS, desktop
 from tests.browser.test_console import api
 from tests.browser.test_pwa import new_order, order_detail
+from tests.support.camera_jpegs import camera_jpeg
 from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -85,3 +86,42 @@ def test_times_are_beijing_time_on_a_phone_set_to_another_zone(chromium, server,
         page.screenshot(path=str(ARTIFACTS / f"beijing-times-{viewport[0]}x{viewport[1]}.png"))
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+def test_the_scorecard_walk_row_reads_as_words_not_json(chromium, server, viewport):
+    steward = server.world.id("steward_a")
+    with desktop(chromium, server, "supervisor", viewport=viewport) as (page, errors):
+        page.goto(f"{server.base_url}/app/#/desk/scorecard/{steward}")
+        row = page.locator("[data-test=scorecard] tr:has(th:text-is('巡查')) td").first
+        row.wait_for()
+        text = row.inner_text()
+        assert "{" not in text and "walks" not in text
+        assert text.startswith("0 次 · 到期巡查点按时 ")
+        page.screenshot(path=str(ARTIFACTS / f"scorecard-walks-{viewport[0]}x{viewport[1]}.png"), full_page=True)
+        assert errors == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+def test_an_offline_photo_says_waiting_to_upload_not_uploading(chromium, server, tmp_path, viewport):
+    order = new_order(server, "阳台推拉门卡住", label="1栋1单元101")
+    (tmp_path / "door.jpg").write_bytes(camera_jpeg((800, 600), 1))
+    with desktop(chromium, server, "tech_a", viewport=viewport, ready="nav.bottom") as (page, errors):
+        page.wait_for_selector(f"a[data-order='{order['number']}']", timeout=20000)
+        page.context.set_offline(True)
+        page.click(f"a[data-order='{order['number']}']")
+        for action in ("accept", "depart", "arrive"):
+            page.click(f"button[data-action={action}]")
+        page.click("button[data-action=add-step]")
+        page.fill("textarea[name=note]", "调整滑轮")
+        page.set_input_files(".add-step input[type=file]", [str(tmp_path / "door.jpg")])
+        page.wait_for_selector(".add-step [data-test=upload-state]")
+        assert page.inner_text(".add-step [data-test=upload-state]") == "待上传"
+        page.click("button.primary.big")
+        page.wait_for_selector(".timeline [data-test=upload-state]")
+        assert page.inner_text(".timeline [data-test=upload-state]") == "待上传"
+        page.screenshot(path=str(ARTIFACTS / f"offline-photo-waiting-{viewport[0]}x{viewport[1]}.png"), full_page=True)
+        page.context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_selector(".timeline [data-test=upload-state]", state="detached", timeout=30000)
+        assert errors == []
