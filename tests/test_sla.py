@@ -82,6 +82,14 @@ async def test_a_deadline_in_a_notification_is_beijing_time_whatever_the_server_
         async with database.reader() as s:
             [note] = (await s.scalars(select(Notification).where(Notification.kind == "sla_near"))).all()
         assert note.body == "响应时限 11-22 16:15"
+        # What a phone in English writes the text from.
+        assert note.data == {
+            "number": note.title.split()[-1],
+            "kind": "complaint",
+            "level": "near",
+            "stage": "contact",
+            "due_at": "2026-11-22T08:15:00+00:00",
+        }
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -59,6 +59,10 @@ const en: Table = {
   photo_too_large: "too large (over 50 MB or 120 megapixels); use the camera's normal mode",
   answer: "Answered", close: "Closed", reopen: "Reopened", rate: "Rated", report_photos: "Owner's photos", finding: "Walk finding",
   sla_near: "Nearly overdue", sla_breach: "Overdue", sla_escalated: "Badly overdue (supervisor told)", note_added: "Note", step_n: "Step {n}",
+  n_assigned: "New {kind} order {number}", n_unassigned: "Order {number} was reassigned",
+  n_unsatisfied: "Owner unsatisfied: {number}", n_unsatisfied_body: "Please call the owner back soon",
+  n_sla: "{level}: {kind} order {number}", n_sla_body: "{stage} due {due}",
+  stage_contact: "Response", stage_update: "Progress update", stage_resolve: "Completion", stage_callback: "Callback",
   server_busy: "The server is busy; retrying shortly.", max_photos: "At most 9 photos", eta_saved: "ETA updated", empty_feed: "No alerts yet",
   used: "used", of: "of", synced: "Synced", create: "Created", dispatch: "Dispatched", reassign: "Reassigned",
 };

@@ -84,6 +84,13 @@ async def _escalate(session: AsyncSession, order: Order, alert: sla.Alert, now: 
             order_id=order.id,
             urgency="high" if alert.level != "near" else "normal",
             topic=f"sla-{order.number}"[-32:],
+            data={
+                "number": order.number,
+                "kind": str(order.kind),
+                "level": alert.level,
+                "stage": alert.stage,
+                "due_at": alert.due_at.isoformat(),
+            },
         )
     if alert.level != "near":
         await session.refresh(order, with_for_update=True)  # appending to the chain needs the row lock

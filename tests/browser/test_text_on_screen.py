@@ -125,3 +125,27 @@ def test_an_offline_photo_says_waiting_to_upload_not_uploading(chromium, server,
         page.evaluate("window.dispatchEvent(new Event('online'))")
         page.wait_for_selector(".timeline [data-test=upload-state]", state="detached", timeout=30000)
         assert errors == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+def test_english_mode_writes_notifications_and_material_chips_in_english(chromium, server, viewport):
+    order = new_order(server, "Kitchen tap leaking", label="2栋1单元201")
+    with desktop(chromium, server, "tech_a", viewport=viewport, ready="nav.bottom") as (page, errors):
+        page.evaluate("localStorage.setItem('wuye.lang', 'en')")
+        page.goto(f"{server.base_url}/app/#/notifications")
+        page.reload()
+        note = page.locator(f"button.note:has-text('{order['number']}')").first
+        note.wait_for(timeout=20000)
+        assert note.locator("strong").inner_text() == f"New Repair order {order['number']}"
+        page.screenshot(path=str(ARTIFACTS / f"english-notifications-{viewport[0]}x{viewport[1]}.png"))
+        page.goto(f"{server.base_url}/app/#/orders/{order['id']}")
+        for action in ("accept", "depart", "arrive"):
+            page.click(f"button[data-action={action}]")
+        page.click("button[data-action=add-step]")
+        chips = page.locator(".add-step button.chip").all_inner_texts()
+        assert "Elbow" in chips and "PTFE tape" in chips
+        assert not [c for c in chips if any("\u4e00" <= ch <= "\u9fff" for ch in c)], chips  # no Chinese left
+        page.click("button.chip:text-is('Elbow')")
+        assert page.inner_text(".add-step ul.materials li").startswith("Elbow ×1 pc")
+        page.screenshot(path=str(ARTIFACTS / f"english-materials-{viewport[0]}x{viewport[1]}.png"), full_page=True)
+        assert errors == []

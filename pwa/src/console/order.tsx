@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { say } from "../app";
 import { t } from "../i18n";
+import { materialLine } from "../materials";
 import { useNow } from "../ui/live";
 import { Thumb } from "../ui/thumb";
 import { send, useApi, useBoardStream } from "./net";
@@ -79,7 +80,7 @@ function Timeline({ timeline }: { timeline: any }) {
           <b>{t("step_n", { n: s.position })}</b> <span class="small">{s.author_name}</span>
           <p class="pre">{s.note}</p>
           {s.materials.length > 0 && (
-            <p class="small">{t("materials")}: {s.materials.map((m: any) => `${m.name} ×${m.quantity}${m.unit}`).join("，")}</p>
+            <p class="small">{t("materials")}: {s.materials.map(materialLine).join("，")}</p>
           )}
           {s.photos.length > 0 && (
             <>

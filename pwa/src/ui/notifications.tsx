@@ -2,6 +2,7 @@ import { go, guard } from "../app";
 import { db, mutate } from "../db";
 import { dateTime } from "../format";
 import { t } from "../i18n";
+import { noticeText } from "../notices";
 import { syncSoon } from "../sync";
 import { useLive } from "./live";
 
@@ -24,8 +25,8 @@ export function Notifications() {
         {feed.map((n) => (
           <li key={n.id}>
             <button class={`note ${n.read_at ? "read" : ""}`} onClick={() => open(n)}>
-              <strong>{n.title}</strong>
-              <span>{n.body}</span>
+              <strong>{noticeText(n).title}</strong>
+              <span>{noticeText(n).body}</span>
               <time class="small">{dateTime(n.created_at)}</time>
             </button>
           </li>

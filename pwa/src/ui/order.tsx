@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { go, guard, say, staff } from "../app";
 import { db } from "../db";
+import { materialLine } from "../materials";
 import { dateTime } from "../format";
 import { t } from "../i18n";
 import { act, allowed, rebase, STEP_STATUSES, transitions } from "../orders";
@@ -110,7 +111,7 @@ export function OrderDetail({ orderId }: { orderId: string }) {
             <div>
               <p>{item.text}{item.step?._local ? " ⟳" : ""}</p>
               {item.step?.materials?.length > 0 && (
-                <p class="small">{t("materials")}: {item.step.materials.map((m: any) => `${m.name}×${m.quantity}${m.unit}`).join("，")}</p>
+                <p class="small">{t("materials")}: {item.step.materials.map(materialLine).join("，")}</p>
               )}
               {item.step?.photos?.length > 0 && (
                 <div class="thumbs">

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { go, guard, say, staff } from "../app";
 import { getMeta } from "../db";
 import { t } from "../i18n";
+import { materialLine, materialName } from "../materials";
 import { addStep } from "../orders";
 import { PhotoProblem, takePhoto } from "../photos";
 import { useSignal } from "../state";
@@ -70,7 +71,7 @@ export function AddStep({ orderId }: { orderId: string }) {
       </label>
       <h3>{t("materials")}</h3>
       <div class="chips">
-        {quick.map((name) => <button key={name} type="button" class="chip" onClick={() => addMaterial(name)}>{name}</button>)}
+        {quick.map((name) => <button key={name} type="button" class="chip" onClick={() => addMaterial(name)}>{materialName(name)}</button>)}
       </div>
       <div class="row">
         <input class="grow" placeholder={t("add_material")} value={custom.name}
@@ -82,7 +83,7 @@ export function AddStep({ orderId }: { orderId: string }) {
       </div>
       <ul class="materials">
         {materials.map((m) => (
-          <li key={m.name}>{m.name} × {m.quantity}{m.unit}
+          <li key={m.name}>{materialLine(m)}
             <button class="link" onClick={() => setMaterials(materials.filter((x) => x.name !== m.name))}>✕</button>
           </li>
         ))}
