@@ -27,6 +27,7 @@ const zh: Table = {
   photo_incomplete: "照片不完整（文件没有传完或已损坏），请重新拍摄", photo_unsupported: "格式不支持，请选择 JPEG、PNG 或 WebP 照片",
   photo_too_large: "照片太大（超过 50 MB 或 1.2 亿像素），请用相机的普通模式重拍",
   answer: "当场答复", close: "关闭", reopen: "重新打开", rate: "评价", report_photos: "业主上传照片", finding: "巡查发现",
+  n_sla_body: "{stage}时限 {due}", stage_contact: "响应", stage_update: "进展更新", stage_resolve: "办结", stage_callback: "回访",
   sla_near: "即将超时", sla_breach: "已超时", sla_escalated: "严重超时（已上报主管）", note_added: "备注", step_n: "处理步骤 {n}",
   server_busy: "服务器繁忙，稍后自动重试。", used: "已用", of: "共", synced: "已同步", create: "创建", dispatch: "派单", reassign: "改派",
 };

@@ -3,6 +3,7 @@ English error on a Chinese screen (the notification tap), translated texts in En
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -148,4 +149,30 @@ def test_english_mode_writes_notifications_and_material_chips_in_english(chromiu
         page.click("button.chip:text-is('Elbow')")
         assert page.inner_text(".add-step ul.materials li").startswith("Elbow ×1 pc")
         page.screenshot(path=str(ARTIFACTS / f"english-materials-{viewport[0]}x{viewport[1]}.png"), full_page=True)
+        assert errors == []
+
+
+RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b|\bSteps \d")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+def test_the_desk_timeline_has_no_raw_codes_and_no_doubled_rating_or_callback(chromium, server, tmp_path, viewport):
+    order = new_order(server, "热水器不出热水", label="2栋1单元101")
+    with api(server, "tech_a") as tech, api(server, "desk") as desk:
+        for action in ("accept", "depart", "arrive"):
+            assert tech.post(f"/api/orders/{order['id']}/actions/{action}", json={}).status_code == 200
+        r = tech.post(f"/api/orders/{order['id']}/actions/complete", json={})
+        assert r.status_code == 200, r.text
+        assert desk.post(f"/api/orders/{order['id']}/rating", json={"level": "neutral"}).status_code == 201
+        r = desk.post(f"/api/orders/{order['id']}/callbacks", json={"result": "reached_satisfied", "note": "业主确认"})
+        assert r.status_code == 201, r.text
+    with desktop(chromium, server, "desk", viewport=viewport) as (page, errors):
+        page.goto(f"{server.base_url}/app/#/desk/orders/{order['id']}")
+        page.wait_for_selector(".console-timeline li.callback")
+        rows = page.locator(".console-timeline li").all_inner_texts()
+        assert not [r for r in rows if RAW_CODE.search(r)], rows
+        heads = [r.split("\n")[1] for r in rows]
+        assert sum(h.startswith("已评价") for h in heads) == 1 and not [h for h in heads if h.startswith("评价")]
+        assert sum(h.startswith("回访") for h in heads) == 1, heads  # the record, not also its event
+        page.screenshot(path=str(ARTIFACTS / f"desk-timeline-{viewport[0]}x{viewport[1]}.png"), full_page=True)
         assert errors == []

@@ -68,6 +68,7 @@ function Timeline({ timeline }: { timeline: any }) {
           <b>{t(e.action)}</b> <span class="small">{e.actor_name}</span>
           {e.data?.assignee_name && <span> → {e.data.assignee_name}</span>}
           {e.data?.reason && <span> · {t(e.data.reason)}</span>}
+          {e.data?.stage && e.data?.due_at && <span> · {t("n_sla_body", { stage: t(`stage_${e.data.stage}`), due: when(e.data.due_at) })}</span>}
           {e.note && <p class="pre">{e.note}</p>}
         </>
       ),
