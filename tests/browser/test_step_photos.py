@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from server.progress.tokens import grid_token
 from tests.browser.conftest import ARTIFACTS, desktop, wait_for
 from tests.browser.test_pwa import LOADED_THUMBS, new_order, order_detail
 from tests.support.camera_jpegs import bomb_png, camera_jpeg, not_an_image_bytes, phone_jpegs, truncated_jpeg
+from tests.support.live_server import SECRET
 
 pytestmark = pytest.mark.browser
 
@@ -93,3 +95,50 @@ def test_the_jpegs_todays_phones_write_become_photos_of_the_step_and_reach_the_s
             desk.wait_for_function(f"{LOADED_THUMBS} === {len(shas)}", timeout=30000)  # the server's derivatives
             assert desk_errors == []
         assert errors == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+def test_the_owner_form_names_each_photo_it_cannot_use_and_why(chromium, server, tmp_path, viewport):
+    files = {
+        "IMG_2041.jpg": truncated_jpeg(),
+        "扫描件.jpg": not_an_image_bytes(),
+        "IMG_2042.jpg": phone_jpegs()["ultrahdr"],
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    context = chromium.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]},
+        locale="zh-CN",
+        is_mobile=True,
+        has_touch=True,
+        user_agent="Mozilla/5.0 (Linux; Android 13) MicroMessenger/8.0.47",
+        java_script_enabled=False,
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{server.base_url}/r/{grid_token(SECRET, server.world.grids[0].id)}")
+        page.select_option("select[name=building]", "1栋")
+        page.select_option("select[name=unit]", "1单元")
+        page.select_option("select[name=room]", "102")
+        page.locator("label:has-text('报修')").tap()
+        page.select_option("select[name=category]", "water_electric")
+        page.fill("textarea[name=description]", "厨房下水管漏水")
+        page.fill("input[name=phone]", "13800138000")
+        page.set_input_files("input[name=photos]", [str(tmp_path / n) for n in files])
+        with page.expect_navigation():
+            page.locator("button[type=submit]").tap()
+        items = page.locator("[data-test=photo-problems] li").all_inner_texts()
+        assert items == [
+            "第 1 张照片「IMG_2041.jpg」不完整（文件没有传完或已损坏），请重新拍摄或选择",
+            "第 2 张照片「扫描件.jpg」格式不支持，请选择 JPEG、PNG 或 WebP 照片",
+        ]  # the UltraHDR photo is fine and not blamed
+        assert page.input_value("textarea[name=description]") == "厨房下水管漏水"
+        page.locator("[data-test=photo-problems]").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"owner-form-photo-problems-{viewport[0]}x{viewport[1]}.png"))
+        # Chosen again without the bad ones: the UltraHDR photo goes through.
+        page.set_input_files("input[name=photos]", [str(tmp_path / "IMG_2042.jpg")])
+        with page.expect_navigation():
+            page.locator("button[type=submit]").tap()
+        assert "/p/" in page.url and "您上传的照片" in page.inner_text("main")
+    finally:
+        context.close()

@@ -66,8 +66,11 @@ def test_times_are_beijing_time_on_a_phone_set_to_another_zone(chromium, server,
     order = new_order(server, "卫生间排风扇不转", label="2栋1单元102")
     created = order_detail(server, order["id"])["timeline"]["events"][0]["server_time"]
     context = chromium.new_context(
-        viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN", timezone_id="Europe/London",
-        is_mobile=True, has_touch=True,
+        viewport={"width": viewport[0], "height": viewport[1]},
+        locale="zh-CN",
+        timezone_id="Europe/London",
+        is_mobile=True,
+        has_touch=True,
     )
     try:
         page = context.new_page()
