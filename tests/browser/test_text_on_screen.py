@@ -179,3 +179,29 @@ def test_the_desk_timeline_has_no_raw_codes_and_no_doubled_rating_or_callback(ch
         assert sum(h.startswith("回访") for h in heads) == 1, heads  # the record, not also its event
         page.screenshot(path=str(ARTIFACTS / f"desk-timeline-{viewport[0]}x{viewport[1]}.png"), full_page=True)
         assert errors == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+@pytest.mark.parametrize("javascript", [False, True], ids=["js-off", "js-on"])
+def test_the_owner_page_says_it_updates_itself_only_when_it_can(chromium, server, viewport, javascript):
+    order = new_order(server, "门禁卡失灵", label="1栋1单元102")
+    with api(server, "desk") as c:
+        url = c.put(f"/api/orders/{order['id']}/progress-link").json()["url"]
+    context = chromium.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]},
+        locale="zh-CN",
+        is_mobile=True,
+        has_touch=True,
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.47",
+        java_script_enabled=javascript,
+    )
+    try:
+        page = context.new_page()
+        page.goto(url)
+        footer = page.inner_text("footer")
+        assert ("页面会自动更新" in footer) is javascript, footer
+        assert "已收到您的报修" in page.inner_text("main")
+        shot = f"owner-page-{'js' if javascript else 'nojs'}-{viewport[0]}x{viewport[1]}.png"
+        page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+    finally:
+        context.close()
