@@ -19,8 +19,10 @@ SERVER_EVENTS = {"create", "note", "set_eta", "report_photos", "sla_breach", "sl
 def ts_table(path: str, lang: str) -> dict[str, str]:
     """The ``zh`` or ``en`` string table of a PWA i18n file, parsed from its source."""
     source = (REPO / path).read_text()
-    start = source.index(f"const {lang}")
-    end = source.index("};", start)
+    found = re.search(rf"const {lang}\b|^\s+{lang}: \{{", source, re.M)
+    assert found, path
+    start = found.start()
+    end = re.compile(r"^\s*\}[,;]", re.M).search(source, start).start()
     return dict(re.findall(r'(\w+): "((?:[^"\\]|\\.)*)"', source[start:end]))
 
 
@@ -39,11 +41,16 @@ def test_every_event_an_order_can_have_has_a_label_on_the_staff_screens(lang):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_categories_have_one_name_for_owners_and_staff(lang):
-    words = pwa_words(lang)
-    staff = {k.removeprefix("cat_"): v for k, v in words.items() if k.startswith("cat_")}
+    shell = ts_table("pwa/src/i18n.ts", lang)
+    staff = {k.removeprefix("cat_"): v for k, v in shell.items() if k.startswith("cat_")}
     assert staff == CATEGORY[lang]
     if lang == "zh":
         assert staff["security"] == "安保" and staff["fees"] == "物业费"
+    # No other screen's table names a category its own way (the walks had 安防 / 收费).
+    for path in ("pwa/src/console/i18n.ts", "pwa/src/walks/i18n.ts"):
+        table = ts_table(path, lang)
+        named = [k for k in table if k.startswith("cat_") or (k in CATEGORY[lang] and k != "other")]
+        assert named == [], path
 
 
 @pytest.mark.anyio

@@ -13,7 +13,7 @@ extend({
     pick_manual: "标签损坏？从列表选择", manual: "手动选择", by_scan: "扫码", checklist: "检查项",
     ok: "正常", not_ok: "异常", fail_needs_evidence: "异常项需要填写说明或拍照", answer_all: "请逐项选择正常或异常",
     visit_saved: "已打卡，将自动同步", save_visit: "提交检查结果", visited_at: "打卡时间", failed_items: "项异常",
-    renovation: "装修", renovation_patrol: "二次装修巡查", standard: "日常巡检",
+    renovation_patrol: "二次装修巡查", standard: "日常巡检",
     add_finding: "记录问题", findings: "发现问题", no_findings: "本次巡查暂无发现问题", category: "类别",
     location: "位置", household_pick: "房号（可选）", location_text: "楼栋/单元/具体位置", use_gps: "获取定位",
     gps_ok: "已定位（±{m} 米）", gps_fail: "无法定位，请填写楼栋单元", finding_saved: "已记录，将自动同步",
@@ -25,8 +25,6 @@ extend({
     missed: "漏巡", pending: "待巡", steward: "管家", needs_network: "需要联网查看", orders_raised: "转工单",
     callbacks_done: "完成回访", totals: "合计", day: "日期", by_steward: "按管家", by_grid: "按网格",
     freq_daily: "每天", freq_twice_daily: "每天两次", freq_weekly: "每周", visits: "打卡",
-    water_electric: "水电", lift: "电梯", cleaning: "保洁", security: "安防", noise: "噪音", fees: "收费",
-    parking: "停车", landscaping: "绿化", facilities: "公共设施",
   },
   en: {
     walks: "Walks", walk: "Walk", start_walk: "Start walk", end_walk: "End walk", end_walk_confirm: "End this walk?",
@@ -41,7 +39,7 @@ extend({
     ok: "OK", not_ok: "Not OK", fail_needs_evidence: "A failed item needs a note or a photo",
     answer_all: "Mark every item OK or not OK", visit_saved: "Checked in; it will sync by itself",
     save_visit: "Submit checklist", visited_at: "Visited at", failed_items: "failed",
-    renovation: "Renovation", renovation_patrol: "Renovation patrol", standard: "Routine check",
+    renovation_patrol: "Renovation patrol", standard: "Routine check",
     add_finding: "Add finding", findings: "Findings", no_findings: "No findings on this walk", category: "Category",
     location: "Location", household_pick: "Flat (optional)", location_text: "Building / unit / spot", use_gps: "Use GPS",
     gps_ok: "Located (±{m} m)", gps_fail: "No location; type the building and unit", finding_saved: "Saved; it will sync",
@@ -55,8 +53,6 @@ extend({
     orders_raised: "Orders raised", callbacks_done: "Callbacks done", totals: "Totals", day: "Day",
     by_steward: "By steward", by_grid: "By grid", freq_daily: "Daily", freq_twice_daily: "Twice a day",
     freq_weekly: "Weekly", visits: "Check-ins",
-    water_electric: "Water/power", lift: "Lift", cleaning: "Cleaning", security: "Security", noise: "Noise",
-    fees: "Fees", parking: "Parking", landscaping: "Landscaping", facilities: "Facilities",
   },
 });
 
