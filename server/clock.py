@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+
+# The zone every time shown to a person is in (the estates are in mainland China; no DST).
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class Clock:

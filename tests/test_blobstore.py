@@ -261,6 +261,23 @@ def test_put_reports_png_dimensions_and_type(store: BlobStore) -> None:
 NON_IMAGES = [not_an_image_bytes(), truncated_jpeg(), gif_bytes(), b"", b"%PDF-1.7\n"]
 
 
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (not_an_image_bytes(), "unsupported"),
+        (truncated_jpeg(), "incomplete"),
+        (gif_bytes(), "unsupported"),
+        (b"", "unsupported"),
+        (b"%PDF-1.7\n", "unsupported"),
+    ],
+    ids=["fake-jpeg", "truncated-jpeg", "gif", "empty", "pdf"],
+)
+def test_an_unusable_image_says_whether_it_is_incomplete_or_unsupported(store: BlobStore, data: bytes, problem) -> None:
+    with pytest.raises(DomainError) as exc:
+        store.put(data)
+    assert refused(exc, "not_an_image", 415).details == {"problem": problem}
+
+
 @pytest.mark.parametrize("data", NON_IMAGES, ids=["fake-jpeg", "truncated-jpeg", "gif", "empty", "pdf"])
 def test_non_images_are_415_and_discarded(store: BlobStore, data: bytes) -> None:
     sha = sha_of(data)

@@ -547,3 +547,14 @@ async def test_a_scorecard_is_seen_by_its_steward_and_her_reviewers_only(api, wo
     assert (await api.get("supervisor", f"/api/stewards/{world.id('tech_a')}/scorecard")).status_code == 404
     r = await api.get("supervisor", url, params={"month": "2026-13"})
     assert r.status_code == 400
+
+
+async def test_the_scorecards_walk_figures_count_only_the_checkpoint_slots_already_due(api, world, clock):
+    clock.advance(days=2)  # two days into the checkpoints' life; the rest of November is still to come
+    r = await api.get("supervisor", f"/api/stewards/{world.id('steward_a')}/scorecard", params={"month": "2026-11"})
+    assert r.status_code == 200, r.text
+    walks = r.json()["walks"]
+    due = walks["checkpoints_on_time"] + walks["checkpoints_late"] + walks["checkpoints_missed"]
+    assert walks["checkpoint_slots"] == due > 0  # not the whole month's slots
+    assert walks["checkpoints_pending"] > due  # most of the month is ahead: pending, not a failure
+    assert walks["checkpoints_on_time_rate"] == 0.0  # no walk yet: every slot due was missed

@@ -25,6 +25,7 @@ from tests.support.camera_jpegs import (
     display_p3_icc,
     jpeg_segments,
     marker_side,
+    phone_jpegs,
     png_bytes,
     upright_size,
 )
@@ -119,6 +120,37 @@ def test_every_orientation_comes_out_upright_and_stripped(
     # The original, which is evidence, keeps everything.
     with Image.open(store.path(info.sha256)) as original:
         assert original.getexif().get_ifd(0x8825)
+
+
+PHONE_JPEGS = phone_jpegs()
+
+
+@pytest.mark.filterwarnings("ignore:(Tag data larger|Truncated File):UserWarning")  # Pillow on broken EXIF
+@pytest.mark.parametrize("name", list(PHONE_JPEGS))
+@pytest.mark.parametrize("size", ["thumb", "view"])
+def test_the_jpegs_todays_phones_write_are_accepted_and_come_out_upright_and_stripped(
+    store: BlobStore, derivatives: Derivatives, name: str, size: str
+) -> None:
+    data = PHONE_JPEGS[name]
+    info = store.put(data)
+    assert info.content_type == "image/jpeg"
+    im = open_derivative(derivatives.get(info.sha256, size))
+    assert im.mode == "RGB" and max(im.size) == min(max(info.width, info.height), 480 if size == "thumb" else 1600)
+    assert_upright(im)
+    assert_no_metadata(derivatives.get(info.sha256, size).path.read_bytes())
+
+
+def test_the_phone_jpegs_really_are_what_they_claim() -> None:
+    # Guards the test above: an UltraHDR/iPhone file has an MPF index and a second picture after it.
+    for name in ("ultrahdr", "iphone_mpo"):
+        data = PHONE_JPEGS[name]
+        assert 0xE2 in jpeg_segments(data) and b"MPF\0" in data, name
+        assert data.count(b"\xff\xd8\xff") >= 2, name  # the gain map is a JPEG of its own
+    assert b"hdrgm:Version" in PHONE_JPEGS["ultrahdr"] and b"HDRGainMap" in PHONE_JPEGS["iphone_mpo"]
+    with Image.open(io.BytesIO(PHONE_JPEGS["progressive"])) as im:
+        assert im.info.get("progressive") or im.info.get("progression")
+    with Image.open(io.BytesIO(PHONE_JPEGS["cmyk"])) as im:
+        assert im.mode == "CMYK"
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from server.photos.models import Blob
 from server.progress.models import ReportAttempt
 from server.progress.report import ReportPolicy, normalise_phone
 from server.progress.tokens import grid_from_token, grid_token
-from tests.support.camera_jpegs import camera_jpeg, gif_bytes, not_an_image_bytes
+from tests.support.camera_jpegs import camera_jpeg, gif_bytes, not_an_image_bytes, phone_jpegs, truncated_jpeg
 
 pytestmark = pytest.mark.anyio
 
@@ -117,14 +117,49 @@ async def test_household_of_another_grid_is_not_accepted(client, world, settings
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [(not_an_image_bytes(), "只能上传照片"), (gif_bytes(), "只能上传照片"), (b"\xff" * (8 * 2**20 + 1), "不超过 8 MB")],
+    [
+        (not_an_image_bytes(), "第 1 张照片「x.jpg」格式不支持"),
+        (gif_bytes(), "第 1 张照片「x.jpg」格式不支持"),
+        (truncated_jpeg(), "第 1 张照片「x.jpg」不完整"),
+        (b"\xff" * (8 * 2**20 + 1), "第 1 张照片「x.jpg」太大，每张照片不超过 8 MB"),
+    ],
 )
 async def test_a_non_image_or_too_large_photo_gets_a_friendly_error(client, world, settings, database, data, message):
     files = [("photos", ("x.jpg", data, "image/jpeg"))]
     r = await submit(client, form_url(settings, world), files=files)
     assert r.status_code == 422 and message in r.text
     assert "阳台地漏返水" in r.text  # what the owner typed is kept
+    assert "not a JPEG" not in r.text and "只能上传照片" not in r.text
     assert await count(database, Order) == 0
+
+
+async def test_each_unusable_photo_is_named_with_what_is_wrong_with_it(client, world, settings, database):
+    files = [
+        ("photos", ("IMG_0001.jpg", camera_jpeg((320, 240)), "image/jpeg")),
+        ("photos", ("IMG_0002.jpg", truncated_jpeg(), "image/jpeg")),
+        ("photos", ("scan.gif", gif_bytes(), "image/gif")),
+    ]
+    r = await submit(client, form_url(settings, world), files=files)
+    assert r.status_code == 422
+    assert "第 2 张照片「IMG_0002.jpg」不完整（文件没有传完或已损坏）" in r.text
+    assert "第 3 张照片「scan.gif」格式不支持" in r.text
+    assert "IMG_0001.jpg" not in r.text  # the good one is not blamed
+    en = await submit(client, form_url(settings, world) + "?lang=en", files=files)
+    assert "Photo 2「IMG_0002.jpg」 is incomplete" in en.text and "Photo 3「scan.gif」 is in a format" in en.text
+    assert await count(database, Order) == 0
+
+
+@pytest.mark.parametrize(
+    "names", [("ultrahdr", "iphone_mpo", "progressive"), ("cmyk", "exif_samsung_trailer", "exif_big_endian")]
+)
+async def test_the_jpegs_todays_phones_write_are_taken_by_the_owner_form(client, world, settings, database, names):
+    jpegs = phone_jpegs()
+    files = [("photos", (f"{n}.jpg", jpegs[n], "image/jpeg")) for n in names]
+    r = await submit(client, form_url(settings, world), files=files)
+    assert r.status_code == 303, r.text
+    async with database.reader() as s:
+        events = (await s.scalars(select(OrderEvent).order_by(OrderEvent.chain_index))).all()
+    assert len(events[1].data["photos"]) == 3
 
 
 async def test_more_than_three_photos_are_refused(client, world, settings, database):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -66,6 +68,31 @@ async def test_untouched_complaint_is_breached_and_escalated_exactly_once(api, w
     assert await run_scan(database, clock) == []
     async with database.reader() as s:
         assert len((await s.scalars(select(SlaAlert))).all()) == 3
+
+
+async def test_a_deadline_in_a_notification_is_beijing_time_whatever_the_server_zone(
+    api, world, clock, database, monkeypatch
+):
+    monkeypatch.setenv("TZ", "UTC")  # servers usually run in UTC
+    time.tzset()
+    try:
+        await complaint(api, world, assignee="tech_a")  # 08:00 UTC: 16:00 in Beijing, 15 minutes to answer
+        clock.advance(minutes=12)
+        assert await run_scan(database, clock) == [("contact", "near")]
+        async with database.reader() as s:
+            [note] = (await s.scalars(select(Notification).where(Notification.kind == "sla_near"))).all()
+        assert note.body == "响应时限 11-22 16:15"
+        # What a phone in English writes the text from.
+        assert note.data == {
+            "number": note.title.split()[-1],
+            "kind": "complaint",
+            "level": "near",
+            "stage": "contact",
+            "due_at": "2026-11-22T08:15:00+00:00",
+        }
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 async def test_accepting_in_time_stops_the_contact_clock(api, world, clock, database):

@@ -1,4 +1,5 @@
 // App-wide state and helpers shared by the screens.
+import Dexie from "dexie";
 import { call } from "./api";
 import { isQuotaError, setMeta } from "./db";
 import { t } from "./i18n";
@@ -20,12 +21,17 @@ export function say(message: string): void {
   setTimeout(() => toast.get() === message && toast.set(null), 3500);
 }
 
-/** Every user action goes through here so a full disk is shown, never swallowed. */
+/** Every user action goes through here so a full disk is shown, never swallowed. What the phone's
+ * own database says (Dexie, DOMException: English, technical) is never put on the screen raw. */
 export async function guard<T>(work: () => Promise<T>): Promise<T | undefined> {
   try {
     return await work();
   } catch (err) {
-    say(isQuotaError(err) ? t("quota_error") : String((err as Error).message ?? err));
+    if (isQuotaError(err)) say(t("quota_error"));
+    else if (err instanceof Dexie.DexieError || err instanceof DOMException) {
+      console.warn("local database", err);
+      say(t("local_error"));
+    } else say(String((err as Error).message ?? err));
     return undefined;
   }
 }

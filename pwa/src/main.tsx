@@ -25,8 +25,8 @@ function Screen() {
   const parts = hash.replace(/^#\//, "").split("/");
   const feature = featureScreen(parts);
   if (feature) return feature;
-  if (parts[0] === "orders" && parts[1] && parts[2] === "step") return <AddStep orderId={parts[1]} />;
-  if (parts[0] === "orders" && parts[1]) return <OrderDetail orderId={parts[1]} />;
+  if (parts[0] === "orders" && parts[1] && parts[2] === "step") return <AddStep key={parts[1]} orderId={parts[1]} />;
+  if (parts[0] === "orders" && parts[1]) return <OrderDetail key={parts[1]} orderId={parts[1]} />;
   if (parts[0] === "sync") return <SyncStatus />;
   if (parts[0] === "notifications") return <Notifications />;
   if (parts[0] === "settings") return <Settings />;

@@ -4,9 +4,82 @@ import { token } from "./api";
 import { db, getMeta, type Photo } from "./db";
 
 const MAX_SIDE = 2048;
+/** Beyond these a cheap phone cannot decode the picture (4 bytes a pixel in memory): refused as 太大. */
+export const MAX_FILE_BYTES = 50 * 2 ** 20;
+export const MAX_PIXELS = 120_000_000;
+
+/** Why a chosen file cannot become a photo; the step form shows it next to the file's name. */
+export type PhotoProblemKind = "incomplete" | "unsupported" | "too_large";
+
+export class PhotoProblem extends Error {
+  constructor(readonly problem: PhotoProblemKind, readonly fileName: string) {
+    super(`${fileName}: ${problem}`);
+  }
+}
+
+/** True when a JPEG's last scan reaches its end-of-image marker. A phone file cut short in transfer
+ * (a truncated download, a failed share) has none; a browser would still decode it, grey at the
+ * bottom, and the evidence would silently be half a picture. Walks the segments (APPn such as the
+ * EXIF thumbnail are skipped by length, so their own EOI does not count) and the entropy-coded data
+ * of every scan (progressive files have many). Bytes after EOI (Samsung's trailer, an UltraHDR gain
+ * map, an iPhone's MPO picture) do not matter: the first picture is the photo. */
+export function jpegComplete(b: Uint8Array): boolean {
+  let i = 2;
+  while (i + 1 < b.length) {
+    if (b[i] !== 0xff) return false;
+    const m = b[i + 1];
+    if (m === 0xff) { i += 1; continue; } // fill byte
+    if (m === 0xd9) return true; // EOI
+    if ((m >= 0xd0 && m <= 0xd7) || m === 0x01) { i += 2; continue; } // markers without a length
+    if (i + 3 >= b.length) return false;
+    i += 2 + ((b[i + 2] << 8) | b[i + 3]);
+    if (m !== 0xda) continue;
+    // Entropy-coded data: up to the next marker that is not a stuffed 0xFF00 or a restart marker.
+    while (i + 1 < b.length && !(b[i] === 0xff && b[i + 1] !== 0 && (b[i + 1] < 0xd0 || b[i + 1] > 0xd7))) i += 1;
+  }
+  return false;
+}
+
+/** Width × height from a JPEG's SOF or a PNG's IHDR without decoding; null when not found. */
+function declaredPixels(b: Uint8Array): number | null {
+  if (b[0] === 0x89 && b[1] === 0x50 && b.length >= 24) {
+    const v = new DataView(b.buffer, b.byteOffset);
+    return v.getUint32(16) * v.getUint32(20);
+  }
+  if (b[0] !== 0xff || b[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 8 < b.length && b[i] === 0xff) {
+    const m = b[i + 1];
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      return ((b[i + 5] << 8) | b[i + 6]) * ((b[i + 7] << 8) | b[i + 8]);
+    }
+    i += 2 + ((b[i + 2] << 8) | b[i + 3]);
+  }
+  return null;
+}
+
+/** Refuse, with the reason, a file that cannot become a usable photo (before it is decoded). */
+async function checkFile(file: File): Promise<void> {
+  if (file.size > MAX_FILE_BYTES) throw new PhotoProblem("too_large", file.name);
+  if (file.size < 4) throw new PhotoProblem(file.size ? "incomplete" : "unsupported", file.name);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const pixels = declaredPixels(bytes);
+  if ((pixels ?? 0) > MAX_PIXELS) throw new PhotoProblem("too_large", file.name);
+  // A JPEG whose frame header was read but whose scans stop short: incomplete (as the server says).
+  const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
+  if (jpeg && pixels === null) throw new PhotoProblem("unsupported", file.name);
+  if (jpeg && !jpegComplete(bytes)) throw new PhotoProblem("incomplete", file.name);
+}
 
 export async function takePhoto(file: File): Promise<Photo> {
-  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" } as ImageBitmapOptions);
+  await checkFile(file);
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" } as ImageBitmapOptions);
+  } catch {
+    // Not an image this browser decodes (a PDF, HEIC on Android, ...), or a damaged one.
+    throw new PhotoProblem("unsupported", file.name);
+  }
   const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
   const width = Math.round(bitmap.width * scale);
   const height = Math.round(bitmap.height * scale);

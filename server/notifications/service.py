@@ -26,6 +26,7 @@ async def notify(
     order_id: uuid.UUID | None = None,
     urgency: str = "normal",
     topic: str | None = None,
+    data: dict | None = None,
 ) -> Notification:
     note = Notification(
         staff_id=staff_id,
@@ -35,6 +36,7 @@ async def notify(
         order_id=order_id,
         urgency=urgency,
         topic=topic,
+        data=data,
         created_at=now,
         read_at=None,
     )

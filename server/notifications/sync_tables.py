@@ -16,6 +16,7 @@ def notification_dict(n: Notification) -> dict:
         "kind": n.kind,
         "title": n.title,
         "body": n.body,
+        "data": n.data or {},
         "order_id": str(n.order_id) if n.order_id else None,
         "urgency": n.urgency,
         "created_at": n.created_at.isoformat(),

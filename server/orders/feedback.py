@@ -130,6 +130,7 @@ async def open_follow_up(session: AsyncSession, order: Order, rating: Rating, no
             order_id=follow_up.id,
             urgency="high",
             topic=f"order-{follow_up.number}"[-32:],
+            data={"number": order.number, "follow_up": follow_up.number},
         )
     return follow_up
 

@@ -601,6 +601,7 @@ async def _notify_transition(act: Act) -> None:
             order_id=order.id,
             urgency=urgent,
             topic=f"order-{order.number}"[-32:],
+            data={"number": order.number, "kind": str(order.kind)},
         )
     for staff_id in act.left:
         await notify(
@@ -612,6 +613,7 @@ async def _notify_transition(act: Act) -> None:
             now=act.now,
             order_id=order.id,
             topic=f"order-{order.number}"[-32:],
+            data={"number": order.number},
         )
 
 

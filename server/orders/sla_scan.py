@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Role, Staff
+from server.clock import CHINA
 from server.notifications.service import notify
 from server.orders import sla
 from server.orders.lifecycle import KIND_LABEL, Origin, add_event, publish
@@ -71,7 +72,7 @@ async def scan(session: AsyncSession, now: datetime) -> list[SlaAlert]:
 
 async def _escalate(session: AsyncSession, order: Order, alert: sla.Alert, now: datetime) -> None:
     title = f"{LEVEL_LABEL[alert.level]}：{KIND_LABEL.get(str(order.kind), '')}工单 {order.number}"
-    body = f"{STAGE_LABEL[alert.stage]}时限 {alert.due_at.astimezone().strftime('%m-%d %H:%M')}"
+    body = f"{STAGE_LABEL[alert.stage]}时限 {alert.due_at.astimezone(CHINA).strftime('%m-%d %H:%M')}"
     for staff_id in dict.fromkeys(await _recipients(session, order, alert.level)):
         await notify(
             session,
@@ -83,6 +84,13 @@ async def _escalate(session: AsyncSession, order: Order, alert: sla.Alert, now: 
             order_id=order.id,
             urgency="high" if alert.level != "near" else "normal",
             topic=f"sla-{order.number}"[-32:],
+            data={
+                "number": order.number,
+                "kind": str(order.kind),
+                "level": alert.level,
+                "stage": alert.stage,
+                "due_at": alert.due_at.isoformat(),
+            },
         )
     if alert.level != "near":
         await session.refresh(order, with_for_update=True)  # appending to the chain needs the row lock

@@ -343,8 +343,10 @@ class BlobStore:
 
     def _inspect(self, source: Path | BinaryIO) -> tuple[int, int, str]:
         """Decode the image for real (never trust a Content-Type); return width, height, MIME type."""
+        opened = False  # past the header: a failure now means the file is cut short or damaged
         try:
             with Image.open(source, formats=ACCEPTED_FORMATS) as im:
+                opened = True
                 width, height = im.size
                 if width * height > self._pixel_limit():
                     raise self._too_large(pixels=width * height)
@@ -362,11 +364,13 @@ class BlobStore:
         except ValueError as exc:
             if "decompressed data too large" in str(exc).lower():  # PNG text-chunk bomb
                 raise self._too_large() from None
-            raise self._not_an_image() from None
+            raise self._not_an_image("incomplete" if opened else "unsupported") from None
         except Exception:
             # Malformed input makes Pillow raise many types (OSError, SyntaxError, EOFError,
-            # struct.error, IndexError, ...): every one of them means "not a usable image".
-            raise self._not_an_image() from None
+            # struct.error, IndexError, ...): every one of them means "not a usable image". Which
+            # one the person is told: a file whose header was read but whose pixels were not (a
+            # phone file cut short in transfer) is incomplete; anything else is not a format we take.
+            raise self._not_an_image("incomplete" if opened else "unsupported") from None
         return width, height, content_type
 
     @staticmethod
@@ -385,5 +389,12 @@ class BlobStore:
         return DomainError("blob_too_large", "the photo is too large", status=413, details=details)
 
     @staticmethod
-    def _not_an_image() -> DomainError:
-        return DomainError("not_an_image", "the bytes are not a JPEG, PNG or WebP image", status=415)
+    def _not_an_image(problem: str = "unsupported") -> DomainError:
+        """``details.problem``: ``incomplete`` (a JPEG/PNG/WebP whose data is cut short or damaged) or
+        ``unsupported`` (not one of those formats at all)."""
+        message = (
+            "the image is incomplete or damaged"
+            if problem == "incomplete"
+            else "the bytes are not a JPEG, PNG or WebP image"
+        )
+        return DomainError("not_an_image", message, status=415, details={"problem": problem})

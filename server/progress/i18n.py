@@ -100,6 +100,12 @@ RATING = {
     },
 }
 
+# What was received, as a noun ("已收到您的{kind}"): "紧急" alone is an adjective, not a thing received.
+KIND_RECEIVED = {
+    "zh": {**KIND["zh"], "emergency": "紧急报修", "convenience": "便民服务申请"},
+    "en": {**KIND["en"], "emergency": "Emergency repair", "convenience": "Convenience service request"},
+}
+
 # Timeline lines for owner-facing events; {who} is the staff member's name, {dept} a department.
 EVENT = {
     "zh": {

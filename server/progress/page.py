@@ -19,6 +19,7 @@ NOTICE_MARK = "<!--notice-->"
 POLL_SCRIPT = (
     "(function(){var b=document.body,v=b.getAttribute('data-v'),u=location.pathname+'/state';"
     "if(!window.fetch||!v)return;"
+    "var a=document.getElementById('auto');if(a)a.hidden=false;"  # said only where it is true (JS on)
     "function busy(){var f=document.querySelector('form');if(!f)return false;"
     "if(f.contains(document.activeElement))return true;"
     "var t=f.querySelector('textarea'),c=f.querySelector('input:checked');return !!(c||(t&&t.value))}"
@@ -99,7 +100,7 @@ PAGE = compact(
 {rating}
 {people}
 <section class="card"><h2>{progress}</h2><ol class="tl">{timeline}</ol></section>
-<footer>{expires}<a href="{self_href}">{refresh}</a> · {auto}</footer>
+<footer>{expires}<a href="{self_href}">{refresh}</a><span id="auto" hidden> · {auto}</span></footer>
 </main>
 <script>{script}</script>
 """
@@ -135,7 +136,7 @@ def entry_title(e: Entry, view: OwnerView, lang: str) -> str:
         return template["dispatch_dept"].format(dept=dept)
     return template.get(e.action, e.action).format(
         who=e.who or ("师傅" if lang == "zh" else "The technician"),
-        kind=i18n.KIND[lang].get(view.kind, ""),
+        kind=i18n.KIND_RECEIVED[lang].get(view.kind, ""),
         reason=i18n.PAUSE[lang].get(e.reason, e.reason),
         level=i18n.RATING[lang].get(e.level, e.level),
     )

@@ -69,14 +69,31 @@ class ReportForm:
     name: str = ""
     honeypot: str = ""
     photos: list[bytes] = field(default_factory=list)
+    photo_names: list[str] = field(default_factory=list)  # the file names the phone gave, same order
+
+
+@dataclass(frozen=True)
+class PhotoProblem:
+    """What is wrong with one photo: ``problem`` is ``incomplete``, ``unsupported`` or ``too_large``;
+    ``position`` counts from 1 in the order chosen; ``name`` is the file's name (may be empty)."""
+
+    position: int
+    name: str
+    problem: str
 
 
 class FormInvalid(Exception):
-    """The owner's input needs fixing: ``errors`` maps a field to a message key (see report_page)."""
+    """The owner's input needs fixing: ``errors`` maps a field to a message key (see report_page);
+    ``photo_problems`` says which photo is wrong and how (``errors["photos"] == "photo_problems"``)."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, str], photo_problems: list[PhotoProblem] | None = None):
         super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+        self.photo_problems = photo_problems or []
+
+
+def _photo_name(form: ReportForm, index: int) -> str:
+    return form.photo_names[index] if index < len(form.photo_names) else ""
 
 
 @dataclass(frozen=True)
@@ -154,8 +171,16 @@ def validate(form: ReportForm, policy: ReportPolicy) -> dict[str, str]:
     if len(form.photos) > policy.max_photos:
         errors["photos"] = "too_many_photos"
     elif any(len(p) > policy.max_photo_bytes for p in form.photos):
-        errors["photos"] = "photo_too_large"
+        errors["photos"] = "photo_problems"
     return errors
+
+
+def oversized_photos(form: ReportForm, policy: ReportPolicy) -> list[PhotoProblem]:
+    return [
+        PhotoProblem(i + 1, _photo_name(form, i), "too_large")
+        for i, p in enumerate(form.photos)
+        if len(p) > policy.max_photo_bytes
+    ]
 
 
 async def check_rate(session: AsyncSession, policy: ReportPolicy, *, ip: str, phone: str, now: datetime) -> None:
@@ -203,19 +228,25 @@ async def precheck(
     if household is None:
         errors["household"] = "household_not_found"
     if errors:
-        raise FormInvalid(errors)
+        raise FormInvalid(errors, oversized_photos(form, policy) if errors.get("photos") == "photo_problems" else None)
     return household
 
 
-async def store_photos(store: BlobStore, photos: list[bytes]) -> list[BlobInfo]:
-    """Decode and store each photo (in a worker thread); a non-image is a form error, not a 415."""
+async def store_photos(store: BlobStore, form: ReportForm) -> list[BlobInfo]:
+    """Decode and store each photo (in a worker thread). Every photo that cannot be used is a form
+    error naming it and saying why (incomplete, unsupported format, too large), not a 415."""
     infos: dict[str, BlobInfo] = {}
-    for data in photos:
+    problems: list[PhotoProblem] = []
+    for i, data in enumerate(form.photos):
         try:
             info = await anyio.to_thread.run_sync(store.put, data)
         except DomainError as exc:
-            raise FormInvalid({"photos": "not_an_image" if exc.code == "not_an_image" else "photo_too_large"}) from None
+            problem = (exc.details or {}).get("problem", "unsupported") if exc.code == "not_an_image" else "too_large"
+            problems.append(PhotoProblem(i + 1, _photo_name(form, i), problem))
+            continue
         infos.setdefault(info.sha256, info)
+    if problems:
+        raise FormInvalid({"photos": "photo_problems"}, problems)
     return list(infos.values())
 
 

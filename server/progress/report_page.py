@@ -5,7 +5,7 @@ from __future__ import annotations
 from server.progress import i18n
 from server.progress.html import EMPTY, Safe, compact, join, render
 from server.progress.layout import document
-from server.progress.report import OWNER_KINDS, Choices, ReportForm
+from server.progress.report import OWNER_KINDS, Choices, PhotoProblem, ReportForm
 
 WORDS = {
     "zh": {
@@ -78,6 +78,7 @@ ERRORS = {
         "too_many_photos": "最多上传 3 张照片。",
         "photo_too_large": "每张照片不超过 8 MB。",
         "not_an_image": "只能上传照片（JPEG、PNG 或 WebP）。",
+        "photo_problems": "有照片不能使用，请重新选择。",
     },
     "en": {
         "household_not_found": "We could not find that flat; please choose building, unit and room again.",
@@ -90,8 +91,41 @@ ERRORS = {
         "too_many_photos": "At most 3 photos.",
         "photo_too_large": "Each photo must be 8 MB or less.",
         "not_an_image": "Only photos (JPEG, PNG or WebP) can be uploaded.",
+        "photo_problems": "Some photos cannot be used; please choose again.",
     },
 }
+
+# What is wrong with one photo, in words an owner understands (see report.PhotoProblem).
+PHOTO_PROBLEMS = {
+    "zh": {
+        "photo": "第 {n} 张照片",
+        "incomplete": "不完整（文件没有传完或已损坏），请重新拍摄或选择",
+        "unsupported": "格式不支持，请选择 JPEG、PNG 或 WebP 照片",
+        "too_large": "太大，每张照片不超过 8 MB",
+    },
+    "en": {
+        "photo": "Photo {n}",
+        "incomplete": " is incomplete (cut short or damaged); please take or choose it again",
+        "unsupported": " is in a format we cannot take; please choose a JPEG, PNG or WebP photo",
+        "too_large": " is too large: 8 MB at most per photo",
+    },
+}
+
+
+def photo_problem_items(lang: str, problems: list[PhotoProblem]) -> Safe:
+    words = PHOTO_PROBLEMS[lang]
+    return join(
+        render(
+            '<li data-photo="{n}" data-problem="{code}">{photo}{name}{what}</li>',
+            n=str(p.position),
+            code=p.problem,
+            photo=words["photo"].format(n=p.position),
+            name=f"「{p.name}」" if p.name else "",
+            what=words.get(p.problem, words["unsupported"]),
+        )
+        for p in problems
+    )
+
 
 FORM_CSS = Safe(
     ".grid3{display:grid;grid-template-columns:1fr 1fr 1fr;gap:6px}"
@@ -178,12 +212,19 @@ def form_page(
     lang: str,
     form: ReportForm | None = None,
     errors: dict[str, str] | None = None,
+    photo_problems: list[PhotoProblem] | None = None,
 ) -> str:
     w, err = WORDS[lang], ERRORS[lang]
     form = form or ReportForm(kind="repair")
     errors = errors or {}
 
     def field_error(name: str) -> Safe:
+        if name == "photos" and errors.get(name) == "photo_problems":
+            return render(
+                '<div class="err" data-test="photo-problems">{m}<ul>{items}</ul></div>',
+                m=err["photo_problems"],
+                items=photo_problem_items(lang, photo_problems or []),
+            )
         return render('<p class="err">{m}</p>', m=err[errors[name]]) if name in errors else EMPTY
 
     kinds = join(

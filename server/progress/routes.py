@@ -414,13 +414,14 @@ async def _read_form(request: Request, policy: report.ReportPolicy) -> report.Re
         value = data.get(name)
         return value[:limit] if isinstance(value, str) else ""
 
-    photos = []
+    photos, names = [], []
     for item in data.getall("photos") if "photos" in data else []:
         if isinstance(item, UploadFile):
             content = await item.read(policy.max_photo_bytes + 1)
             await item.close()
             if content:
                 photos.append(content)
+                names.append((item.filename or "")[-80:])
     return report.ReportForm(
         building=text("building", 40),
         unit=text("unit", 40),
@@ -432,6 +433,7 @@ async def _read_form(request: Request, policy: report.ReportPolicy) -> report.Re
         name=text("name", 40),
         honeypot=text("website", 200),
         photos=photos,
+        photo_names=names,
     )
 
 
@@ -459,7 +461,7 @@ async def report_submit(
     now, ip = ctx.clock.now(), _ip(request)
     try:
         household = await report.precheck(db, grid_row.id, form, policy, ip=ip, now=now)
-        infos = await report.store_photos(stores(ctx)[0], form.photos) if household is not None else []
+        infos = await report.store_photos(stores(ctx)[0], form) if household is not None else []
         outcome = await report.submit(
             tx,
             grid_row,
@@ -482,6 +484,7 @@ async def report_submit(
             lang=language,
             form=form,
             errors=exc.errors,
+            photo_problems=exc.photo_problems,
         )
         return _html(page, status=422, policy=FORM_CSP)
     except DomainError as exc:

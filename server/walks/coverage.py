@@ -480,7 +480,10 @@ def daily_log_csv(log: dict[str, Any]) -> str:
 async def month_figures(
     session: AsyncSession, actor: Actor, steward: Staff, start: datetime, end: datetime, now: datetime
 ) -> dict:
-    """For the monthly scorecard: her walks and the on-time share of her grids' checkpoint slots."""
+    """For the monthly scorecard: her walks and the on-time share of her grids' checkpoint slots.
+
+    Only slots already due count (``checkpoint_slots`` = on time + late + missed): in the middle of a
+    month the slots still to come are ``checkpoints_pending``, not failures and not part of the base."""
     walks = len(
         (
             await session.scalars(
@@ -494,7 +497,10 @@ async def month_figures(
     mine = next((s for s in report["totals"]["stewards"] if s["steward_id"] == str(steward.id)), _rate(_counts()))
     return {
         "walks": walks,
-        "checkpoint_slots": mine["slots"],
+        "checkpoint_slots": mine["on_time"] + mine["late"] + mine["missed"],
         "checkpoints_on_time": mine["on_time"],
+        "checkpoints_late": mine["late"],
+        "checkpoints_missed": mine["missed"],
+        "checkpoints_pending": mine["pending"],
         "checkpoints_on_time_rate": mine["on_time_rate"],
     }

@@ -105,16 +105,18 @@ def watch(page) -> list[str]:
 
 
 @contextmanager
-def desktop(chromium, server, key: str):
-    """A desk PC signed in as ``key``: (page, console errors)."""
-    context = chromium.new_context(**DESKTOP)
+def desktop(chromium, server, key: str, *, viewport: tuple[int, int] | None = None, ready: str = ".console .side"):
+    """A desk PC signed in as ``key``: (page, console errors). With ``viewport`` (w, h) a phone of that
+    size instead; ``ready`` is what the signed-in screen shows (the console for desk roles)."""
+    size = {**PHONE, "viewport": {"width": viewport[0], "height": viewport[1]}} if viewport else DESKTOP
+    context = chromium.new_context(**size)
     page = context.new_page()
     errors = watch(page)
     page.goto(f"{server.base_url}/app/")
     page.fill("input[name=phone]", server.world.phone(key))
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_selector(".console .side")  # desk roles land on the console, not on "my tasks"
+    page.wait_for_selector(ready)  # desk roles land on the console, not on "my tasks"
     try:
         yield page, errors
     finally:

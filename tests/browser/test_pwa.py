@@ -30,7 +30,7 @@ def desk(server) -> Iterator[httpx.Client]:
         yield c
 
 
-def new_order(server, text="厨房水管漏水", assignee="tech_a") -> dict:
+def new_order(server, text="厨房水管漏水", assignee="tech_a", label="1栋1单元101") -> dict:
     with desk(server) as c:
         r = c.post(
             "/api/orders/",
@@ -39,7 +39,7 @@ def new_order(server, text="厨房水管漏水", assignee="tech_a") -> dict:
                 "category": "water_electric",
                 "channel": "phone",
                 "description": text,
-                "household_id": str(server.world.households["1栋1单元101"].id),
+                "household_id": str(server.world.households[label].id),
                 "assignee_id": str(server.world.id(assignee)),
             },
         )

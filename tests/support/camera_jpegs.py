@@ -259,3 +259,152 @@ def jpeg_segments(data: bytes) -> list[int]:
         (length,) = struct.unpack(">H", data[i + 2 : i + 4])
         i += 2 + length
     return markers
+
+
+# -- JPEGs as current phones write them ------------------------------------------------------------
+# Each one is upright-checkable like camera_jpeg (red top-left, green top-right once turned upright)
+# and each is something a phone of 2023-2025 really produces; the server and the PWA must take all.
+
+_HDRGM_PRIMARY = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:Container="http://ns.google.com/photos/1.0/container/"'
+    b' xmlns:Item="http://ns.google.com/photos/1.0/container/item/"'
+    b' xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0">'
+    b"<Container:Directory><rdf:Seq>"
+    b'<rdf:li rdf:parseType="Resource"><Container:Item Item:Semantic="Primary" Item:Mime="image/jpeg"/></rdf:li>'
+    b'<rdf:li rdf:parseType="Resource"><Container:Item Item:Semantic="GainMap" Item:Mime="image/jpeg"/></rdf:li>'
+    b"</rdf:Seq></Container:Directory></rdf:Description></rdf:RDF></x:xmpmeta>"
+)
+_HDRGM_GAIN_MAP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0"'
+    b' hdrgm:GainMapMin="0" hdrgm:GainMapMax="2.3" hdrgm:Gamma="1" hdrgm:OffsetSDR="0.015625"'
+    b' hdrgm:OffsetHDR="0.015625" hdrgm:HDRCapacityMin="0" hdrgm:HDRCapacityMax="2.3"'
+    b' hdrgm:BaseRenditionIsHDR="False"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
+_APPLE_HDR = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/" HDRGainMap:HDRGainMapVersion="65536"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
+
+
+def _stored_picture(size: tuple[int, int], orientation: int) -> Image.Image:
+    picture = upright_picture(upright_size(size, orientation))
+    return picture.transpose(_TO_STORED[orientation]) if orientation != 1 else picture
+
+
+def _with_gain_map(primary: Image.Image, gain_map: Image.Image, **params: object) -> bytes:
+    """A Multi-Picture (MPF, CIPA DC-007) file: the primary JPEG, an APP2 MPF index, the gain map after it."""
+    gain_map.encoderinfo = {"quality": 85, "xmp": params.pop("gain_map_xmp")}
+    out = io.BytesIO()
+    primary.save(out, "MPO", save_all=True, append_images=[gain_map], **params)
+    return out.getvalue()
+
+
+def ultrahdr_jpeg(size: tuple[int, int] = (640, 480), orientation: int = 1) -> bytes:
+    """Android UltraHDR (Pixel 8+, Galaxy S24+, Xiaomi 14...): an SDR JPEG with hdrgm XMP and a
+    GContainer directory, an MPF index, and a quarter-size grey gain-map JPEG appended."""
+    stored = _stored_picture(size, orientation)
+    gain = stored.convert("L").resize((max(1, size[0] // 4), max(1, size[1] // 4)))
+    return _with_gain_map(
+        stored,
+        gain,
+        quality=90,
+        exif=camera_exif(orientation, make="Google", model="Pixel 8").tobytes(),
+        xmp=_HDRGM_PRIMARY,
+        icc_profile=SRGB_ICC,
+        gain_map_xmp=_HDRGM_GAIN_MAP,
+    )
+
+
+def iphone_mpo(size: tuple[int, int] = (640, 480), orientation: int = 6) -> bytes:
+    """An iPhone JPEG (Most Compatible, iOS 17/18): turned by EXIF (portrait = 6), Display P3, an MPF
+    index and Apple's HDR gain map as a second, half-size picture."""
+    stored = _stored_picture(size, orientation)
+    gain = stored.convert("L").resize((max(1, size[0] // 2), max(1, size[1] // 2)))
+    return _with_gain_map(
+        stored,
+        gain,
+        quality=92,
+        exif=camera_exif(orientation, make="Apple", model="iPhone 15 Pro").tobytes(),
+        icc_profile=display_p3_icc(),
+        gain_map_xmp=_APPLE_HDR,
+    )
+
+
+def progressive_jpeg(size: tuple[int, int] = (640, 480), orientation: int = 3) -> bytes:
+    """Progressive scans (what many Chinese phones' galleries and WeChat re-saves write)."""
+    out = io.BytesIO()
+    _stored_picture(size, orientation).save(
+        out, "JPEG", quality=85, progressive=True, optimize=True, exif=camera_exif(orientation).tobytes()
+    )
+    return out.getvalue()
+
+
+def cmyk_jpeg(size: tuple[int, int] = (640, 480)) -> bytes:
+    """A CMYK JPEG (Adobe APP14), as printing apps and some scanners' 'photo' modes save."""
+    out = io.BytesIO()
+    upright_picture(size).convert("CMYK").save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def _exif_segment(body: bytes) -> bytes:
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+
+
+def _insert_exif(data: bytes, exif_body: bytes) -> bytes:
+    """``data`` (a JPEG with no APP1) with an APP1 segment of ``exif_body`` right after SOI."""
+    return data[:2] + _exif_segment(exif_body) + data[2:]
+
+
+def odd_exif_jpegs(size: tuple[int, int] = (320, 240)) -> dict[str, bytes]:
+    """JPEGs whose EXIF is odd but real: none of them may be refused or break the derivatives."""
+
+    def plain() -> bytes:
+        out = io.BytesIO()
+        upright_picture(size).save(out, "JPEG", quality=88)
+        return out.getvalue()
+
+    big_endian = (  # Motorola byte order, Orientation 1, as Canon / some Samsung firmwares write
+        b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01" + b"\x01\x12\0\x03\0\0\0\x01\0\x01\0\0" + b"\0\0\0\0"
+    )
+    bad_offset = (  # one IFD entry (Make, 40 bytes) pointing far past the end of the segment
+        b"Exif\0\0II\x2a\0\x08\0\0\0\x01\0" + b"\x0f\x01\x02\0\x28\0\0\0\xff\xff\x00\x00" + b"\0\0\0\0"
+    )
+    cut_short = camera_exif(1).tobytes()[:30]  # the IFD count promises entries that are not there
+    orientation_0 = camera_exif(1)
+    orientation_0[0x0112] = 0  # "unknown": not a valid value
+    orientation_9 = camera_exif(1)
+    orientation_9[0x0112] = 9
+    zero_gps = camera_exif(1, gps=None)
+    zero_gps[0x8825] = {1: "N", 2: (0.0, 0.0, 0.0), 3: "E", 4: (0.0, 0.0, 0.0)}  # no fix: 0/0 rationals
+    samsung = camera_jpeg(size, 1, make="samsung", model="SM-S9180")
+    return {
+        "big_endian": _insert_exif(plain(), big_endian),
+        "ifd_offset_past_end": _insert_exif(plain(), bad_offset),
+        "exif_cut_short": _insert_exif(plain(), b"Exif\0\0" + cut_short),
+        "orientation_0": _save_with_exif(upright_picture(size), orientation_0),
+        "orientation_9": _save_with_exif(upright_picture(size), orientation_9),
+        "gps_without_fix": _save_with_exif(upright_picture(size), zero_gps),
+        "samsung_trailer": samsung + b"SEFH" + b"\0" * 64 + b"SEFT",  # Samsung's data after EOI
+    }
+
+
+def _save_with_exif(picture: Image.Image, exif: Image.Exif) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=88, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def phone_jpegs() -> dict[str, bytes]:
+    """Every kind of JPEG a phone of today writes, by name (what the accept-them-all tests iterate)."""
+    return {
+        "ultrahdr": ultrahdr_jpeg(),
+        "ultrahdr_portrait": ultrahdr_jpeg((480, 640), 6),
+        "iphone_mpo": iphone_mpo(),
+        "progressive": progressive_jpeg(),
+        "cmyk": cmyk_jpeg(),
+        **{f"exif_{k}": v for k, v in odd_exif_jpegs().items()},
+    }

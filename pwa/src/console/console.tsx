@@ -48,7 +48,7 @@ export function Console({ parts }: { parts: string[] }) {
   const active = sub ? `#/desk/${sub}` : "#/desk";
   let screen;
   if (sub === "board") screen = <Board />;
-  else if (sub === "orders" && parts[2]) screen = <OrderPage id={parts[2]} />;
+  else if (sub === "orders" && parts[2]) screen = <OrderPage key={parts[2]} id={parts[2]} />;
   else if (sub === "answers") screen = <Answers canEdit={MANAGERS.includes(me.role)} />;
   else if (sub === "dashboard") screen = <Dashboard canReview={REVIEWERS.includes(me.role)} />;
   else if (sub === "scorecard" && parts[2]) screen = <Scorecard stewardId={parts[2]} month={parts[3]} />;

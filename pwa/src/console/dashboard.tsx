@@ -3,6 +3,7 @@
 // any figure, CSV export; and a steward's monthly scorecard.
 import { useEffect, useState } from "preact/hooks";
 import { say } from "../app";
+import { day as shanghaiDay } from "../format";
 import { t } from "../i18n";
 import { OrderRows } from "./call";
 import { Bars, HBars, Trend } from "./charts";
@@ -20,7 +21,7 @@ const DONE = ["completed", "rated", "called_back", "closed"];
 
 /** The China-time calendar day of an instant (the KPI periods are China-time days, weeks, months). */
 function chinaDay(iso: string, offsetMs = 0): string {
-  return new Date(Date.parse(iso) + offsetMs + 8 * 3_600_000).toISOString().slice(0, 10);
+  return shanghaiDay(Date.parse(iso) + offsetMs);
 }
 
 function isoDay(d: Date): string {
@@ -253,6 +254,13 @@ function StewardTable({ day }: { day: string }) {
   );
 }
 
+/** The 巡查 row: her walks, and how many of the checkpoint slots due so far were on time. */
+function walksLine(w: any): string {
+  if (!w) return "—";
+  const text = t("c_walks_line", { walks: w.walks, on_time: w.checkpoints_on_time, slots: w.checkpoint_slots, rate: pct(w.checkpoints_on_time_rate) });
+  return w.checkpoints_pending ? `${text}${t("c_walks_pending", { n: w.checkpoints_pending })}` : text;
+}
+
 export function Scorecard({ stewardId, month }: { stewardId: string; month?: string }) {
   const [m, setM] = useState(month ?? chinaDay(new Date().toISOString()).slice(0, 7));
   const { data, error } = useApi<any>(`/api/stewards/${stewardId}/scorecard${query({ month: m })}`);
@@ -282,7 +290,7 @@ export function Scorecard({ stewardId, month }: { stewardId: string; month?: str
             {line("c_follow_ups", `${data.follow_ups_handled} / ${data.follow_ups_assigned}`)}
             {line("c_follow_ups_open", String(data.follow_ups_open))}
             {line("c_orders_reported", String(data.orders_reported))}
-            {line("c_walks", data.walks === null ? "—" : typeof data.walks === "object" ? String(data.walks.count ?? JSON.stringify(data.walks)) : String(data.walks))}
+            {line("c_walks", walksLine(data.walks))}
           </tbody>
         </table>
       </div>

@@ -35,23 +35,24 @@ export function query(params: Record<string, string | number | undefined | null>
   return s ? `?${s}` : "";
 }
 
-/** Load ``path`` (re-run when it changes); ``reload()`` fetches again. */
+/** Load ``path`` (re-run when it changes); ``reload()`` fetches again. What was loaded for another
+ * path is never returned: a screen whose path changed shows "loading", not the previous record. */
 export function useApi<T = any>(path: string | null): { data: T | undefined; error: string | null; reload: () => void } {
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<string | null>(null);
+  const [got, setGot] = useState<{ path: string; data?: T; error: string | null } | null>(null);
   const [n, setN] = useState(0);
   useEffect(() => {
     if (!path) return;
     let alive = true;
     get<T>(path).then(
-      (v) => alive && (setData(v), setError(null)),
-      (e) => alive && setError(String(e.message ?? e)),
+      (v) => alive && setGot({ path, data: v, error: null }),
+      (e) => alive && setGot((g) => ({ path, data: g?.path === path ? g.data : undefined, error: String(e.message ?? e) })),
     );
     return () => {
       alive = false;
     };
   }, [path, n]);
-  return { data, error, reload: () => setN((x) => x + 1) };
+  const mine = got && got.path === path ? got : null;
+  return { data: mine?.data, error: mine?.error ?? null, reload: () => setN((x) => x + 1) };
 }
 
 /** The board's Server-Sent Events (``POST /api/board/ticket`` then ``EventSource``); reconnects with a

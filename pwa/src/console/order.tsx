@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { say } from "../app";
 import { t } from "../i18n";
+import { materialLine } from "../materials";
 import { useNow } from "../ui/live";
 import { Thumb } from "../ui/thumb";
 import { send, useApi, useBoardStream } from "./net";
@@ -45,10 +46,10 @@ export function OrderPage({ id }: { id: string }) {
           <Timeline timeline={data.timeline} />
         </div>
         <div class="col">
-          <Actions order={o} allowed={data.allowed_actions} onDone={reload} />
-          <NoteEditor order={o} onDone={reload} />
-          {["completed", "rated", "called_back"].includes(o.status) && <PhoneRating orderId={o.id} onDone={reload} />}
-          <div class="card"><SlipPanel orderId={o.id} /></div>
+          <Actions key={`a-${o.id}`} order={o} allowed={data.allowed_actions} onDone={reload} />
+          <NoteEditor key={`n-${o.id}`} order={o} onDone={reload} />
+          {["completed", "rated", "called_back"].includes(o.status) && <PhoneRating key={`r-${o.id}`} orderId={o.id} onDone={reload} />}
+          <div class="card"><SlipPanel key={o.id} orderId={o.id} /></div>
         </div>
       </div>
     </div>
@@ -57,7 +58,9 @@ export function OrderPage({ id }: { id: string }) {
 
 function Timeline({ timeline }: { timeline: any }) {
   const entries: Entry[] = [
-    ...timeline.events.map((e: any) => ({
+    // A rating and a callback are shown from their own records (level, result, note) below: their
+    // "rate" / "callback" events would only say the same thing a second time.
+    ...timeline.events.filter((e: any) => e.action !== "rate" && e.action !== "callback").map((e: any) => ({
       at: e.server_time,
       kind: "event",
       node: (
@@ -65,6 +68,7 @@ function Timeline({ timeline }: { timeline: any }) {
           <b>{t(e.action)}</b> <span class="small">{e.actor_name}</span>
           {e.data?.assignee_name && <span> → {e.data.assignee_name}</span>}
           {e.data?.reason && <span> · {t(e.data.reason)}</span>}
+          {e.data?.stage && e.data?.due_at && <span> · {t("n_sla_body", { stage: t(`stage_${e.data.stage}`), due: when(e.data.due_at) })}</span>}
           {e.note && <p class="pre">{e.note}</p>}
         </>
       ),
@@ -74,10 +78,10 @@ function Timeline({ timeline }: { timeline: any }) {
       kind: "step",
       node: (
         <>
-          <b>{t("steps")} {s.position}</b> <span class="small">{s.author_name}</span>
+          <b>{t("step_n", { n: s.position })}</b> <span class="small">{s.author_name}</span>
           <p class="pre">{s.note}</p>
           {s.materials.length > 0 && (
-            <p class="small">{t("materials")}: {s.materials.map((m: any) => `${m.name} ×${m.quantity}${m.unit}`).join("，")}</p>
+            <p class="small">{t("materials")}: {s.materials.map(materialLine).join("，")}</p>
           )}
           {s.photos.length > 0 && (
             <>

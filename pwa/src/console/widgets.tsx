@@ -1,4 +1,5 @@
 // Small pieces every console screen uses: labels, clocks, percentages, dates, error lines.
+import { dateTime } from "../format";
 import { t } from "../i18n";
 import { countdown } from "../ui/tasks";
 
@@ -22,12 +23,8 @@ export function pct(v: number | null | undefined): string {
   return v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`;
 }
 
-export function when(iso: string | null | undefined): string {
-  if (!iso) return "";
-  const d = new Date(iso);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getMonth() + 1}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
-}
+/** The app's one formatter (Asia/Shanghai, "12-03 19:36"), under the console's old name. */
+export const when = dateTime;
 
 export function ErrorLine({ error }: { error: string | null | undefined }) {
   return error ? <p class="error" role="alert">{error}</p> : null;

@@ -1,6 +1,8 @@
 import { go, guard } from "../app";
 import { db, mutate } from "../db";
+import { dateTime } from "../format";
 import { t } from "../i18n";
+import { noticeText } from "../notices";
 import { syncSoon } from "../sync";
 import { useLive } from "./live";
 
@@ -24,9 +26,9 @@ export function Notifications({ orderHref = "#/orders/" }: { orderHref?: string 
         {feed.map((n) => (
           <li key={n.id}>
             <button class={`note ${n.read_at ? "read" : ""}`} onClick={() => open(n)}>
-              <strong>{n.title}</strong>
-              <span>{String(n.body ?? "").split("\n").pop()}</span>
-              <time class="small">{new Date(n.created_at).toLocaleString()}</time>
+              <strong>{noticeText(n).title}</strong>
+              <span>{String(noticeText(n).body ?? "").split("\n").pop()}</span>
+              <time class="small">{dateTime(n.created_at)}</time>
             </button>
           </li>
         ))}

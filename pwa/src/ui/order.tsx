@@ -1,19 +1,17 @@
 import { useState } from "preact/hooks";
 import { go, guard, say, staff } from "../app";
 import { db } from "../db";
-import { lang, t } from "../i18n";
+import { materialLine } from "../materials";
+import { dateTime } from "../format";
+import { t } from "../i18n";
 import { act, allowed, OPEN, rebase, STEP_STATUSES, transitions } from "../orders";
 import { useSignal } from "../state";
 import { useLive, useNow } from "./live";
 import { countdown } from "./tasks";
 import { Thumb } from "./thumb";
 
-export function time(iso: string | null | undefined): string {
-  if (!iso) return "";
-  return new Date(iso).toLocaleString(lang.get() === "en" ? "en-GB" : "zh-CN", {
-    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
-  });
-}
+/** Kept for the screens that import it from here: the app's one formatter (Asia/Shanghai). */
+export const time = dateTime;
 
 async function load(orderId: string) {
   const [row, pending, table, events, steps] = await Promise.all([
@@ -135,7 +133,7 @@ export function OrderDetail({ orderId }: { orderId: string }) {
             <div>
               <p>{item.text}{item.step?._local ? " ⟳" : ""}</p>
               {item.step?.materials?.length > 0 && (
-                <p class="small">{t("materials")}: {item.step.materials.map((m: any) => `${m.name}×${m.quantity}${m.unit}`).join("，")}</p>
+                <p class="small">{t("materials")}: {item.step.materials.map(materialLine).join("，")}</p>
               )}
               {item.step?.photos?.length > 0 && (
                 <div class="thumbs">

@@ -2,8 +2,9 @@ import { useState } from "preact/hooks";
 import { go, guard, say, staff } from "../app";
 import { db, getMeta } from "../db";
 import { t } from "../i18n";
+import { materialLine, materialName } from "../materials";
 import { addStep } from "../orders";
-import { forgetPhoto, takePhoto } from "../photos";
+import { forgetPhoto, PhotoProblem, takePhoto } from "../photos";
 import { useSignal } from "../state";
 import { useLive } from "./live";
 import { Thumb } from "./thumb";
@@ -27,6 +28,7 @@ export function AddStep({ orderId }: { orderId: string }) {
   const [materials, setMaterials] = useState<{ name: string; quantity: number; unit: string }[]>([]);
   const [custom, setCustom] = useState({ name: "", quantity: 1, unit: "个" });
   const [photos, setPhotos] = useState<string[]>([]);
+  const [problems, setProblems] = useState<PhotoProblem[]>([]);
   const [busy, setBusy] = useState(false);
 
   function addMaterial(name: string, quantity = 1, unit = "个") {
@@ -41,14 +43,20 @@ export function AddStep({ orderId }: { orderId: string }) {
     const files = [...(input.files ?? [])];
     input.value = "";
     setBusy(true);
+    const refused: PhotoProblem[] = [];
     for (const file of files) {
       if (photos.length >= 9) {
         say(t("max_photos"));
         break;
       }
-      const photo = await guard(() => takePhoto(file));
+      const photo = await guard(() => takePhoto(file).catch((e) => {
+        if (!(e instanceof PhotoProblem)) throw e; // a full disk is said by guard
+        refused.push(e);
+        return undefined;
+      }));
       if (photo) setPhotos((p) => (p.includes(photo.sha256) || p.length >= 9 ? p : [...p, photo.sha256]));
     }
+    setProblems(refused); // what this choice refused, by name; a new choice replaces it
     setBusy(false);
   }
 
@@ -73,7 +81,7 @@ export function AddStep({ orderId }: { orderId: string }) {
       <h3>{t("materials")}</h3>
       <div class="chips">
         {quick.map((m) => (
-          <button key={m.name} type="button" class="chip" data-unit={m.unit} title={m.unit} onClick={() => addMaterial(m.name, 1, m.unit)}>{m.name}</button>
+          <button key={m.name} type="button" class="chip" data-unit={m.unit} title={m.unit} onClick={() => addMaterial(m.name, 1, m.unit)}>{materialName(m.name)}</button>
         ))}
       </div>
       <div class="row">
@@ -86,7 +94,7 @@ export function AddStep({ orderId }: { orderId: string }) {
       </div>
       <ul class="materials">
         {materials.map((m) => (
-          <li key={m.name}>{m.name} × {m.quantity}{m.unit}
+          <li key={m.name}>{materialLine(m)}
             <button class="link" onClick={() => setMaterials(materials.filter((x) => x.name !== m.name))}>✕</button>
           </li>
         ))}
@@ -104,6 +112,13 @@ export function AddStep({ orderId }: { orderId: string }) {
           </label>
         )}
       </div>
+      {problems.length > 0 && (
+        <ul class="photo-problems error" role="alert" data-test="photo-problems">
+          {problems.map((p, i) => (
+            <li key={i} data-problem={p.problem}>{p.fileName ? `${p.fileName}：` : ""}{t(`photo_${p.problem}`)}</li>
+          ))}
+        </ul>
+      )}
       <button class="primary big" disabled={busy || (!note.trim() && photos.length === 0)} onClick={save}>{t("save")}</button>
     </section>
   );

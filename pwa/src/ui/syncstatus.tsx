@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { guard } from "../app";
 import { db, getMeta } from "../db";
+import { fullDateTime } from "../format";
 import { t } from "../i18n";
 import { useSignal } from "../state";
 import { myPendingPhotos, pendingCounts, syncNow, syncState, uploadProgress } from "../sync";
@@ -47,7 +48,7 @@ export function SyncStatus() {
       <div class="card grid2">
         <span>{t("pending_changes")}</span><strong data-test="pending-mutations">{counts?.mutations ?? "…"}</strong>
         <span>{t("pending_photos")}</span><strong data-test="pending-photos">{counts?.photos ?? "…"}</strong>
-        <span>{t("last_sync")}</span><strong>{last ? new Date(last).toLocaleString() : t("never")}</strong>
+        <span>{t("last_sync")}</span><strong>{last ? fullDateTime(last) : t("never")}</strong>
         <span>{t("storage")}</span><strong>{mb(storage.usage)} / {mb(storage.quota)}</strong>
       </div>
       <p class="small">{storage.persisted ? t("persisted") : t("not_persisted")}</p>

@@ -114,13 +114,13 @@ export function DailyLog({ stewardId, day, back = "#/walks/coverage" }: { stewar
           <h3>{t("findings")}</h3>
           {(json.findings ?? []).map((f: any) => (
             <div class="card" key={f.id}>
-              <div class="row"><span class="kind">{t(f.category)}</span><span class="grow">{f.note}</span>
+              <div class="row"><span class="kind">{t(`cat_${f.category}`)}</span><span class="grow">{f.note}</span>
                 {f.order_number && <span class="status">{f.order_number} {t(f.order_status)}</span>}</div>
             </div>
           ))}
           <h3>{t("orders_raised")} ({json.orders_raised?.length ?? 0})</h3>
           {(json.orders_raised ?? []).map((o: any) => (
-            <div class="card row" key={o.id}><span class="kind">{t(o.kind)}</span><span class="grow">{o.number} · {t(o.category)}</span>
+            <div class="card row" key={o.id}><span class="kind">{t(o.kind)}</span><span class="grow">{o.number} · {t(`cat_${o.category}`)}</span>
               <span class="status">{t(o.status)}</span></div>
           ))}
           <h3>{t("callbacks_done")} ({json.callbacks_done?.length ?? 0})</h3>

@@ -109,7 +109,7 @@ export function NewFinding({ walkId, gridId }: { walkId: string | null; gridId?:
       <label>{t("category")}</label>
       <div class="chips" data-test="categories">
         {CATEGORIES.map((c) => (
-          <button key={c} type="button" class={`chip ${c === category ? "on" : ""}`} data-category={c} onClick={() => setCategory(c)}>{t(c)}</button>
+          <button key={c} type="button" class={`chip ${c === category ? "on" : ""}`} data-category={c} onClick={() => setCategory(c)}>{t(`cat_${c}`)}</button>
         ))}
       </div>
       <label>{t("note")}
@@ -160,7 +160,7 @@ export function FindingDetail({ findingId }: { findingId: string }) {
       <Back href={back} />
       <div class="card">
         <div class="row">
-          <span class="kind">{t(f.category)}</span>
+          <span class="kind">{t(`cat_${f.category}`)}</span>
           <span class="small">{time(f.captured_at)}{f._pending ? " ⟳" : ""}</span>
           {f.author_name && <span class="small right">{f.author_name}</span>}
         </div>
@@ -192,7 +192,7 @@ export function FindingDetail({ findingId }: { findingId: string }) {
             <textarea name="order-description" rows={2} maxLength={2000} value={description}
               onInput={(e) => setForm({ kind, description: (e.target as HTMLTextAreaElement).value })} />
           </label>
-          <p class="small">{t("category")}: {t(f.category)}{f.location?.text ? ` · ${f.location.text}` : ""} · {t("photos")} {f.photos?.length ?? 0}</p>
+          <p class="small">{t("category")}: {t(`cat_${f.category}`)}{f.location?.text ? ` · ${f.location.text}` : ""} · {t("photos")} {f.photos?.length ?? 0}</p>
           <button class="primary big" data-action="to-order" onClick={convert}>{t("to_order")}</button>
         </div>
       )}

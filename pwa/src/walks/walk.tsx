@@ -171,7 +171,7 @@ export function FindingList({ items }: { items: any[] }) {
         <li key={f.id}>
           <a class="task finding" href={`#/walks/findings/${f.id}`} data-finding={f.id}>
             <div class="row">
-              <span class="kind">{t(f.category)}</span>
+              <span class="kind">{t(`cat_${f.category}`)}</span>
               <strong class="grow ellipsis">{f.note || "—"}</strong>
               <span class="status">{f.order_id ? orderBadge(f) : f._pending ? "⟳" : ""}</span>
             </div>
