@@ -1,15 +1,15 @@
 """notifications.data: the parameters of a notification's text (order number, kind, stage, deadline,
 household), so a phone in English writes it in English instead of showing the stored Chinese.
 
-Revision ID: 0011_i17b
-Revises: 0010_change_record_index
+Revision ID: 0013_notification_data
+Revises: 0012_estate_hotline
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_i17b"
-down_revision = "0010_change_record_index"
+revision = "0013_notification_data"
+down_revision = "0012_estate_hotline"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 (``ip:<address>`` or ``device:<sha256>``) and the known_devices table, so five wrong passwords
 from strangers no longer lock an account's owner out of it.
 
-Revision ID: 0011_i18b
+Revision ID: 0011_login_throttle
 Revises: 0010_change_record_index
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import server.db.base
 
-revision = "0011_i18b"
+revision = "0011_login_throttle"
 down_revision = "0010_change_record_index"
 branch_labels = None
 depends_on = None

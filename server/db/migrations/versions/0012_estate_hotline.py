@@ -1,15 +1,15 @@
 """estates.hotline: the estate's service-centre phone (物业服务中心电话), printed on the grid posters
 next to the steward's number so an owner always has a number that answers.
 
-Revision ID: 0011_i17c
-Revises: 0010_change_record_index
+Revision ID: 0012_estate_hotline
+Revises: 0011_login_throttle
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_i17c"
-down_revision = "0010_change_record_index"
+revision = "0012_estate_hotline"
+down_revision = "0011_login_throttle"
 branch_labels = None
 depends_on = None
 
