@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.models import AuthToken, Department, LoginAttempt, Role, Staff, StaffGrid
 from server.accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from server.accounts.scope import Actor
 from server.clock import Clock
 from server.errors import DomainError, NotFound, Unauthorized
+from server.sites.models import Estate, Grid
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")  # mainland mobile numbers
 MIN_PASSWORD = 8
@@ -59,9 +61,18 @@ async def create_staff(
     password: str,
     grid_ids: list[uuid.UUID] = (),
     gold: bool = False,
+    actor: Actor | None = None,
 ) -> Staff:
+    """``actor`` (None: the CLI and demo set-up) must see the estate and every grid, and each grid
+    must lie in that estate."""
     check_phone(phone)
     check_password_strength(password)
+    if estate_id is not None:
+        await guard.in_scope(session, actor, Estate, estate_id)
+    if grid_ids:
+        if estate_id is None:
+            raise DomainError("estate_required", "grids belong to an estate; name the estate", status=422)
+        grid_ids = [g.id for g in await guard.all_in_scope(session, actor, Grid, grid_ids, estate_id=estate_id)]
     if await session.scalar(select(Staff.id).where(Staff.phone == phone)):
         raise DomainError("phone_taken", f"a staff account with phone {phone} exists", status=409)
     if role is not Role.admin and estate_id is None:
