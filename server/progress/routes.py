@@ -352,7 +352,10 @@ async def progress_rating(
     return Redirect(f"/p/{token}?lang={language}&m={outcome}", status_code=303, headers=OWNER_HEADERS)
 
 
-PHOTO_CACHE = "public, max-age=31536000, immutable"
+# Only the owner's browser may keep a photo, and only for an hour: the URL carries the progress token,
+# and a revoked or expired link must stop showing photos (a shared cache or an immutable year would
+# keep serving them). The strong ETag makes a revalidation after the hour a cheap 304.
+PHOTO_CACHE = "private, max-age=3600"
 
 
 @get("/p/{token:str}/photos/{sha:str}/{size:str}", include_in_schema=False)
