@@ -40,6 +40,8 @@ from server.walks.routes import checkpoint_link, walks_router
 from server.web.context import AppContext
 from server.web.deps import DEPENDENCIES
 from server.web.errors import EXCEPTION_HANDLERS, error_response
+from server.web.head import answer_head_on_pages
+from server.web.media import require_json
 from server.web.pwa import pwa_handlers
 
 log = logging.getLogger("wuye")
@@ -108,6 +110,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=require_json,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Wuye Field API", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
@@ -116,6 +119,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         debug=False,
     )
     app.state.ctx = ctx
+    answer_head_on_pages(app)
     return app
 
 
