@@ -14,6 +14,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from sqlalchemy import text
 
 from server import jobs
+from server.accounts import passwords
 from server.accounts.routes import accounts_router, auth_router
 from server.admin.routes import admin_router
 from server.answers.routes import answers_router
@@ -60,6 +61,7 @@ async def healthz(ctx: NamedDependency[AppContext]) -> dict:
 def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None) -> Litestar:
     ctx = AppContext(settings=settings, db=database or Database(settings.database_url), clock=clock or Clock())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    passwords.configure(settings.password_log2_n)
     blobs = BlobStore(settings.data_dir / "photos")
     http = httpx.AsyncClient(timeout=10.0)
     vapid = load_or_create(settings.data_dir, settings.vapid_private_key)

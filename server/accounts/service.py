@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts import guard
 from server.accounts.models import AuthToken, Department, LoginAttempt, Role, Staff, StaffGrid
-from server.accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from server.accounts.passwords import hash_async, needs_rehash, verify_async
 from server.accounts.scope import Actor
 from server.clock import Clock
 from server.errors import DomainError, NotFound, Unauthorized
@@ -84,7 +84,7 @@ async def create_staff(
         phone=phone,
         role=role,
         department=department,
-        password_hash=hash_password(password),
+        password_hash=await hash_async(password),
         active=True,
         gold=gold,
         created_at=clock.now(),
@@ -134,11 +134,13 @@ async def login(
     now = clock.now()
     await _throttle(session, phone, ip, now, policy)
     staff = await session.scalar(select(Staff).where(Staff.phone == phone))
-    ok = verify_password(password, staff.password_hash if staff else DUMMY_HASH)
+    ok = await verify_async(password, staff.password_hash if staff else None)
     if not ok or staff is None or not staff.active:
         session.add(LoginAttempt(phone=phone, ip=ip, at=now))
         await session.commit()
         raise Unauthorized("wrong phone or password", code="bad_credentials")
+    if needs_rehash(staff.password_hash):  # stored at an older, lower cost: move it up now
+        staff.password_hash = await hash_async(password)
     await session.execute(delete(LoginAttempt).where(LoginAttempt.phone == phone))
     token = secrets.token_urlsafe(32)
     row = AuthToken(
@@ -240,12 +242,12 @@ async def set_password(session: AsyncSession, staff_id: uuid.UUID, new_password:
     staff = await session.get(Staff, staff_id)
     if staff is None:
         raise NotFound("staff")
-    staff.password_hash = hash_password(new_password)
+    staff.password_hash = await hash_async(new_password)
     await revoke_all(session, staff_id, clock)
 
 
 async def change_own_password(session: AsyncSession, actor: Actor, old: str, new: str, clock: Clock) -> None:
     staff = await session.get(Staff, actor.staff_id)
-    if staff is None or not verify_password(old, staff.password_hash):
+    if staff is None or not await verify_async(old, staff.password_hash):
         raise DomainError("bad_credentials", "the current password is wrong", status=403)
     await set_password(session, actor.staff_id, new, clock)
