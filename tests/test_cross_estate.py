@@ -189,6 +189,9 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
                 files={"file": ("h.csv", "楼栋,单元,房号,网格\n9,1,301,一区\n".encode(), "text/csv")},
             ),
         ],
+        ("POST", "/api/grids/{grid_id:uuid}/poster/rotate"): [
+            Probe("supervisor", "POST", f"/api/grids/{other_grid}/poster/rotate"),
+        ],
         ("POST", "/api/walks/routes"): [
             Probe("supervisor", "POST", "/api/walks/routes", {"grid_id": other_grid, "name": "夜巡"}),
         ],
