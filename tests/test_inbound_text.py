@@ -13,6 +13,7 @@ from server.orders.models import Order
 from server.progress.tokens import grid_token
 from server.walks.models import Finding
 from tests.support.orders import PHONED_IN_REPAIR, create_order
+from tests.test_progress_report import submit
 from tests.walks_support import Device, iso
 
 pytestmark = pytest.mark.anyio
@@ -89,3 +90,17 @@ async def test_pages_answer_head_like_get_without_a_body(client, world, settings
         assert head.status_code == got.status_code != 405, url
         assert head.content == b"" and head.headers.get("content-type") == got.headers.get("content-type"), url
     assert (await client.head("/api/me")).status_code == 405  # the API is not a page
+
+
+async def test_the_owner_report_form_refuses_control_characters_but_keeps_its_line_breaks(
+    client, world, settings, database
+):
+    url = f"/r/{grid_token(settings.secret, world.grids[0].id)}"
+    r = await submit(client, url, description="阳台地漏\x00返水")
+    assert r.status_code == 422 and "特殊字符" in r.text
+    r = await submit(client, url, name="陈\x1b女士")
+    assert r.status_code == 422 and "特殊字符" in r.text
+    assert await _count(database, Order) == 0
+    r = await submit(client, url, description="阳台地漏返水\r\n昨晚开始")
+    assert r.status_code == 303, r.text
+    assert await _count(database, Order) == 1

@@ -78,6 +78,7 @@ ERRORS = {
         "too_many_photos": "最多上传 3 张照片。",
         "photo_too_large": "每张照片不超过 8 MB。",
         "not_an_image": "只能上传照片（JPEG、PNG 或 WebP）。",
+        "control_characters": "内容里有无法保存的特殊字符，请删除后重新填写。",
     },
     "en": {
         "household_not_found": "We could not find that flat; please choose building, unit and room again.",
@@ -90,6 +91,7 @@ ERRORS = {
         "too_many_photos": "At most 3 photos.",
         "photo_too_large": "Each photo must be 8 MB or less.",
         "not_an_image": "Only photos (JPEG, PNG or WebP) can be uploaded.",
+        "control_characters": "The text contains special characters that cannot be saved; please remove them.",
     },
 }
 
