@@ -180,7 +180,7 @@ def _unavailable(request_id: str, why: str) -> Response:
     return resp
 
 
-@post("/push", status_code=200, opt={"json_body": True})
+@post("/push", status_code=200)
 async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
     _check_protocol(request)
     request_id = _request_id(request)

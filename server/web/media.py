@@ -1,10 +1,10 @@
 """JSON endpoints read only JSON: a body sent as ``text/plain`` (or anything else) is 415.
 
 A ``text/plain`` POST is a "simple" cross-origin request that a browser sends without a preflight;
-parsing it as JSON anyway widened what another site could make a signed-in browser do. Every handler
-that takes a ``JSONBody`` (or says ``opt={"json_body": True}``, like ``/sync/push``, which decodes its
-body itself) requires ``Content-Type: application/json`` (a ``charset`` parameter is fine) whenever a
-body is sent. The refusal is the usual ``{code, message}`` shape.
+parsing it as JSON anyway widened what another site could make a browser do. Every handler that takes
+a ``JSONBody`` requires ``Content-Type: application/json`` (a ``charset`` parameter is fine) whenever
+a body is sent. The refusal is the usual ``{code, message}`` shape. (``/sync/push`` decodes its body
+itself, after authenticating, under the sync protocol's own error rules; it is not covered here.)
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ JSON_TYPES = ("application/json",)
 
 
 def takes_json(handler) -> bool:
-    if handler.opt.get("json_body"):
-        return True
     data = handler.parsed_fn_signature.parameters.get("data")
     kwarg = data.kwarg_definition if data is not None else None
     return getattr(kwarg, "media_type", None) is RequestEncodingType.JSON
