@@ -13,6 +13,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from sqlalchemy import text
 
 from server import jobs
+from server.accounts import passwords
 from server.accounts.routes import accounts_router, auth_router
 from server.admin.routes import admin_router
 from server.answers.routes import answers_router
@@ -41,6 +42,8 @@ from server.walks.routes import checkpoint_link, walks_router
 from server.web.context import AppContext
 from server.web.deps import DEPENDENCIES
 from server.web.errors import EXCEPTION_HANDLERS, error_response
+from server.web.head import answer_head_on_pages
+from server.web.media import require_json
 from server.web.pwa import pwa_handlers
 from server.web.request import WuyeRequest
 
@@ -60,6 +63,7 @@ async def healthz(ctx: NamedDependency[AppContext]) -> dict:
 def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None) -> Litestar:
     ctx = AppContext(settings=settings, db=database or Database(settings.database_url), clock=clock or Clock())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    passwords.configure(settings.password_log2_n)
     blobs = BlobStore(settings.data_dir / "photos")
     outbound = Outbound(push_hosts=settings.push_hosts, dev_loopback_hosts=settings.dev_loopback_hosts)
     http = outbound.client(timeout=10.0)  # webhooks: public addresses only, no redirects
@@ -113,6 +117,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=WuyeRequest,
+        before_request=require_json,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Wuye Field API", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
@@ -121,6 +126,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         debug=False,
     )
     app.state.ctx = ctx
+    answer_head_on_pages(app)
     return app
 
 

@@ -76,6 +76,8 @@ class Settings:
     dev_loopback_hosts: frozenset[str] = frozenset()
     vapid_private_key: str | None = None
     background_jobs: bool = True
+    #: scrypt cost as log2(N); 17 is OWASP's minimum (the tests use 14 for speed).
+    password_log2_n: int = 17
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -120,6 +122,7 @@ class Settings:
             dev_loopback_hosts=frozenset(_hosts(env, "WUYE_DEV_LOOPBACK_HOSTS", ())),
             vapid_private_key=env.get("WUYE_VAPID_PRIVATE_KEY") or None,
             background_jobs=bg == "1",
+            password_log2_n=_int(env, "WUYE_PASSWORD_LOG2N", 17, minimum=10),
         )
 
 

@@ -22,9 +22,15 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from sync.text import refuse_control_characters
+
 
 class Args(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base for mutation args: unknown fields are a ``validation_error`` rejection."""
+    """Base for mutation args: unknown fields and control characters in text are a ``validation_error``
+    rejection."""
+
+    def __post_init__(self) -> None:
+        refuse_control_characters(self)
 
 
 A = TypeVar("A", bound=msgspec.Struct)

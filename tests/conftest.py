@@ -19,7 +19,7 @@ from server.clock import ManualClock
 from server.config import Settings
 from server.db.engine import Database
 from tests.support.databases import PostgresFactory, SqliteFactory, pg_reachable
-from tests.support.world import PASSWORD, World, build_world
+from tests.support.world import PASSWORD, TEST_LOG2_N, World, build_world
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -80,6 +80,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         "WUYE_BASE_URL": "http://testserver.local",
         "WUYE_SECRET": "t" * 40,
         "WUYE_BACKGROUND_JOBS": "0",
+        "WUYE_PASSWORD_LOG2N": str(TEST_LOG2_N),  # scrypt at 2**17 would cost ~0.5 s per sign-in
     }
     return Settings.from_env(env, root=tmp_path)
 

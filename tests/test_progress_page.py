@@ -212,7 +212,9 @@ def _near(pixel, colour, tolerance=60) -> bool:
 
 
 @pytest.mark.parametrize("size", ["thumb", "view"])
-async def test_photos_are_upright_metadata_free_derivatives_with_strong_caching(api, world, app, database, clock, size):
+async def test_photos_are_upright_metadata_free_derivatives_cached_privately_for_an_hour(
+    api, world, app, database, clock, size
+):
     original = camera_jpeg((800, 600), 6)  # stored sideways, with GPS, make/model and an ICC profile
     sha = await store_photo(app, database, original, clock.now())
     oid = await on_site_order(api, world)
@@ -221,7 +223,8 @@ async def test_photos_are_upright_metadata_free_derivatives_with_strong_caching(
     url = f"{page_path(link)}/photos/{sha}/{size}"
     r = await api.client.get(url)
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
-    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # Issue 18 finding 10: the URL carries the token, so no shared cache and no year (revocation holds).
+    assert r.headers["cache-control"] == "private, max-age=3600"
     etag = r.headers["etag"]
     assert re.fullmatch(r'"[0-9a-f]{64}"', etag)  # strong
     data = r.content
@@ -233,6 +236,18 @@ async def test_photos_are_upright_metadata_free_derivatives_with_strong_caching(
     assert _near(top_left, RED) and _near(top_right, GREEN) and _near(bottom_left, BLUE)
     again = await api.client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+
+
+async def test_a_revoked_link_stops_serving_its_photos(api, world, app, database, clock):
+    sha = await store_photo(app, database, camera_jpeg((320, 240)), clock.now())
+    oid = await on_site_order(api, world)
+    link = await make_link(api, oid)
+    await step(api, oid, "现场照片", at=clock.now(), photos=[sha])
+    url = f"{page_path(link)}/photos/{sha}/thumb"
+    assert (await api.client.get(url)).status_code == 200
+    assert (await api.delete("desk", f"/api/orders/{oid}/progress-link")).status_code == 200
+    r = await api.client.get(url)
+    assert r.status_code == 404 and "immutable" not in r.headers.get("cache-control", "")
 
 
 async def test_a_token_cannot_reach_another_orders_photos(api, world, app, database, clock):

@@ -281,7 +281,8 @@ async def test_leads_set_up_routes_and_checkpoints_with_default_checklists(api, 
         "lead", "/api/walks/checkpoints", json={**body, "route_id": str(uuid.uuid4()), "frequency": {"kind": "daily"}}
     )
     assert r.status_code == 404
-    r = await api.client.post("/api/walks/routes", content=b"{nope", headers=await api.headers("lead"))
+    json_headers = {**await api.headers("lead"), "Content-Type": "application/json"}
+    r = await api.client.post("/api/walks/routes", content=b"{nope", headers=json_headers)
     assert r.status_code == 400 and r.json()["code"] == "malformed_json"
 
 

@@ -14,11 +14,11 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts import service, throttle
+from server.accounts import guard, service, throttle
 from server.accounts.models import Role, Staff, StaffGrid
 from server.accounts.schemas import LoginIn, LoginOut, PasswordChangeIn, PasswordResetIn, StaffCreateIn, StaffOut
-from server.accounts.scope import MANAGERS, Actor
-from server.errors import Forbidden, NotFound
+from server.accounts.scope import MANAGERS, Actor, outranks
+from server.errors import Forbidden
 from server.web.context import AppContext
 
 
@@ -153,14 +153,14 @@ async def create_staff(
     ctx: NamedDependency[AppContext],
 ) -> StaffOut:
     actor.require_role(*MANAGERS)
-    estate_id = data.estate_id if actor.role is Role.admin else actor.estate_id
     if data.role is Role.admin and actor.role is not Role.admin:
         raise Forbidden("only an admin may create an admin")
     staff = await service.create_staff(
         tx,
         clock=ctx.clock,
         company_id=actor.company_id,
-        estate_id=estate_id,
+        actor=actor,
+        estate_id=data.estate_id if actor.role is Role.admin else data.estate_id or actor.estate_id,
         name=data.name,
         phone=data.phone,
         role=data.role,
@@ -181,10 +181,14 @@ async def reset_password(
     tx: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
 ) -> dict:
+    """A manager sets a new password for someone below them in the role order (a forgotten password).
+    Their own password they change through ``/api/auth/password``, with the old one."""
     actor.require_role(*MANAGERS)
-    staff = await tx.get(Staff, staff_id)
-    if staff is None or not actor.sees_estate(staff.estate_id):
-        raise NotFound("staff")
+    staff = await guard.in_scope(tx, actor, Staff, staff_id)
+    if staff.id == actor.staff_id:
+        raise Forbidden("change your own password under 修改密码 with your current one", code="own_password")
+    if not outranks(actor.role, staff.role):
+        raise Forbidden("you may only reset the password of staff below your role", code="not_below_you")
     await service.set_password(tx, staff_id, data.new_password, ctx.clock)
     await tx.commit()
     return {"ok": True}

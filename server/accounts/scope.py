@@ -80,3 +80,17 @@ class Actor:
 
 ESTATE_STAFF = (Role.admin, Role.supervisor, Role.team_lead, Role.front_desk)
 MANAGERS = (Role.admin, Role.supervisor)
+
+# The role order for acting on another account: a manager resets passwords only strictly below.
+RANK = {
+    Role.admin: 3,
+    Role.supervisor: 2,
+    Role.team_lead: 1,
+    Role.front_desk: 0,
+    Role.steward: 0,
+    Role.technician: 0,
+}
+
+
+def outranks(role: Role, other: Role) -> bool:
+    return RANK[role] > RANK[other]

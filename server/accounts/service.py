@@ -12,12 +12,13 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts import throttle
+from server.accounts import guard, throttle
 from server.accounts.models import AuthToken, Department, Role, Staff, StaffGrid
-from server.accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from server.accounts.passwords import hash_async, needs_rehash, verify_async
 from server.accounts.scope import Actor
 from server.clock import Clock
 from server.errors import DomainError, NotFound, Unauthorized
+from server.sites.models import Estate, Grid
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")  # mainland mobile numbers
 MIN_PASSWORD = 8
@@ -69,9 +70,18 @@ async def create_staff(
     password: str,
     grid_ids: list[uuid.UUID] = (),
     gold: bool = False,
+    actor: Actor | None = None,
 ) -> Staff:
+    """``actor`` (None: the CLI and demo set-up) must see the estate and every grid, and each grid
+    must lie in that estate."""
     check_phone(phone)
     check_password_strength(password)
+    if estate_id is not None:
+        await guard.in_scope(session, actor, Estate, estate_id)
+    if grid_ids:
+        if estate_id is None:
+            raise DomainError("estate_required", "grids belong to an estate; name the estate", status=422)
+        grid_ids = [g.id for g in await guard.all_in_scope(session, actor, Grid, grid_ids, estate_id=estate_id)]
     if await session.scalar(select(Staff.id).where(Staff.phone == phone)):
         raise DomainError("phone_taken", f"a staff account with phone {phone} exists", status=409)
     if role is not Role.admin and estate_id is None:
@@ -83,7 +93,7 @@ async def create_staff(
         phone=phone,
         role=role,
         department=department,
-        password_hash=hash_password(password),
+        password_hash=await hash_async(password),
         active=True,
         gold=gold,
         created_at=clock.now(),
@@ -114,11 +124,13 @@ async def login(
     staff = await session.scalar(select(Staff).where(Staff.phone == phone))
     source = await throttle.source_for(session, staff.id if staff else None, ip, device_cookie)
     await throttle.check(session, phone, source, now, policy.throttle)
-    ok = verify_password(password, staff.password_hash if staff else DUMMY_HASH)
+    ok = await verify_async(password, staff.password_hash if staff else None)
     if not ok or staff is None or not staff.active:
         throttle.record_failure(session, phone, source, now)
         await session.commit()
         raise Unauthorized("wrong phone or password", code="bad_credentials")
+    if needs_rehash(staff.password_hash):  # stored at an older, lower cost: move it up now
+        staff.password_hash = await hash_async(password)
     await throttle.succeeded(session, phone, staff.id, source, now)
     token = secrets.token_urlsafe(32)
     row = AuthToken(
@@ -220,7 +232,7 @@ async def set_password(session: AsyncSession, staff_id: uuid.UUID, new_password:
     staff = await session.get(Staff, staff_id)
     if staff is None:
         raise NotFound("staff")
-    staff.password_hash = hash_password(new_password)
+    staff.password_hash = await hash_async(new_password)
     await revoke_all(session, staff_id, clock)
     await throttle.forget_devices(session, staff_id)  # a device that knew the old password is a stranger now
 
@@ -243,7 +255,7 @@ async def change_own_password(
     source = throttle.Source(ip=ip, device_hash=None, known=False)
     now = clock.now()
     await throttle.check(session, staff.phone, source, now, policy or throttle.ThrottlePolicy())
-    if not verify_password(old, staff.password_hash):
+    if not await verify_async(old, staff.password_hash):
         throttle.record_failure(session, staff.phone, source, now)
         await session.commit()
         raise DomainError("bad_credentials", "the current password is wrong", status=403)

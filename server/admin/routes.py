@@ -13,9 +13,10 @@ from litestar.params import MultipartBody, QueryParameter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.scope import MANAGERS, Actor
 from server.admin import household_import
-from server.errors import Conflict, DomainError, NotFound
+from server.errors import Conflict, DomainError
 from server.sites.models import Estate
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # a 100,000-row CSV with long names stays well below this
@@ -35,9 +36,7 @@ async def _estate(session: AsyncSession, actor: Actor, estate_id: uuid.UUID | No
     target = estate_id or actor.estate_id
     if target is None:
         raise DomainError("estate_required", "name the estate to import into (?estate_id=…)", status=422)
-    estate = await session.get(Estate, target)
-    if estate is None or estate.company_id != actor.company_id or not actor.sees_estate(target):
-        raise NotFound("estate")
+    await guard.in_scope(session, actor, Estate, target)
     return target
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import String, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.models import Role
 from server.accounts.scope import MANAGERS, Actor
 from server.answers.models import Answer, AnswerCategory
@@ -120,9 +121,7 @@ async def _check_target(session: AsyncSession, actor: Actor, estate_id: uuid.UUI
                 code="company_wide_admin_only",
             )
         return
-    estate = await session.get(Estate, estate_id)
-    if estate is None or estate.company_id != actor.company_id or not actor.sees_estate(estate_id):
-        raise NotFound("estate")
+    await guard.in_scope(session, actor, Estate, estate_id)
 
 
 def _clean(actor: Actor, fields: AnswerFields) -> AnswerFields:

@@ -4,10 +4,8 @@ finder and history, KPI drill-down and the steward scorecard."""
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Annotated, Literal
 
 from litestar import Request, Router, get, post
@@ -20,10 +18,11 @@ from server.accounts.scope import Actor
 from server.accounts.service import authenticate
 from server.board import desk, drilldown, scorecard, service, tickets
 from server.board.live import live_for
-from server.errors import DomainError, Unauthorized
+from server.errors import Unauthorized
 from server.orders import kpi
 from server.orders.kpi_routes import provide_scopes
 from server.orders.models import Category, Kind
+from server.web import dates
 from server.web.context import AppContext
 from server.web.deps import bearer_token
 
@@ -155,26 +154,17 @@ async def kpi_orders(
     return {"period": period, "start": current.start.isoformat(), "end": current.end.isoformat(), **result}
 
 
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-
-
 @get("/stewards/{steward_id:uuid}/scorecard")
 async def steward_scorecard(
     steward_id: FromPath[uuid.UUID],
     actor: NamedDependency[Actor],
     db: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
-    month: Annotated[str | None, Q(name="month", max_length=7)] = None,
+    month: Annotated[str | None, dates.month_query()] = None,
 ) -> dict:
     """``month`` as YYYY-MM (China time); the current month by default."""
-    if month is None:
-        today = ctx.clock.now().astimezone(kpi.CHINA).date()
-    else:
-        m = MONTH.fullmatch(month)
-        if m is None:
-            raise DomainError("validation_error", "month must look like 2026-11", status=400)
-        today = date(int(m.group(1)), int(m.group(2)), 1)
-    return await scorecard.scorecard(db, actor, steward_id, today.year, today.month, ctx.clock.now())
+    first = dates.month(month) or ctx.clock.now().astimezone(kpi.CHINA).date()
+    return await scorecard.scorecard(db, actor, steward_id, first.year, first.month, ctx.clock.now())
 
 
 reports_router = Router(path="/api", route_handlers=[kpi_orders, steward_scorecard], tags=["kpi"])

@@ -15,6 +15,7 @@ from server.accounts.models import Role
 from server.accounts.scope import Actor
 from server.errors import NotFound
 from server.orders import kpi
+from server.web import dates
 from server.web.context import AppContext
 
 Period = Literal["day", "week", "month"]
@@ -45,10 +46,10 @@ async def provide_scopes(
     grid_id: Annotated[uuid.UUID | None, Q(name="grid_id")] = None,
     department: Annotated[str | None, Q(name="department", max_length=20)] = None,
     period: Annotated[Period, Q(name="period")] = "month",
-    day: Annotated[date | None, Q(name="date")] = None,
+    day: Annotated[date | None, dates.day_query("date")] = None,
 ) -> tuple[str, kpi.Scope, kpi.Scope]:
     """The query parameters both KPI endpoints share, resolved into the two periods to compare."""
-    current, previous = await _scopes(actor, ctx, estate_id, grid_id, department, period, day)
+    current, previous = await _scopes(actor, ctx, estate_id, grid_id, department, period, dates.day(day, "date"))
     return period, current, previous
 
 

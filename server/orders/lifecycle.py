@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.models import Department, Role, Staff
 from server.accounts.scope import Actor
 from server.errors import Conflict, DomainError, Forbidden, NotFound
@@ -168,8 +169,8 @@ def publish_batched(batch: PushBatch, order: Order, *extra_tables: tuple[str, li
 
 
 async def _assignee(session: AsyncSession, order: Order, staff_id: uuid.UUID) -> Staff:
-    staff = await session.get(Staff, staff_id)
-    if staff is None or not staff.active or staff.estate_id != order.estate_id:
+    staff = await guard.in_scope(session, None, Staff, staff_id, estate_id=order.estate_id)
+    if not staff.active:
         raise DomainError("invalid_assignee", "the assignee must be an active staff member of this estate", status=422)
     if staff.role not in (Role.technician, Role.steward, Role.team_lead):
         raise DomainError("invalid_assignee", "orders are assigned to technicians or stewards", status=422)
@@ -199,16 +200,13 @@ async def create_order(
     """Create an order (staff, or ``actor=None`` for the owner report form / system follow-ups)."""
     household = None
     if new.household_id is not None:
-        household = await session.get(Household, new.household_id)
-        if household is None or (actor is not None and not actor.sees_grid(household.estate_id, household.grid_id)):
-            raise NotFound("household")
+        household = await guard.in_scope(session, actor, Household, new.household_id, estate_id=new.estate_id)
         estate_id = household.estate_id
     else:
         estate_id = new.estate_id or (actor.estate_id if actor else None)
         if estate_id is None:
             raise DomainError("estate_required", "an order needs a household or an estate", status=422)
-        if actor is not None and not actor.sees_estate(estate_id):
-            raise NotFound("estate")
+        await guard.in_scope(session, actor, Estate, estate_id)
     if new.id is not None and await session.get(Order, new.id) is not None:
         raise Conflict("duplicate_id", "an order with this id exists")
     if not new.description.strip():

@@ -10,11 +10,12 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.scope import MANAGERS, Actor
-from server.errors import NotFound
 from server.orders import sla
 from server.orders.models import Kind, SlaPolicy
 from server.orders.schemas import SlaPolicyIn
+from server.sites.models import Estate
 
 
 async def _effective(session: AsyncSession, estate_id: uuid.UUID) -> list[dict]:
@@ -37,8 +38,7 @@ async def _effective(session: AsyncSession, estate_id: uuid.UUID) -> list[dict]:
 async def get_policy(
     estate_id: FromPath[uuid.UUID], actor: NamedDependency[Actor], db: NamedDependency[AsyncSession]
 ) -> list[dict]:
-    if not actor.sees_estate(estate_id):
-        raise NotFound("estate")
+    await guard.in_scope(db, actor, Estate, estate_id)
     return await _effective(db, estate_id)
 
 
@@ -50,8 +50,7 @@ async def set_policy(
     tx: NamedDependency[AsyncSession],
 ) -> list[dict]:
     """Applies to orders created from now on; open orders keep the deadlines they were given."""
-    if not actor.sees_estate(estate_id):
-        raise NotFound("estate")
+    await guard.in_scope(tx, actor, Estate, estate_id)
     actor.require_role(*MANAGERS)
     row = await tx.scalar(select(SlaPolicy).where(SlaPolicy.estate_id == estate_id, SlaPolicy.kind == data.kind))
     if row is None:

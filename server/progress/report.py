@@ -34,6 +34,7 @@ from server.progress.owner import REPORT_PHOTOS
 from server.progress.tokens import progress_token
 from server.sites.models import Building, Grid, Household, Unit
 from server.syncing import changelog
+from sync.text import CONTROL
 
 OWNER_KINDS = (Kind.repair, Kind.complaint, Kind.inquiry, Kind.convenience)
 MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -164,10 +165,14 @@ def validate(form: ReportForm, policy: ReportPolicy) -> dict[str, str]:
         errors["description"] = "description_required"
     elif len(description) > policy.max_description:
         errors["description"] = "description_too_long"
+    elif CONTROL.search(description.replace("\r\n", "\n")):  # a form sends its line breaks as CRLF
+        errors["description"] = "control_characters"
     if not MOBILE.fullmatch(normalise_phone(form.phone)):
         errors["phone"] = "phone_invalid"
     if len(form.name.strip()) > 20:
         errors["name"] = "name_too_long"
+    elif CONTROL.search(form.name):
+        errors["name"] = "control_characters"
     if len(form.photos) > policy.max_photos:
         errors["photos"] = "too_many_photos"
     elif any(len(p) > policy.max_photo_bytes for p in form.photos):

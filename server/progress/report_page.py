@@ -79,6 +79,7 @@ ERRORS = {
         "photo_too_large": "每张照片不超过 8 MB。",
         "not_an_image": "只能上传照片（JPEG、PNG 或 WebP）。",
         "photo_problems": "有照片不能使用，请重新选择。",
+        "control_characters": "内容里有无法保存的特殊字符，请删除后重新填写。",
     },
     "en": {
         "household_not_found": "We could not find that flat; please choose building, unit and room again.",
@@ -92,6 +93,7 @@ ERRORS = {
         "photo_too_large": "Each photo must be 8 MB or less.",
         "not_an_image": "Only photos (JPEG, PNG or WebP) can be uploaded.",
         "photo_problems": "Some photos cannot be used; please choose again.",
+        "control_characters": "The text contains special characters that cannot be saved; please remove them.",
     },
 }
 

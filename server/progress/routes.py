@@ -17,10 +17,11 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.models import Role
-from server.accounts.scope import Actor
+from server.accounts.scope import MANAGERS, Actor
 from server.db import commits
-from server.errors import DomainError, NotFound
+from server.errors import DomainError
 from server.orders import feedback, lifecycle
 from server.orders.models import RatingLevel
 from server.photos.derivatives import SIZES
@@ -32,7 +33,7 @@ from server.progress.page import POLL_SCRIPT, error_page, not_found_page
 from server.progress.page import notice as notice_html
 from server.progress.photos import stores
 from server.progress.report_page import bad_link_page, form_page, too_large_page, too_many_page
-from server.progress.tokens import grid_from_token, grid_token
+from server.progress.tokens import grid_from_token, grid_id_in_token, grid_token, new_poster_key
 from server.sites.models import Estate, Grid, Household
 from server.web.context import AppContext
 
@@ -244,13 +245,11 @@ async def poster(
 ) -> Response:
     """An A4 poster for the grid: "扫码报事报修" with a QR to the report form and the steward's contact."""
     actor.require_role(*STAFF)
-    grid = await db.get(Grid, grid_id)
-    if grid is None or not actor.sees_grid(grid.estate_id, grid.id):
-        raise NotFound("grid")
+    grid = await guard.in_scope(db, actor, Grid, grid_id)
     estate = await db.get(Estate, grid.estate_id)
     steward = await owner.grid_steward(db, grid.id)
     page = printed.poster(
-        url=f"{ctx.settings.base_url}/r/{grid_token(ctx.settings.secret, grid.id)}",
+        url=_poster_url(ctx, grid),
         estate=estate.name if estate else "",
         grid=grid.name,
         steward_name=steward.name if steward else None,
@@ -260,9 +259,29 @@ async def poster(
     return Response(page, media_type=HTML, headers={"Cache-Control": "no-store"})
 
 
+def _poster_url(ctx: AppContext, grid: Grid) -> str:
+    return f"{ctx.settings.base_url}/r/{grid_token(ctx.settings.secret, grid.id, grid.poster_key)}"
+
+
+@post("/grids/{grid_id:uuid}/poster/rotate", status_code=200)
+async def rotate_poster(
+    grid_id: FromPath[uuid.UUID],
+    actor: NamedDependency[Actor],
+    tx: NamedDependency[AsyncSession],
+    ctx: NamedDependency[AppContext],
+) -> dict:
+    """A leaked or defaced poster: give the grid a new poster key. Every poster printed before then
+    answers 404 (the friendly "link not valid" page); print the new one."""
+    actor.require_role(*MANAGERS)
+    grid = await guard.in_scope(tx, actor, Grid, grid_id)
+    grid.poster_key = new_poster_key()
+    await tx.commit()
+    return {"grid_id": str(grid.id), "url": _poster_url(ctx, grid)}
+
+
 staff_router = Router(
     path="/api",
-    route_handlers=[create_link, ensure_link, get_link, revoke_link, qr_png, qr_svg, slip, poster],
+    route_handlers=[create_link, ensure_link, get_link, revoke_link, qr_png, qr_svg, slip, poster, rotate_poster],
     tags=["progress"],
 )
 
@@ -353,7 +372,10 @@ async def progress_rating(
     return Redirect(f"/p/{token}?lang={language}&m={outcome}", status_code=303, headers=OWNER_HEADERS)
 
 
-PHOTO_CACHE = "public, max-age=31536000, immutable"
+# Only the owner's browser may keep a photo, and only for an hour: the URL carries the progress token,
+# and a revoked or expired link must stop showing photos (a shared cache or an immutable year would
+# keep serving them). The strong ETag makes a revalidation after the hour a cheap 304.
+PHOTO_CACHE = "private, max-age=3600"
 
 
 @get("/p/{token:str}/photos/{sha:str}/{size:str}", include_in_schema=False)
@@ -400,9 +422,9 @@ async def report_form(
 
 
 async def _grid(db: AsyncSession, ctx: AppContext, token: str) -> tuple[Grid, Estate] | None:
-    grid_id = grid_from_token(ctx.settings.secret, token)
-    grid = await db.get(Grid, grid_id) if grid_id else None
-    if grid is None:
+    claimed = grid_id_in_token(token)
+    grid = await db.get(Grid, claimed) if claimed else None
+    if grid is None or grid_from_token(ctx.settings.secret, token, grid.poster_key) != grid.id:
         return None
     return grid, await db.get(Estate, grid.estate_id)
 

@@ -7,9 +7,11 @@ id, new token); revoking marks the row. If the secret changes, every derived tok
 hashes no longer match what can be re-derived, and the staff API then asks for a new link
 (``link_secret_changed``) while the printed QR keeps working until it is revoked.
 
-Grid report link: ``b64url(grid id (16 bytes) | HMAC-SHA256(secret, "grid-report" | grid id)[:12])``,
-38 characters. Stateless, so a poster can be re-printed any time; forging one for another grid
-needs the secret (96-bit tag, behind the report form's rate limits).
+Grid report link: ``b64url(grid id (16 bytes) | HMAC-SHA256(secret, "grid-report" | grid id
+[| poster key])[:12])``, 38 characters. Derived, so a poster can be re-printed any time; forging one
+for another grid needs the secret (96-bit tag, behind the report form's rate limits). The grid's
+``poster_key`` (empty until first rotated, which keeps the posters printed before keys existed)
+is rotated by a supervisor when a poster leaks: every token of the old key then stops verifying.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import binascii
 import hashlib
 import hmac
 import re
+import secrets
 import uuid
 
 PROGRESS_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -42,12 +45,26 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def grid_token(secret: str, grid_id: uuid.UUID) -> str:
-    return _b64(grid_id.bytes + _mac(secret, b"grid-report", grid_id.bytes)[:_GRID_TAG_BYTES])
+def _grid_tag(secret: str, grid_id: uuid.UUID, key: str) -> bytes:
+    parts = (b"grid-report", grid_id.bytes, key.encode()) if key else (b"grid-report", grid_id.bytes)
+    return _mac(secret, *parts)[:_GRID_TAG_BYTES]
 
 
-def grid_from_token(secret: str, token: str) -> uuid.UUID | None:
-    """The grid a poster token names, or None if it is malformed or its tag does not verify."""
+def grid_token(secret: str, grid_id: uuid.UUID, key: str = "") -> str:
+    return _b64(grid_id.bytes + _grid_tag(secret, grid_id, key))
+
+
+def new_poster_key() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters
+
+
+def grid_id_in_token(token: str) -> uuid.UUID | None:
+    """The grid a well-formed poster token claims (its tag is checked by :func:`grid_from_token`)."""
+    raw = _grid_raw(token)
+    return uuid.UUID(bytes=raw[:16]) if raw else None
+
+
+def _grid_raw(token: str) -> bytes | None:
     if not GRID_TOKEN_RE.fullmatch(token):
         return None
     try:
@@ -58,6 +75,14 @@ def grid_from_token(secret: str, token: str) -> uuid.UUID | None:
     # Only the canonical one is the printed token; the others are forgeries of a kind.
     if len(raw) != 16 + _GRID_TAG_BYTES or _b64(raw) != token:
         return None
+    return raw
+
+
+def grid_from_token(secret: str, token: str, key: str = "") -> uuid.UUID | None:
+    """The grid a poster token names, or None if it is malformed or its tag does not verify with the
+    grid's current ``key``."""
+    raw = _grid_raw(token)
+    if raw is None:
+        return None
     grid_id = uuid.UUID(bytes=raw[:16])
-    expected = _mac(secret, b"grid-report", grid_id.bytes)[:_GRID_TAG_BYTES]
-    return grid_id if hmac.compare_digest(raw[16:], expected) else None
+    return grid_id if hmac.compare_digest(raw[16:], _grid_tag(secret, grid_id, key)) else None

@@ -36,6 +36,9 @@ class Grid(Base):
     id: Mapped[uuid.UUID] = id_column()
     estate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("estates.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))
+    #: Mixed into the poster token (server.progress.tokens); a new key voids every printed poster.
+    #: Empty until the first rotation (the tokens of posters printed before keys existed).
+    poster_key: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 class Building(Base):

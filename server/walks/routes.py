@@ -23,6 +23,7 @@ from server.sites.models import Estate, Grid
 from server.walks import coverage, labels, service, views
 from server.walks.models import Checkpoint, Walk, WalkRoute
 from server.walks.schemas import CheckpointIn, CheckpointPatch, RouteIn
+from server.web import dates
 from server.web.context import AppContext
 
 Q = QueryParameter
@@ -145,13 +146,13 @@ async def list_walks(
     ctx: NamedDependency[AppContext],
     grid_id: Annotated[uuid.UUID | None, Q(name="grid_id")] = None,
     steward_id: Annotated[uuid.UUID | None, Q(name="steward_id")] = None,
-    day: Annotated[date | None, Q(name="day")] = None,
+    day: Annotated[date | None, dates.day_query("day")] = None,
 ) -> list[dict]:
     service.require_reader(actor)
     if grid_id is not None:
         await service.visible_grid(db, actor, grid_id)
     start = end = None
-    if day is not None:
+    if dates.day(day, "day") is not None:
         start, end = coverage.period_bounds("day", day)
     return await views.list_walks(db, actor, grid_id=grid_id, steward_id=steward_id, start=start, end=end)
 
@@ -172,7 +173,7 @@ Period = Literal["day", "week"]
 
 async def _coverage(actor, db, ctx, grid_id, steward_id, period, day) -> dict:
     return await coverage.coverage(
-        db, actor, now=ctx.clock.now(), grid_id=grid_id, steward_id=steward_id, period=period, day=day
+        db, actor, now=ctx.clock.now(), grid_id=grid_id, steward_id=steward_id, period=period, day=dates.day(day, "day")
     )
 
 
@@ -184,7 +185,7 @@ async def coverage_json(
     grid_id: Annotated[uuid.UUID | None, Q(name="grid_id")] = None,
     steward_id: Annotated[uuid.UUID | None, Q(name="steward_id")] = None,
     period: Annotated[Period, Q(name="period")] = "day",
-    day: Annotated[date | None, Q(name="day")] = None,
+    day: Annotated[date | None, dates.day_query("day")] = None,
 ) -> dict:
     return await _coverage(actor, db, ctx, grid_id, steward_id, period, day)
 
@@ -197,7 +198,7 @@ async def coverage_csv(
     grid_id: Annotated[uuid.UUID | None, Q(name="grid_id")] = None,
     steward_id: Annotated[uuid.UUID | None, Q(name="steward_id")] = None,
     period: Annotated[Period, Q(name="period")] = "day",
-    day: Annotated[date | None, Q(name="day")] = None,
+    day: Annotated[date | None, dates.day_query("day")] = None,
 ) -> Response:
     report = await _coverage(actor, db, ctx, grid_id, steward_id, period, day)
     return _csv(coverage.coverage_csv(report), f"coverage-{period}-{report['day']}")
@@ -209,9 +210,9 @@ async def daily_log(
     db: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
     steward_id: Annotated[uuid.UUID | None, Q(name="steward_id")] = None,
-    day: Annotated[date | None, Q(name="day")] = None,
+    day: Annotated[date | None, dates.day_query("day")] = None,
 ) -> dict:
-    return await coverage.daily_log(db, actor, now=ctx.clock.now(), steward_id=steward_id, day=day)
+    return await coverage.daily_log(db, actor, now=ctx.clock.now(), steward_id=steward_id, day=dates.day(day, "day"))
 
 
 @get("/daily-log.csv", media_type="text/csv")
@@ -220,9 +221,9 @@ async def daily_log_csv(
     db: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
     steward_id: Annotated[uuid.UUID | None, Q(name="steward_id")] = None,
-    day: Annotated[date | None, Q(name="day")] = None,
+    day: Annotated[date | None, dates.day_query("day")] = None,
 ) -> Response:
-    log = await coverage.daily_log(db, actor, now=ctx.clock.now(), steward_id=steward_id, day=day)
+    log = await coverage.daily_log(db, actor, now=ctx.clock.now(), steward_id=steward_id, day=dates.day(day, "day"))
     return _csv(coverage.daily_log_csv(log), f"daily-log-{log['day']}")
 
 

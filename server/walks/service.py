@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.models import Department, Role
 from server.accounts.scope import Actor
 from server.errors import Conflict, DomainError, Forbidden, NotFound
@@ -415,25 +416,21 @@ async def _location(session: AsyncSession, actor: Actor, grid: Grid, raw: dict[s
         return None
     out: dict[str, Any] = {}
     labels: list[str] = []
+    # Buildings and units of the grid's estate are public places any walker may name; a household
+    # must also be one the walker may see.
     if raw.get("building_id"):
-        b = await session.get(Building, uuid.UUID(str(raw["building_id"])))
-        if b is None or b.estate_id != grid.estate_id:
-            raise NotFound("building")
+        b = await guard.in_scope(session, None, Building, uuid.UUID(str(raw["building_id"])), estate_id=grid.estate_id)
         out["building_id"] = str(b.id)
         labels.append(b.name)
     if raw.get("unit_id"):
-        u = await session.get(Unit, uuid.UUID(str(raw["unit_id"])))
-        b = await session.get(Building, u.building_id) if u else None
-        if u is None or b is None or b.estate_id != grid.estate_id:
-            raise NotFound("unit")
+        u = await guard.in_scope(session, None, Unit, uuid.UUID(str(raw["unit_id"])), estate_id=grid.estate_id)
         out["unit_id"] = str(u.id)
         if not labels:
-            labels.append(b.name)
+            labels.append((await session.get(Building, u.building_id)).name)
         labels.append(u.name)
     if raw.get("household_id"):
-        h = await session.get(Household, uuid.UUID(str(raw["household_id"])))
-        if h is None or h.estate_id != grid.estate_id or not actor.sees_grid(h.estate_id, h.grid_id):
-            raise NotFound("household")
+        household_id = uuid.UUID(str(raw["household_id"]))
+        h = await guard.in_scope(session, actor, Household, household_id, estate_id=grid.estate_id)
         out["household_id"] = str(h.id)
         labels = [h.label]
     text = str(raw.get("text") or "").strip()[:100]
@@ -531,10 +528,6 @@ async def finding_to_order(
     location = finding.location or {}
     if household_id is None and location.get("household_id"):
         household_id = uuid.UUID(location["household_id"])
-    if household_id is not None:
-        household = await session.get(Household, household_id)
-        if household is None or household.estate_id != finding.estate_id:
-            raise NotFound("household")
     text = (description or "").strip() or finding.note or "巡查发现"
     order = await lifecycle.create_order(
         session,

@@ -111,6 +111,7 @@ class LiveServer:
             WUYE_BASE_URL=self.base_url,
             WUYE_SECRET=SECRET,
             WUYE_BACKGROUND_JOBS="0",
+            WUYE_PASSWORD_LOG2N="14",  # the test cost (tests/support/world.py TEST_LOG2_N)
             PYTHONUNBUFFERED="1",
         )
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))

@@ -19,9 +19,12 @@ from server.walks.models import Checkpoint, WalkRoute
 PASSWORD = "correct-horse-battery"
 
 
+TEST_LOG2_N = 14  # the conftest settings use this scrypt cost too (WUYE_PASSWORD_LOG2N)
+
+
 @cache
 def password_hash() -> str:
-    return hash_password(PASSWORD)
+    return hash_password(PASSWORD, n=2**TEST_LOG2_N)
 
 
 @dataclass

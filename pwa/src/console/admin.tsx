@@ -1,5 +1,5 @@
 // 系统管理 · administration for supervisors and admins: households import (CSV/XLSX, a dry run with
-// the per-row report first), staff accounts, and the estate's SLA policy.
+// the per-row report first), staff accounts, the estate's SLA policy and the grids' report posters.
 import { useState } from "preact/hooks";
 import { say, staff } from "../app";
 import { t } from "../i18n";
@@ -8,18 +8,18 @@ import { fetchAuthed, send, useApi } from "./net";
 import { DEPARTMENTS, ErrorLine, KINDS, Loading } from "./widgets";
 
 export function Admin() {
-  const [tab, setTab] = useState<"import" | "staff" | "sla">("import");
+  const [tab, setTab] = useState<"import" | "staff" | "sla" | "posters">("import");
   return (
     <div class="admin">
       <div class="row">
         <h2 class="grow">{t("c_admin")}</h2>
         <div class="seg">
-          {(["import", "staff", "sla"] as const).map((k) => (
+          {(["import", "staff", "sla", "posters"] as const).map((k) => (
             <button key={k} class={tab === k ? "on" : ""} data-tab={k} onClick={() => setTab(k)}>{t(`c_tab_${k}`)}</button>
           ))}
         </div>
       </div>
-      {tab === "import" ? <Import /> : tab === "staff" ? <StaffAdmin /> : <SlaPolicy />}
+      {tab === "import" ? <Import /> : tab === "staff" ? <StaffAdmin /> : tab === "sla" ? <SlaPolicy /> : <Posters />}
     </div>
   );
 }
@@ -90,6 +90,9 @@ function Import() {
 }
 
 const ROLES = ["front_desk", "team_lead", "supervisor", "steward", "technician"];
+// The server's role order (server/accounts/scope.py RANK): a manager resets passwords strictly below.
+const RANK: Record<string, number> = { admin: 3, supervisor: 2, team_lead: 1, front_desk: 0, steward: 0, technician: 0 };
+const mayReset = (me: any, s: any) => me && s.id !== me.id && (RANK[me.role] ?? 0) > (RANK[s.role] ?? 0);
 
 function StaffAdmin() {
   const { data, error, reload } = useApi<any[]>("/api/staff");
@@ -136,7 +139,7 @@ function StaffAdmin() {
                 <tr key={s.id}>
                   <td>{s.name}</td><td>{s.phone}</td><td>{t(`role_${s.role}`)}</td><td>{t(`dept_${s.department}`)}</td>
                   <td>{s.grid_ids.map(gridName).join("、")}</td>
-                  <td><button class="link" onClick={() => resetPassword(s.id, s.name)}>{t("c_reset_password")}</button></td>
+                  <td>{mayReset(me, s) && <button class="link" onClick={() => resetPassword(s.id, s.name)}>{t("c_reset_password")}</button>}</td>
                 </tr>
               ))}
             </tbody>
@@ -235,6 +238,71 @@ function SlaPolicy() {
             ))}
           </tbody>
         </table>
+      )}
+    </div>
+  );
+}
+
+// 报事海报: print a grid's poster; when one leaked or was defaced, give the grid a new QR (every poster
+// printed before then stops working, so print and hang the new one).
+function Posters() {
+  const grids = useApi<any[]>("/api/grids");
+  const [poster, setPoster] = useState<{ grid: string; html: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function show(g: any) {
+    setError(null);
+    try {
+      const res = await fetchAuthed(`/api/grids/${g.id}/poster`);
+      setPoster({ grid: g.name, html: await res.text() });
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+  async function rotate(g: any) {
+    if (!confirm(`${g.name} · ${t("c_poster_rotate_confirm")}`)) return;
+    setError(null);
+    try {
+      await send("POST", `/api/grids/${g.id}/poster/rotate`, undefined);
+      say(t("c_poster_rotated"));
+      await show(g);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+  function print() {
+    document.querySelector<HTMLIFrameElement>("iframe.poster-frame")?.contentWindow?.print();
+  }
+
+  return (
+    <div class="two">
+      <div class="card">
+        <h3>{t("c_tab_posters")}</h3>
+        <p class="small">{t("c_poster_hint")}</p>
+        <ErrorLine error={error ?? grids.error} />
+        {!grids.data ? <Loading /> : (
+          <table class="grid-table" data-test="poster-table">
+            <tbody>
+              {grids.data.map((g) => (
+                <tr key={g.id}>
+                  <td class="grow">{g.name}</td>
+                  <td><button class="link" data-action="show-poster" onClick={() => show(g)}>{t("c_poster_show")}</button></td>
+                  <td><button class="link" data-action="rotate-poster" onClick={() => rotate(g)}>{t("c_poster_rotate")}</button></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      {poster && (
+        <div class="card label-preview">
+          <div class="row">
+            <h3 class="grow">{t("c_tab_posters")} · {poster.grid}</h3>
+            <button type="button" class="primary small-btn" onClick={print}>{t("c_print")}</button>
+            <button type="button" class="small-btn" onClick={() => setPoster(null)}>{t("c_close")}</button>
+          </div>
+          <iframe class="label-frame poster-frame" srcDoc={poster.html} title={t("c_tab_posters")} />
+        </div>
       )}
     </div>
   );
