@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.models import Role
 from server.accounts.scope import Actor, Scope
 from server.errors import NotFound
@@ -60,8 +61,6 @@ async def households(
 async def set_estate_hotline(session: AsyncSession, actor: Actor, estate_id: uuid.UUID, hotline: str) -> Estate:
     """A supervisor (her own estate) or an admin sets the estate's service-centre phone."""
     actor.require_role(Role.supervisor, Role.admin)
-    estate = await session.get(Estate, estate_id)
-    if estate is None or estate.company_id != actor.company_id or not actor.sees_estate(estate_id):
-        raise NotFound("estate")
+    estate = await guard.in_scope(session, actor, Estate, estate_id)
     estate.hotline = " ".join(hotline.split())
     return estate
