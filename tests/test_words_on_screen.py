@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from server.meta import MATERIAL_SETS, MATERIALS
 from server.orders.transitions import TRANSITIONS
 from server.progress.i18n import CATEGORY
 from tests.test_progress_support import make_link, new_order, page_path, timeline_items
@@ -71,3 +72,15 @@ async def test_the_owner_page_promises_auto_update_only_where_javascript_runs(ap
     assert re.search(r'<span id="auto" hidden>[^<]*页面会自动更新</span>', html)
     assert html.count("页面会自动更新") == 1
     assert "getElementById('auto')" in html
+
+
+def test_every_material_the_server_offers_has_an_english_name_on_the_phone():
+    """English mode shows material chips and units in English: each name in the server's quick list
+    and per-category sets must be in the PWA's table (a new material would otherwise stay Chinese)."""
+    table = (Path(__file__).resolve().parents[1] / "pwa" / "src" / "materials.ts").read_text(encoding="utf-8")
+    names = set(MATERIALS)
+    for items in MATERIAL_SETS.values():
+        names.update(m["name"] for m in items)
+        names.update(m["unit"] for m in items)
+    missing = sorted(n for n in names if not re.search(r"[\s{,]" + re.escape(n) + ":", table))
+    assert missing == []

@@ -217,7 +217,7 @@ def test_completing_asks_first_photos_can_be_removed_the_viewer_closes_and_the_e
         )
         assert chips["PPR管"] == "米" and chips["生料带"] == "卷" and "苗木" not in chips
         page.click("button.chip:text-is('PPR管')")
-        assert "PPR管 × 1米" in page.inner_text("ul.materials")
+        assert "PPR管 ×1米" in page.inner_text("ul.materials")
         page.fill("textarea[name=note]", "更换进水管")
         page.set_input_files("input[type=file]", jpegs(tmp_path, 2))
         page.wait_for_function("document.querySelectorAll('.add-step .thumb img').length === 2", timeout=20000)

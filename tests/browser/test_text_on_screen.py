@@ -146,6 +146,7 @@ def test_english_mode_writes_notifications_and_material_chips_in_english(chromiu
         for action in ("accept", "depart", "arrive"):
             page.click(f"button[data-action={action}]")
         page.click("button[data-action=add-step]")
+        page.wait_for_selector(".add-step button.chip[data-unit]")
         chips = page.locator(".add-step button.chip").all_inner_texts()
         assert "Elbow" in chips and "PTFE tape" in chips
         assert not [c for c in chips if any("\u4e00" <= ch <= "\u9fff" for ch in c)], chips  # no Chinese left

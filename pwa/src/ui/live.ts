@@ -1,17 +1,17 @@
+import { liveQuery } from "dexie";
 import { useEffect, useState } from "preact/hooks";
 import { useSignal } from "../state";
 import { changed } from "../sync";
 
-/** Re-run an IndexedDB query whenever local data changes (after a sync page or a local action). */
+/** Re-run an IndexedDB query whenever the tables it read change: Dexie's liveQuery sees every write,
+ * from this screen, another part of the app or another tab, so no writer has to remember to announce
+ * it. The ``changed`` signal still re-runs it after a sync page (which may change what is in scope). */
 export function useLive<T>(query: () => Promise<T>, deps: unknown[] = []): T | undefined {
   const version = useSignal(changed);
   const [value, setValue] = useState<T | undefined>(undefined);
   useEffect(() => {
-    let alive = true;
-    query().then((v) => alive && setValue(v));
-    return () => {
-      alive = false;
-    };
+    const subscription = liveQuery(query).subscribe({ next: (v) => setValue(v), error: (e) => console.warn(e) });
+    return () => subscription.unsubscribe();
   }, [version, ...deps]);
   return value;
 }

@@ -30,7 +30,7 @@ export function Thumb({ sha, uploaded, onRemove }: { sha: string; uploaded: bool
       ) : (
         <div class="ph" />
       )}
-      {!uploaded && !onRemove && <figcaption data-test="upload-state">{t(sending ? "uploading" : "upload_waiting")}</figcaption>}
+      {!uploaded && <figcaption data-test="upload-state">{t(sending ? "uploading" : "upload_waiting")}</figcaption>}
       {onRemove && (
         <button type="button" class="thumb-remove" aria-label={t("photo_remove")} data-action="remove-photo" onClick={onRemove}>✕</button>
       )}
