@@ -41,6 +41,7 @@ from server.web.context import AppContext
 from server.web.deps import DEPENDENCIES
 from server.web.errors import EXCEPTION_HANDLERS, error_response
 from server.web.pwa import pwa_handlers
+from server.web.security import security_headers
 
 log = logging.getLogger("wuye")
 
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             title="Wuye Field API", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),
         lifespan=[lifespan],
+        before_send=[security_headers],
         debug=False,
     )
     app.state.ctx = ctx

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from server.progress import i18n
 from server.progress.html import EMPTY, Safe, compact, render
-from server.progress.layout import day_time, phone_display
+from server.progress.layout import PRINT_BUTTON, day_time, phone_display, printable_csp
 from server.progress.qr import svg_element
 
 SLIP_CSS = Safe(
@@ -47,7 +47,7 @@ SLIP = compact(
 {qr}
 <p class="scan">微信扫码 · 查看进度 · 评价服务</p>
 {steward}
-<button type="button" onclick="print()">打印</button>
+{print_button}
 </main>
 """
 )
@@ -83,10 +83,14 @@ POSTER = compact(
 <p class="hint">微信扫一扫，在线提交，进度随时可查</p>
 {steward}
 <p class="foot">漏水、停电、电梯困人等紧急情况，请直接拨打管家电话或物业服务中心电话。</p>
-<button type="button" onclick="print()">打印</button>
+{print_button}
 </main>
 """
 )
+
+
+SLIP_CSP = printable_csp(SLIP_CSS)
+POSTER_CSP = printable_csp(POSTER_CSS)
 
 
 def _page(title: str, css: Safe, body: Safe) -> str:
@@ -129,6 +133,7 @@ def slip(
         description=short,
         qr=Safe(svg_element(url, number)),
         steward=steward,
+        print_button=PRINT_BUTTON,
     )
     return _page(f"工单凭条 {number}", SLIP_CSS, body)
 
@@ -141,5 +146,7 @@ def poster(*, url: str, estate: str, grid: str, steward_name: str | None, stewar
             n=steward_name,
             p=phone_display(steward_phone or ""),
         )
-    body = render(POSTER, estate=estate, grid=grid, qr=Safe(svg_element(url)), steward=steward)
+    body = render(
+        POSTER, estate=estate, grid=grid, qr=Safe(svg_element(url)), steward=steward, print_button=PRINT_BUTTON
+    )
     return _page(f"扫码报事报修 · {grid}", POSTER_CSS, body)
