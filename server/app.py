@@ -40,8 +40,10 @@ from server.walks.routes import checkpoint_link, walks_router
 from server.web.context import AppContext
 from server.web.deps import DEPENDENCIES
 from server.web.errors import EXCEPTION_HANDLERS, error_response
+from server.web.openapi import TrueSchemaPlugin
 from server.web.pwa import pwa_handlers
 from server.web.security import security_headers
+from server.web.strict import strict_body
 
 log = logging.getLogger("wuye")
 
@@ -111,10 +113,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
-            title="Wuye Field API", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+            title="Wuye Field API",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(), TrueSchemaPlugin()],
         ),
         lifespan=[lifespan],
         before_send=[security_headers],
+        before_request=strict_body,
         debug=False,
     )
     app.state.ctx = ctx

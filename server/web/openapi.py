@@ -1,0 +1,182 @@
+"""``/schema/openapi.json`` as the server really behaves, so that a generated client works.
+
+Litestar documents every error as its own ``{status_code, detail, extra}``, knows nothing of the
+bearer token, of the ``/sync/*`` bodies (read raw, PROTOCOL.md) or of the refusals a handler raises.
+:class:`TrueSchemaPlugin` renders Litestar's schema with those corrected:
+
+- one ``Error`` component, ``{code, message, details?}``, for every 4xx/5xx answer;
+- the ``BearerToken`` scheme on every operation that needs a signed-in caller (handlers that take
+  ``actor``, and routers marked ``opt={"auth": "bearer"}``), with its 401 and 403;
+- the statuses each operation can answer: 400 (bad input), 404 (an id not in the caller's scope),
+  409/422 on writes, 413 (body too large), 429 (throttled), 503 (database unreachable);
+- the sync protocol's headers, bodies and answers (sync/protocol.py's Structs, 426 when outdated).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.routes import HTTPRoute
+
+from sync import protocol as p
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "machine-readable and stable, e.g. validation_error"},
+        "message": {"type": "string", "description": "for people"},
+        "details": {"description": "what exactly was refused (field errors, retry_after, ...)"},
+    },
+    "additionalProperties": False,
+}
+SCHEME = {"BearerToken": {"type": "http", "scheme": "bearer"}}
+
+DESCRIPTIONS = {
+    "400": "bad input (validation_error, unknown_field, malformed_json, ...); nothing changed",
+    "401": "no valid sign-in (Authorization: Bearer <token>)",
+    "403": "the caller's role or scope does not allow this",
+    "404": "no such record in the caller's scope",
+    "405": "method not allowed",
+    "409": "the record's state does not allow this now",
+    "413": "the request body is too large",
+    "415": "unsupported media type",
+    "422": "understood but refused by a domain rule",
+    "426": "the client's sync protocol is too old: update the app",
+    "429": "too many requests; see Retry-After",
+    "503": "temporarily unavailable; retry",
+}
+WRITES = ("post", "put", "patch", "delete")
+SHA = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+SYNC_HEADERS = [
+    {
+        "name": p.HEADER_PROTOCOL,
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]{1,3}$"},
+        "description": f"sync protocol version of the client (this server: {p.PROTOCOL_VERSION})",
+    },
+    {
+        "name": p.HEADER_REQUEST_ID,
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+        "description": "echoed in the answer; a client accepts only an answer to its own request",
+    },
+]
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _sync_components() -> dict[str, Any]:
+    types = [
+        p.PushRequest,
+        p.PushResponse,
+        p.PullResponse,
+        p.BlobStatusResponse,
+        p.BlobChunkResponse,
+        p.BlobFinishResponse,
+    ]
+    _, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
+    return components
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SYNC_ANSWERS = {
+    ("post", "/sync/push"): ("PushRequest", "PushResponse"),
+    ("get", "/sync/pull"): (None, "PullResponse"),
+    ("get", "/sync/blobs/{sha}"): (None, "BlobStatusResponse"),
+    ("put", "/sync/blobs/{sha}"): ("octets", "BlobChunkResponse | BlobFinishResponse"),
+    ("post", "/sync/blobs/{sha}/finish"): (None, "BlobFinishResponse"),
+}
+
+
+def _auth_of(app) -> dict[tuple[str, str], str]:
+    """(method, path) -> "bearer" or "optional" for the operations that read a sign-in."""
+    out: dict[tuple[str, str], str] = {}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            auth = handler.opt.get("auth")
+            if auth is None and "actor" in handler.parsed_fn_signature.parameters:
+                auth = "bearer"
+            if auth:
+                for method in handler.http_methods:
+                    out[(method.lower(), route.path_format)] = auth
+    return out
+
+
+def _sync_operation(method: str, path: str, op: dict) -> None:
+    body, answer = SYNC_ANSWERS[(method, path)]
+    names = [name for name in op.get("parameters", []) if name.get("in") != "header"]
+    for param in names:
+        if param["name"] == "sha":
+            param["schema"] = dict(SHA)
+    op["parameters"] = names + copy.deepcopy(SYNC_HEADERS)
+    if body == "octets":
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    elif body:
+        op["requestBody"] = {"required": True, "content": _json(_ref(body))}
+    schema = {"oneOf": [_ref(n.strip()) for n in answer.split("|")]} if "|" in answer else _ref(answer)
+    ok = next(code for code in op["responses"] if code.startswith("2"))
+    op["responses"][ok] = {"description": "the answer of PROTOCOL.md", "content": _json(schema)}
+    for code in ("426", "503"):
+        op["responses"].setdefault(code, {"description": DESCRIPTIONS[code], "content": _json(ERROR_REF)})
+
+
+def refine(schema: dict[str, Any], app) -> dict[str, Any]:
+    doc = copy.deepcopy(schema)
+    components = doc.setdefault("components", {})
+    components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    components["schemas"].update(_sync_components())
+    components["securitySchemes"] = SCHEME
+    auth = _auth_of(app)
+    for path, item in doc.get("paths", {}).items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = op.setdefault("responses", {})
+            codes = ["400", "413", "429", "503"]
+            needs = auth.get((method, path))
+            if needs:
+                op["security"] = [{"BearerToken": []}] if needs == "bearer" else [{"BearerToken": []}, {}]
+                codes += ["401", "403"]
+            if "{" in path or needs:
+                codes.append("404")
+            if method in WRITES:
+                codes += ["409", "415", "422"]
+            for code in list(responses):
+                if code[0] in "45":
+                    responses[code] = {"description": DESCRIPTIONS.get(code, "refused"), "content": _json(ERROR_REF)}
+            for code in codes:
+                responses.setdefault(code, {"description": DESCRIPTIONS[code], "content": _json(ERROR_REF)})
+            if (method, path) in SYNC_ANSWERS:
+                _sync_operation(method, path, op)
+    return doc
+
+
+class TrueSchemaPlugin(JsonRenderPlugin):
+    """Serves ``/schema/openapi.json`` refined as above (built once per app, on first request)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rendered: bytes | None = None
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        if self._rendered is None:
+            self._rendered = self.render_json(request, refine(openapi_schema, request.app))
+        return self._rendered
