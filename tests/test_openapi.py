@@ -49,7 +49,7 @@ async def test_errors_are_documented_in_the_shape_the_server_sends(client):
     assert "status_code" not in str(doc["paths"])  # Litestar's default error body is gone
     login = doc["paths"]["/api/auth/login"]["post"]["responses"]
     assert login["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
-    assert {"400", "429"} <= set(login)
+    assert {"400", "401", "429"} <= set(login)
 
 
 async def test_signed_in_operations_name_the_bearer_scheme_and_their_401_403(client):

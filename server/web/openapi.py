@@ -138,6 +138,30 @@ def _sync_operation(method: str, path: str, op: dict) -> None:
         op["responses"].setdefault(code, {"description": DESCRIPTIONS[code], "content": _json(ERROR_REF)})
 
 
+def _closed_bodies(op: dict, doc: dict) -> None:
+    """Request Structs forbid unknown fields (server/wire.py): their schemas say so."""
+    schemas = doc["components"]["schemas"]
+    seen: set[str] = set()
+
+    def close(node) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            name = ref.rsplit("/", 1)[-1]
+            if ref.startswith("#/components/schemas/") and name not in seen and name in schemas:
+                seen.add(name)
+                target = schemas[name]
+                if target.get("type") == "object" and "properties" in target:
+                    target["additionalProperties"] = False
+                close(target)
+            for value in node.values():
+                close(value)
+        elif isinstance(node, list):
+            for value in node:
+                close(value)
+
+    close((op.get("requestBody") or {}).get("content", {}).get("application/json"))
+
+
 def refine(schema: dict[str, Any], app) -> dict[str, Any]:
     doc = copy.deepcopy(schema)
     components = doc.setdefault("components", {})
@@ -150,15 +174,15 @@ def refine(schema: dict[str, Any], app) -> dict[str, Any]:
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             responses = op.setdefault("responses", {})
-            codes = ["400", "413", "429", "503"]
+            # Every refusal the error handlers can send: a domain rule may answer 404 (an estate not
+            # in scope), 409 or 422 on reads too, and sign-in itself answers 401.
+            codes = ["400", "401", "403", "404", "409", "413", "422", "429", "503"]
             needs = auth.get((method, path))
             if needs:
                 op["security"] = [{"BearerToken": []}] if needs == "bearer" else [{"BearerToken": []}, {}]
-                codes += ["401", "403"]
-            if "{" in path or needs:
-                codes.append("404")
             if method in WRITES:
-                codes += ["409", "415", "422"]
+                codes.append("415")
+            _closed_bodies(op, doc)
             for code in list(responses):
                 if code[0] in "45":
                     responses[code] = {"description": DESCRIPTIONS.get(code, "refused"), "content": _json(ERROR_REF)}
