@@ -46,7 +46,21 @@ async def strict_body(request: Request) -> None:
     try:
         msgspec.json.decode(body, type=target, strict=True)
     except msgspec.ValidationError as exc:
+        # Typed decoding stops at the first wrong field: a body that is not JSON at all after it
+        # is malformed first (checked on this error path only).
+        _well_formed(body)
         code = "unknown_field" if "unknown field" in str(exc) else "validation_error"
         raise DomainError(code, str(exc)) from None
     except (msgspec.DecodeError, RecursionError) as exc:
-        raise DomainError("malformed_json", f"the request body is not valid JSON: {exc}") from None
+        raise _malformed(exc) from None
+
+
+def _malformed(exc: Exception) -> DomainError:
+    return DomainError("malformed_json", f"the request body is not valid JSON: {exc}")
+
+
+def _well_formed(body: bytes) -> None:
+    try:
+        msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise _malformed(exc) from None
