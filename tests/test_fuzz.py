@@ -31,6 +31,7 @@ GOAL = {"ST101": "server error", "ST108": "response violates the schema"}
 EXCLUDED = [
     "/api/auth/logout",  # revokes the token the run uses
     "/api/auth/password",  # changes the password of the caller (revokes its other tokens)
+    "/api/staff/{staff_id}/password",  # the stateful phase resets the caller's own (revokes its tokens)
     # A multipart body without a file part still raises StopIteration in Litestar's parser (500):
     # issue 18 finding 3, fixed on branch i18b; drop this line once it is merged.
     "/api/admin/import/households",

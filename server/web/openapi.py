@@ -18,10 +18,12 @@ import copy
 from typing import Any
 
 import msgspec
+import msgspec.inspect as mi
 from litestar import Request
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
+from server.web.strict import body_type
 from sync import protocol as p
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -58,7 +60,7 @@ SYNC_HEADERS = [
         "name": p.HEADER_PROTOCOL,
         "in": "header",
         "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9]{1,3}$"},
+        "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,2}$"},  # MIN_PROTOCOL = 1
         "description": f"sync protocol version of the client (this server: {p.PROTOCOL_VERSION})",
     },
     {
@@ -101,20 +103,76 @@ SYNC_ANSWERS = {
 }
 
 
+def _handlers(app):
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                for method in handler.http_methods:
+                    yield (method.lower(), route.path_format), handler
+
+
 def _auth_of(app) -> dict[tuple[str, str], str]:
     """(method, path) -> "bearer" or "optional" for the operations that read a sign-in."""
     out: dict[tuple[str, str], str] = {}
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
-            continue
-        for handler in route.route_handlers:
-            auth = handler.opt.get("auth")
-            if auth is None and "actor" in handler.parsed_fn_signature.parameters:
-                auth = "bearer"
-            if auth:
-                for method in handler.http_methods:
-                    out[(method.lower(), route.path_format)] = auth
+    for key, handler in _handlers(app):
+        auth = handler.opt.get("auth")
+        if auth is None and "actor" in handler.parsed_fn_signature.parameters:
+            auth = "bearer"
+        if auth:
+            out[key] = auth
     return out
+
+
+def _datetime_formats(types: list, components: dict) -> None:
+    """msgspec writes a datetime as a bare string (``format`` only for ``tz=True``); the server
+    decodes RFC 3339 only, so the schema says ``date-time``."""
+    seen: set[type] = set()
+
+    def mark(schema: dict) -> None:
+        for option in schema.get("anyOf", [schema]):
+            if option.get("type") == "string":
+                option["format"] = "date-time"
+
+    def walk(t) -> None:
+        if isinstance(t, mi.StructType):
+            if t.cls in seen:
+                return
+            seen.add(t.cls)
+            props = components.get(t.cls.__name__, {}).get("properties", {})
+            for f in t.fields:
+                inner = f.type.types if isinstance(f.type, mi.UnionType) else (f.type,)
+                if any(isinstance(x, mi.DateTimeType) for x in inner) and f.encode_name in props:
+                    mark(props[f.encode_name])
+                walk(f.type)
+        elif isinstance(t, mi.UnionType):
+            for x in t.types:
+                walk(x)
+        elif isinstance(t, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)):
+            walk(t.item_type)
+        elif isinstance(t, mi.DictType):
+            walk(t.value_type)
+
+    for info in mi.multi_type_info(types):
+        walk(info)
+
+
+def _request_bodies(app, doc: dict) -> None:
+    """JSON bodies described by msgspec from the very Structs that decode them (strictly, see
+    server/web/strict.py): Litestar's version lost constraints of nested types (the pattern of each
+    photo hash in a list, for one), so valid-looking input was refused."""
+    bodies = {key: tp for key, handler in _handlers(app) if (tp := body_type(handler)) is not None}
+    if not bodies:
+        return
+    keys = sorted(bodies)
+    roots, components = msgspec.json.schema_components(
+        [bodies[k] for k in keys], ref_template="#/components/schemas/{name}"
+    )
+    _datetime_formats([bodies[k] for k in keys], components)
+    doc["components"]["schemas"].update(components)
+    for (method, path), root in zip(keys, roots, strict=True):
+        content = doc["paths"].get(path, {}).get(method, {}).get("requestBody", {}).get("content", {})
+        if "application/json" in content:
+            content["application/json"]["schema"] = root
 
 
 def _sync_operation(method: str, path: str, op: dict) -> None:
@@ -168,6 +226,7 @@ def refine(schema: dict[str, Any], app) -> dict[str, Any]:
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     components["schemas"].update(_sync_components())
     components["securitySchemes"] = SCHEME
+    _request_bodies(app, doc)
     auth = _auth_of(app)
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():

@@ -28,7 +28,7 @@ def _is_wire(tp) -> bool:
 
 
 @cache
-def _body_type(handler) -> object | None:
+def body_type(handler) -> object | None:
     field = handler.parsed_fn_signature.parameters.get("data")
     if field is None:
         return None
@@ -37,7 +37,7 @@ def _body_type(handler) -> object | None:
 
 
 async def strict_body(request: Request) -> None:
-    target = _body_type(request.route_handler)
+    target = body_type(request.route_handler)
     if target is None or request.content_type[0] in FORM_TYPES:
         return
     body = await request.body()
