@@ -77,3 +77,10 @@ async def test_sync_operations_have_request_schemas_and_their_headers(client):
     assert "application/octet-stream" in chunk["requestBody"]["content"]
     [sha] = [p for p in chunk["parameters"] if p["name"] == "sha"]
     assert sha["schema"]["pattern"] == "^[0-9a-f]{64}$"
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "1999-12"])
+async def test_a_scorecard_month_out_of_range_is_a_400_not_a_500(api, world, month):
+    """Found by schemathesis: ``month=0000-01`` raised ValueError (year 0 is out of range)."""
+    r = await api.get("supervisor", f"/api/stewards/{world.id('steward_a')}/scorecard", params={"month": month})
+    assert r.status_code == 400 and r.json()["code"] == "validation_error", r.text

@@ -155,7 +155,7 @@ async def kpi_orders(
     return {"period": period, "start": current.start.isoformat(), "end": current.end.isoformat(), **result}
 
 
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"(20\d{2})-(0[1-9]|1[0-2])")  # 2000-2099: year 0 or 9999 were 500s (found by schemathesis)
 
 
 @get("/stewards/{steward_id:uuid}/scorecard")
@@ -172,7 +172,7 @@ async def steward_scorecard(
     else:
         m = MONTH.fullmatch(month)
         if m is None:
-            raise DomainError("validation_error", "month must look like 2026-11", status=400)
+            raise DomainError("validation_error", "month must look like 2026-11 (years 2000-2099)", status=400)
         today = date(int(m.group(1)), int(m.group(2)), 1)
     return await scorecard.scorecard(db, actor, steward_id, today.year, today.month, ctx.clock.now())
 

@@ -73,6 +73,40 @@ SYNC_HEADERS = [
 ]
 
 
+UUID_LOWER = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# Parameters the handlers check themselves (so Litestar cannot know their shape).
+PARAMETERS = {
+    ("/api/photos/{sha}/{size}", "sha"): SHA,
+    ("/api/photos/{sha}/{size}", "size"): {"type": "string", "enum": ["thumb", "view"]},
+    ("/sync/pull", "client_id"): {"type": "string", "pattern": UUID_LOWER},
+    ("/api/stewards/{steward_id}/scorecard", "month"): {
+        "oneOf": [{"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$"}, {"type": "null"}]
+    },
+}
+HTML = {"text/html": {"schema": {"type": "string"}}}
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+# Answers that are not JSON although the handler returns a plain Response.
+MEDIA = {
+    ("get", "/api/orders/{order_id}/slip"): HTML,
+    ("get", "/api/grids/{grid_id}/poster"): HTML,
+    ("get", "/api/walks/routes/{route_id}/labels"): HTML,
+    ("get", "/api/board/events"): {"text/event-stream": {"schema": {}}},  # each event's data: a JSON object
+    ("get", "/api/photos/{sha}/{size}"): {"image/jpeg": BINARY},
+    ("get", "/api/orders/{order_id}/progress-link/qr.png"): {"image/png": BINARY},
+    ("get", "/api/orders/{order_id}/progress-link/qr.svg"): {"image/svg+xml": {"schema": {"type": "string"}}},
+    ("get", "/api/walks/checkpoints/{checkpoint_id}/qr.png"): {"image/png": BINARY},
+}
+
+
+def _shapes(method: str, path: str, op: dict) -> None:
+    for param in op.get("parameters", []):
+        if (shape := PARAMETERS.get((path, param["name"]))) is not None:
+            param["schema"] = copy.deepcopy(shape)
+    if (media := MEDIA.get((method, path))) is not None:
+        ok = next(code for code in op["responses"] if code.startswith("2"))
+        op["responses"][ok]["content"] = copy.deepcopy(media)
+
+
 def _json(schema: dict) -> dict:
     return {"application/json": {"schema": schema}}
 
@@ -242,6 +276,7 @@ def refine(schema: dict[str, Any], app) -> dict[str, Any]:
             if method in WRITES:
                 codes.append("415")
             _closed_bodies(op, doc)
+            _shapes(method, path, op)
             for code in list(responses):
                 if code[0] in "45":
                     responses[code] = {"description": DESCRIPTIONS.get(code, "refused"), "content": _json(ERROR_REF)}
