@@ -10,7 +10,7 @@ WUYE := $(VENV)/bin/wuye
 # Test files are spread over the cores; each worker has its own databases, servers and browser.
 PYTEST_ARGS ?= -n auto --dist loadfile
 
-.PHONY: run test setup venv pwa system-deps postgres db demo bench lint clean
+.PHONY: run test fuzz setup venv pwa system-deps postgres db demo bench lint clean
 
 run: setup db demo
 	@echo ""
@@ -21,6 +21,12 @@ test: setup postgres
 	$(VENV)/bin/ruff check server sync tests bench
 	cd pwa && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# schemathesis over /schema (fuzz + stateful, all checks) with an admin's and a technician's token, at
+# more examples per operation than `make test` runs (tests/test_fuzz.py; figures in test-artifacts/).
+FUZZ_EXAMPLES ?= 25
+fuzz: setup postgres
+	WUYE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:xdist -s tests/test_fuzz.py
 
 setup: system-deps venv pwa
 

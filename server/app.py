@@ -44,8 +44,11 @@ from server.web.deps import DEPENDENCIES
 from server.web.errors import EXCEPTION_HANDLERS, error_response
 from server.web.head import answer_head_on_pages
 from server.web.media import require_json
+from server.web.openapi import TrueSchemaPlugin
 from server.web.pwa import pwa_handlers
 from server.web.request import WuyeRequest
+from server.web.security import security_headers
+from server.web.strict import strict_body
 
 log = logging.getLogger("wuye")
 
@@ -58,6 +61,13 @@ async def healthz(ctx: NamedDependency[AppContext]) -> dict:
     except Exception as exc:  # noqa: BLE001 - any DB failure means unhealthy
         return error_response(503, "database_unreachable", f"database not reachable: {type(exc).__name__}")
     return {"ok": True, "database": "sqlite" if ctx.db.is_sqlite else "postgresql"}
+
+
+async def inbound_checks(request: Request) -> None:
+    """The app's one ``before_request`` hook (Litestar keeps a single one per layer): a JSON
+    endpoint's media type first (415), then its body decoded strictly (400)."""
+    await require_json(request)
+    await strict_body(request)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None) -> Litestar:
@@ -117,12 +127,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=WuyeRequest,
-        before_request=require_json,
+        before_request=inbound_checks,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
-            title="Wuye Field API", version="0.1.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+            title="Wuye Field API",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(), TrueSchemaPlugin()],
         ),
         lifespan=[lifespan],
+        before_send=[security_headers],
         debug=False,
     )
     app.state.ctx = ctx

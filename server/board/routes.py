@@ -63,7 +63,7 @@ async def _stream_actor(request: Request, ctx: AppContext, ticket: str | None) -
     raise Unauthorized("sign in required (Authorization: Bearer <token>, or ?ticket= from POST /api/board/ticket)")
 
 
-@get("/events")
+@get("/events", opt={"auth": "optional"})  # a bearer token, or ?ticket=
 async def board_events(
     request: Request,
     ctx: NamedDependency[AppContext],

@@ -102,11 +102,39 @@ def script_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
 
 
-def csp(*, script: str | None = None, form_action: bool = False) -> str:
+def style_hash(css: str) -> str:
+    """The CSP source expression allowing exactly this inline stylesheet."""
+    return script_hash(css)
+
+
+# The print button of the printable pages (slip, poster, checkpoint labels): no inline handler, one
+# hashed script, so those pages run under a CSP without 'unsafe-inline'.
+PRINT_SCRIPT = 'document.getElementById("print").addEventListener("click",function(){print()})'
+PRINT_BUTTON = Safe(f'<button type="button" id="print">打印</button><script>{PRINT_SCRIPT}</script>')
+
+
+def printable_csp(css: str) -> str:
+    """The CSP of a printable page whose one ``<style>`` holds ``css`` (QR codes are inline SVG)."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"style-src {style_hash(css)}",
+            f"script-src {script_hash(PRINT_SCRIPT)}",
+            "img-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def csp(*, script: str | None = None, form_action: bool = False, styles: tuple[str, ...] = ("",)) -> str:
+    """The CSP of an owner page; ``styles`` are the page stylesheets (``css`` of :func:`document`)
+    its one ``<style>`` may hold, allowed by hash (no 'unsafe-inline', no style attributes)."""
     parts = [
         "default-src 'none'",
         "img-src 'self' data:",
-        "style-src 'unsafe-inline'",
+        "style-src " + " ".join(style_hash(BASE_CSS + css) for css in styles),
         "base-uri 'none'",
         "frame-ancestors 'none'",
         "form-action 'self'" if form_action else "form-action 'none'",

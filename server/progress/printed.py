@@ -10,7 +10,7 @@ from datetime import datetime
 
 from server.progress import i18n
 from server.progress.html import EMPTY, Safe, compact, render
-from server.progress.layout import day_time, phone_display
+from server.progress.layout import PRINT_BUTTON, day_time, phone_display, printable_csp
 from server.progress.qr import svg_element
 
 SLIP_CSS = Safe(
@@ -47,7 +47,7 @@ SLIP = compact(
 {qr}
 <p class="scan">微信扫码 · 查看进度 · 评价服务</p>
 {steward}
-<button type="button" onclick="print()">打印</button>
+{print_button}
 </main>
 """
 )
@@ -85,10 +85,14 @@ POSTER = compact(
 {steward}
 {hotline}
 <p class="foot">漏水、停电、电梯困人等紧急情况，请直接拨打管家电话或物业服务中心电话。</p>
-<button type="button" onclick="print()">打印</button>
+{print_button}
 </main>
 """
 )
+
+
+SLIP_CSP = printable_csp(SLIP_CSS)
+POSTER_CSP = printable_csp(POSTER_CSS)
 
 
 def _page(title: str, css: Safe, body: Safe) -> str:
@@ -131,6 +135,7 @@ def slip(
         description=short,
         qr=Safe(svg_element(url, number)),
         steward=steward,
+        print_button=PRINT_BUTTON,
     )
     return _page(f"工单凭条 {number}", SLIP_CSS, body)
 
@@ -146,5 +151,8 @@ def poster(
             p=phone_display(steward_phone or ""),
         )
     line = render('<p class="hotline">物业服务中心 <b>{p}</b></p>', p=phone_display(hotline)) if hotline else EMPTY
-    body = render(POSTER, estate=estate, grid=grid, qr=Safe(svg_element(url)), steward=steward, hotline=line)
+    body = render(
+        POSTER, estate=estate, grid=grid, qr=Safe(svg_element(url)), steward=steward, hotline=line,
+        print_button=PRINT_BUTTON,
+    )
     return _page(f"扫码报事报修 · {grid}", POSTER_CSS, body)

@@ -130,6 +130,8 @@ def photo_problem_items(lang: str, problems: list[PhotoProblem]) -> Safe:
 
 
 FORM_CSS = Safe(
+    "fieldset{border:0;margin:0;padding:0}legend{font-weight:600;padding:0}"
+    ".fk{margin-top:12px}.fk legend{padding-bottom:6px}"
     ".grid3{display:grid;grid-template-columns:1fr 1fr 1fr;gap:6px}"
     ".kinds{display:grid;grid-template-columns:1fr 1fr;gap:8px}"
     ".kinds label{margin:0;font-weight:500}"
@@ -155,8 +157,8 @@ FORM = compact(
 </header>
 {summary}
 <form class="card" method="post" action="{action}?lang={lang}" enctype="multipart/form-data">
-<fieldset style="border:0;margin:0;padding:0">
-<legend style="font-weight:600;padding:0">{household_label}</legend>
+<fieldset>
+<legend>{household_label}</legend>
 <div class="grid3">
 <select name="building" aria-label="{building_label}" required>{buildings}</select>
 <select name="unit" aria-label="{unit_label}" required>{units}</select>
@@ -164,8 +166,8 @@ FORM = compact(
 </div>
 {household_error}
 </fieldset>
-<fieldset style="border:0;margin:12px 0 0;padding:0">
-<legend style="font-weight:600;padding:0 0 6px">{kind_label}</legend>
+<fieldset class="fk">
+<legend>{kind_label}</legend>
 <div class="kinds">{kinds}</div>
 {kind_error}
 </fieldset>

@@ -29,10 +29,10 @@ from server.photos.serving import derivative_response
 from server.progress import i18n, links, owner, printed, qr, report, service
 from server.progress.cache import FreshPages, Hot, PageCache
 from server.progress.layout import csp
-from server.progress.page import POLL_SCRIPT, error_page, not_found_page
+from server.progress.page import PAGE_CSS, POLL_SCRIPT, error_page, not_found_page
 from server.progress.page import notice as notice_html
 from server.progress.photos import stores
-from server.progress.report_page import bad_link_page, form_page, too_large_page, too_many_page
+from server.progress.report_page import FORM_CSS, bad_link_page, form_page, too_large_page, too_many_page
 from server.progress.tokens import grid_from_token, grid_id_in_token, grid_token, new_poster_key
 from server.sites.models import Estate, Grid, Household
 from server.web.context import AppContext
@@ -40,8 +40,8 @@ from server.web.context import AppContext
 log = logging.getLogger("wuye.progress")
 STAFF = (Role.front_desk, Role.team_lead, Role.supervisor, Role.steward, Role.admin)
 HTML = "text/html"  # Litestar adds "; charset=utf-8"
-PAGE_CSP = csp(script=POLL_SCRIPT, form_action=True)
-FORM_CSP = csp(form_action=True)
+PAGE_CSP = csp(script=POLL_SCRIPT, form_action=True, styles=(PAGE_CSS, ""))
+FORM_CSP = csp(form_action=True, styles=(FORM_CSS, ""))
 PLAIN_CSP = csp()
 OWNER_HEADERS = {
     "Cache-Control": "no-cache, private",
@@ -233,7 +233,7 @@ async def slip(
         steward_name=steward.name if steward else None,
         steward_phone=steward.phone if steward else None,
     )
-    return Response(page, media_type=HTML, headers=PRIVATE)
+    return Response(page, media_type=HTML, headers={**PRIVATE, "Content-Security-Policy": printed.SLIP_CSP})
 
 
 @get("/grids/{grid_id:uuid}/poster")
@@ -256,7 +256,7 @@ async def poster(
         steward_phone=steward.phone if steward else None,
         hotline=estate.hotline if estate else "",
     )
-    return Response(page, media_type=HTML, headers={"Cache-Control": "no-store"})
+    return Response(page, media_type=HTML, headers={**PRIVATE, "Content-Security-Policy": printed.POSTER_CSP})
 
 
 def _poster_url(ctx: AppContext, grid: Grid) -> str:
@@ -329,7 +329,7 @@ async def progress_page(
     etag = f'"{snap.version}-{language}-{m or ""}"'
     headers = {"ETag": etag, "Vary": "Accept-Language"}
     if request.headers.get("if-none-match") == etag:
-        return Response(b"", status_code=304, headers={**OWNER_HEADERS, **headers})
+        return Response(b"", status_code=304, headers={**OWNER_HEADERS, "Content-Security-Policy": PAGE_CSP, **headers})
     body = service.page_bytes(snap, token=token, lang=language, notice=note)
     return _html(body, policy=PAGE_CSP, headers=headers)
 

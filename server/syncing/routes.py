@@ -387,4 +387,9 @@ def _finished(info: BlobInfo, request_id: str) -> Response:
     return _answer(body, request_id)
 
 
-sync_router = Router(path="/sync", route_handlers=[push, pull, blob_status, blob_chunk, blob_finish], tags=["sync"])
+sync_router = Router(
+    path="/sync",
+    route_handlers=[push, pull, blob_status, blob_chunk, blob_finish],
+    tags=["sync"],
+    opt={"auth": "bearer"},  # each handler checks the token itself (see /schema: server/web/openapi.py)
+)

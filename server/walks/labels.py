@@ -5,6 +5,7 @@ still pick the checkpoint by hand when the label is scratched."""
 from __future__ import annotations
 
 from server.progress.html import Safe, compact, join, render
+from server.progress.layout import PRINT_BUTTON, printable_csp
 from server.progress.qr import svg_element
 
 LABEL_CSS = Safe(
@@ -60,8 +61,12 @@ def label_sheet(*, base_url: str, estate: str, grid: str, route: str, checkpoint
     return render(
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>'
-        '<style>{css}</style></head><body>{labels}<button type="button" onclick="print()">打印</button></body></html>',
+        '<style>{css}</style></head><body>{labels}{print_button}</body></html>',
         title=f"巡检点标签 · {route}",
         css=LABEL_CSS,
         labels=labels,
+        print_button=PRINT_BUTTON,
     )
+
+
+LABEL_CSP = printable_csp(LABEL_CSS)

@@ -84,7 +84,7 @@ async def route_labels(
         route=route.name,
         checkpoints=[c for c in row["checkpoints"] if c["active"]],
     )
-    return Response(page, media_type="text/html", headers=PRIVATE)
+    return Response(page, media_type="text/html", headers={**PRIVATE, "Content-Security-Policy": labels.LABEL_CSP})
 
 
 @post("/checkpoints", status_code=201)

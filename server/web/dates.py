@@ -34,7 +34,7 @@ def month_query(name: str = "month") -> QueryParameter:
 
 def _refuse(name: str, message: str) -> DomainError:
     return DomainError(
-        "validation_error", f"{name}: {message}", status=400, details=[{"key": name, "message": message}]
+        "validation_error", f"{name}: {message}", status=400, details={"errors": [{"key": name, "message": message}]}
     )
 
 

@@ -76,7 +76,9 @@ def add_step(page, note: str, files: list[str], material: str = "弯头") -> Non
     page.fill("textarea[name=note]", note)
     page.click(f"button.chip:text('{material}')")
     page.set_input_files("input[type=file]", files)
-    page.wait_for_function(f"document.querySelectorAll('.add-step .thumb img').length === {len(files)}", timeout=20000)
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.add-step .thumb img').length === {len(files)}", timeout=20000
+    )
     page.click("button.primary.big")
     page.wait_for_selector(".detail")
 
@@ -108,7 +110,7 @@ def test_a_whole_job_offline_survives_a_reload_and_syncs_exactly_once(browser_co
     assert "已完工" in page.inner_text(".detail")
     page.goto(f"{server.base_url}/app/#/sync")
     page.wait_for_function(
-        "document.querySelector('[data-test=pending-mutations]')?.textContent === '7'"
+        "() => document.querySelector('[data-test=pending-mutations]')?.textContent === '7'"
     )  # accept depart arrive 3×step complete
     page.screenshot(path=str(ARTIFACTS / "pwa-sync-offline.png"))
     assert order_detail(server, order["id"])["order"]["status"] == "dispatched"  # nothing left the phone
@@ -130,7 +132,7 @@ def test_a_whole_job_offline_survives_a_reload_and_syncs_exactly_once(browser_co
         [photo] = step["photos"]
         stored = next(blobs.rglob(photo["sha256"]))
         assert hashlib.sha256(stored.read_bytes()).hexdigest() == photo["sha256"]
-    page.wait_for_function("document.querySelector('[data-test=pending-mutations]').textContent === '0'")
+    page.wait_for_function("() => document.querySelector('[data-test=pending-mutations]').textContent === '0'")
     page.screenshot(path=str(ARTIFACTS / "pwa-sync-done.png"))
     # And the phone shows the server's truth: exactly those records, no duplicates.
     page.goto(f"{server.base_url}/app/#/orders/{order['id']}")
@@ -165,12 +167,12 @@ def test_photos_taken_on_one_phone_show_on_another_and_at_the_desk(chromium, bro
         second_errors = watch(phone)
         login(phone, server)
         phone.goto(f"{server.base_url}/app/#/orders/{order['id']}")
-        phone.wait_for_function(f"{LOADED_THUMBS} === 1", timeout=20000)
+        phone.wait_for_function(f"() => {LOADED_THUMBS} === 1", timeout=20000)
         phone.screenshot(path=str(ARTIFACTS / "pwa-second-phone-photo.png"), full_page=True)
         # A tap enlarges it: the server's 1600 px copy (the thumbnail is 480 px), closed by a tap.
         phone.click(".timeline .thumb-open")
         phone.wait_for_function(
-            "document.querySelector('[data-test=photo-viewer] img')?.naturalWidth === 1600", timeout=20000
+            "() => document.querySelector('[data-test=photo-viewer] img')?.naturalWidth === 1600", timeout=20000
         )
         phone.screenshot(path=str(ARTIFACTS / "pwa-photo-viewer.png"))
         phone.click("[data-test=photo-viewer]")
@@ -178,7 +180,7 @@ def test_photos_taken_on_one_phone_show_on_another_and_at_the_desk(chromium, bro
         # In the basement: the shell comes from the service worker, the photo from the browser's cache.
         second.set_offline(True)
         phone.reload()
-        phone.wait_for_function(f"{LOADED_THUMBS} === 1", timeout=20000)
+        phone.wait_for_function(f"() => {LOADED_THUMBS} === 1", timeout=20000)
         second.set_offline(False)
         assert second_errors == []
     finally:
@@ -186,7 +188,7 @@ def test_photos_taken_on_one_phone_show_on_another_and_at_the_desk(chromium, bro
 
     with desktop(chromium, server, "desk") as (desk, desk_errors):
         desk.goto(f"{server.base_url}/app/#/desk/orders/{order['id']}")
-        desk.wait_for_function(f"{LOADED_THUMBS} === 1", timeout=20000)
+        desk.wait_for_function(f"() => {LOADED_THUMBS} === 1", timeout=20000)
         assert "处理步骤 1" in desk.inner_text(".console-timeline")  # steps count from 1, as the server does
         desk.screenshot(path=str(ARTIFACTS / "console-order-photo.png"), full_page=True)
         assert desk_errors == []

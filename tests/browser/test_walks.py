@@ -122,7 +122,7 @@ def test_an_offline_walk_syncs_with_its_visits_finding_and_dispatched_order(brow
     wait_for(lambda: idb_count(page, "checkpoints") == 3, 20)  # pulled while online
     page.wait_for_selector("button[data-action=start-walk]:not([disabled])")
     # The grid's flats are kept for offline findings.
-    page.wait_for_function("navigator.onLine")
+    page.wait_for_function("() => navigator.onLine")
     wait_for(
         lambda: page.evaluate("""() => new Promise((ok) => { const r = indexedDB.open('wuye-field');
         r.onsuccess = () => { const q = r.result.transaction('meta').objectStore('meta').getAllKeys();
@@ -258,7 +258,7 @@ def test_an_offline_walk_syncs_with_its_visits_finding_and_dispatched_order(brow
     assert "已派单" in page.inner_text("[data-test=linked-order]")
     page.screenshot(path=str(ARTIFACTS / "walks-finding-order.png"), full_page=True)
     page.goto(f"{server.base_url}/app/#/sync")
-    page.wait_for_function("document.querySelector('[data-test=pending-mutations]')?.textContent === '0'")
+    page.wait_for_function("() => document.querySelector('[data-test=pending-mutations]')?.textContent === '0'")
     assert errors == []
 
     # A team lead reads the coverage screen of the same day.
