@@ -95,3 +95,17 @@ async def test_an_import_with_a_text_field_named_file_is_a_400(api, world, caplo
     assert r.status_code == 400, r.text
     _error_shape(r)
     _no_traceback(caplog)
+
+
+async def test_a_binary_form_field_without_a_filename_is_a_400(api, world, caplog):
+    """A file part sent without ``filename`` is decoded by the form parser as text (found by schemathesis)."""
+    caplog.set_level(logging.DEBUG)
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
+    body = b'--b0undary\r\nContent-Disposition: form-data; name="file"\r\n\r\n' + png + b"\r\n--b0undary--\r\n"
+    headers = {"Content-Type": "multipart/form-data; boundary=b0undary"}
+    r = await api.post(
+        "supervisor", "/api/admin/import/households", content=body, headers=headers, params={"dry_run": "true"}
+    )
+    assert r.status_code == 400, r.text
+    assert _error_shape(r)["code"] == "malformed_body"
+    _no_traceback(caplog)

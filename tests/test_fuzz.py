@@ -96,6 +96,7 @@ def schemathesis(server: LiveServer, bearer: str, report: Path, who: str) -> dic
         raise AssertionError(f"schemathesis did not run:\n{run.stdout[-4000:]}\n{run.stderr[-4000:]}")
     result = json.loads(report.read_text())
     result["_output"] = run.stdout
+    (report.parent / f"fuzz-{who}.txt").write_text(run.stdout)
     return result
 
 

@@ -83,6 +83,23 @@ def on_http_exception(request: Request, exc: HTTPException) -> Response:
     return error_response(status, code, str(exc.detail), None, _echo(request, exc.headers))
 
 
+def _raised_in(exc: BaseException, module_suffix: str) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_filename.replace("\\", "/").endswith(module_suffix)
+
+
+def on_unicode_error(request: Request, exc: UnicodeDecodeError) -> Response:
+    """Litestar's multipart parser decodes a part without a filename as UTF-8 text: binary bytes
+    there (a file sent without ``filename``) are the client's mistake, not the server's. Any other
+    UnicodeDecodeError stays a server error."""
+    if _raised_in(exc, "litestar/_multipart.py"):
+        message = "a form field that is not a file must be UTF-8 text (send files with a filename)"
+        return error_response(400, "malformed_body", message, None, _echo(request))
+    return on_unexpected(request, exc)
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on the server")
@@ -91,5 +108,6 @@ def on_unexpected(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     DomainError: on_domain_error,
     HTTPException: on_http_exception,
+    UnicodeDecodeError: on_unicode_error,
     Exception: on_unexpected,
 }
