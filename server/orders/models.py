@@ -168,8 +168,9 @@ class OrderEvent(ChainedRecord, Base):
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     actor_kind: Mapped[str] = mapped_column(String(10))  # staff | owner | system
     source: Mapped[str] = mapped_column(String(10))  # http | sync | system | owner
-    server_time: Mapped[datetime]
-    client_time: Mapped[datetime | None]
+    server_time: Mapped[datetime]  # when the server received it (evidence)
+    client_time: Mapped[datetime | None]  # the device's raw time for it (evidence)
+    effective_at: Mapped[datetime]  # when it counts: timelines, SLA, KPIs (server/clock.py)
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     skew_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -190,8 +191,9 @@ class Step(ChainedRecord, Base):
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     gps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
-    captured_at: Mapped[datetime]
+    captured_at: Mapped[datetime]  # the device's raw time (evidence)
     received_at: Mapped[datetime]
+    effective_at: Mapped[datetime]  # when it counts (server/clock.py)
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     skew_flag: Mapped[bool] = mapped_column(Boolean, default=False)
 

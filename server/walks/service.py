@@ -14,7 +14,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Department, Role
 from server.accounts.scope import Actor
+from server.clock import effective_time
 from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.ids import uuid7
 from server.orders import lifecycle
@@ -256,13 +257,9 @@ async def checkpoint_by_code(session: AsyncSession, code: str) -> Checkpoint | N
 
 
 def counted_time(device_time: datetime, origin: Origin, received_at: datetime) -> tuple[datetime, bool]:
-    """The time coverage counts for a device-stamped act, and whether to flag it (see coverage.py)."""
-    offset = origin.clock_offset_ms or 0
-    corrected = device_time + timedelta(milliseconds=offset)
-    flag = origin.skewed()
-    if corrected > received_at:
-        corrected, flag = received_at, True
-    return corrected, flag
+    """The time coverage counts for a device-stamped act, and whether to flag it (see coverage.py):
+    its effective time, the one rule of server/clock.py shared with order events and steps."""
+    return effective_time(device_time, origin.clock_offset_ms, received_at=received_at)
 
 
 async def _own_walk(session: AsyncSession, actor: Actor, walk_id: uuid.UUID, *, lock: bool = True) -> Walk:

@@ -58,7 +58,7 @@ export function OrderPage({ id }: { id: string }) {
 function Timeline({ timeline }: { timeline: any }) {
   const entries: Entry[] = [
     ...timeline.events.map((e: any) => ({
-      at: e.server_time,
+      at: e.effective_at || e.server_time,
       kind: "event",
       node: (
         <>
@@ -70,7 +70,7 @@ function Timeline({ timeline }: { timeline: any }) {
       ),
     })),
     ...timeline.steps.map((s: any) => ({
-      at: s.captured_at,
+      at: s.effective_at || s.captured_at,
       kind: "step",
       node: (
         <>

@@ -47,8 +47,8 @@ export function OrderDetail({ orderId }: { orderId: string }) {
   const c = countdown(order.due_at, now);
   const timeline = [
     ...events.filter((e) => !e.action.startsWith("sla_") && e.action !== "note")
-      .map((e) => ({ at: e.server_time, key: e.id, text: `${t(e.action)}${e.actor_name ? " · " + e.actor_name : ""}`, step: null as any })),
-    ...steps.map((s) => ({ at: s.captured_at, key: s.id, text: s.note, step: s })),
+      .map((e) => ({ at: e.effective_at || e.server_time, key: e.id, text: `${t(e.action)}${e.actor_name ? " · " + e.actor_name : ""}`, step: null as any })),
+    ...steps.map((s) => ({ at: s.effective_at || s.captured_at, key: s.id, text: s.note, step: s })),
   ].sort((a, b) => a.at.localeCompare(b.at));
 
   const fire = (action: string, extra: Record<string, unknown> = {}) =>
