@@ -25,6 +25,7 @@ const zh: Table = {
   step_saved: "已保存，将自动同步", add_photo: "拍照/选图", max_photos: "最多 9 张照片", eta_saved: "已更新预计到达时间",
   empty_feed: "暂无通知", waiting_network: "当前无网络，记录已保存在手机上，恢复网络后自动同步。",
   server_busy: "服务器繁忙，稍后自动重试。", used: "已用", of: "共", synced: "已同步", create: "创建", dispatch: "派单", reassign: "改派",
+  report_photos: "业主上传的照片",
 };
 
 const en: Table = {
@@ -51,6 +52,7 @@ const en: Table = {
   add_photo: "Photo", waiting_network: "No network: your work is saved on the phone and syncs when the network is back.",
   server_busy: "The server is busy; retrying shortly.", max_photos: "At most 9 photos", eta_saved: "ETA updated", empty_feed: "No alerts yet",
   used: "used", of: "of", synced: "Synced", create: "Created", dispatch: "Dispatched", reassign: "Reassigned",
+  report_photos: "Owner's photos",
 };
 
 export const lang = signal<"zh-CN" | "en">((localStorage.getItem("wuye.lang") as "zh-CN" | "en") || "zh-CN");

@@ -17,10 +17,11 @@ from server.clock import SKEW_LIMIT, effective_time
 from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.ids import uuid7
 from server.notifications.service import notify
-from server.orders import evidence, sla
+from server.orders import evidence, routing, sla
 from server.orders.access import QUEUE_STATUSES, audiences, can_see, in_queue_of
 from server.orders.models import Category, Channel, Kind, Order, OrderEvent, Status
 from server.orders.numbers import next_number
+from server.orders.routing import DEPARTMENT_OF_CATEGORY  # noqa: F401 - re-exported for older callers
 from server.orders.transitions import BY_ACTION, Transition
 from server.sites.models import Estate, Household
 from server.syncing import changelog
@@ -28,16 +29,6 @@ from server.syncing.batch import PushBatch
 
 REPEAT_WINDOW = timedelta(days=30)
 
-DEPARTMENT_OF_CATEGORY = {
-    Category.water_electric: Department.engineering,
-    Category.lift: Department.engineering,
-    Category.facilities: Department.engineering,
-    Category.cleaning: Department.cleaning,
-    Category.security: Department.security,
-    Category.parking: Department.security,
-    Category.noise: Department.security,
-    Category.landscaping: Department.landscaping,
-}
 
 KIND_LABEL = {
     "inquiry": "咨询",
@@ -218,8 +209,14 @@ async def _assignee(session: AsyncSession, order: Order, staff_id: uuid.UUID) ->
     staff = await session.get(Staff, staff_id)
     if staff is None or not staff.active or staff.estate_id != order.estate_id:
         raise DomainError("invalid_assignee", "the assignee must be an active staff member of this estate", status=422)
-    if staff.role not in (Role.technician, Role.steward, Role.team_lead):
-        raise DomainError("invalid_assignee", "orders are assigned to technicians or stewards", status=422)
+    if staff.role not in (Role.technician, Role.steward, Role.team_lead) and not (
+        staff.role is Role.front_desk and order.kind in routing.PEOPLE_KINDS
+    ):
+        raise DomainError(
+            "invalid_assignee",
+            "orders are assigned to technicians, stewards or team leads (complaints and callbacks also to the desk)",
+            status=422,
+        )
     return staff
 
 
@@ -261,7 +258,13 @@ async def create_order(
     if not new.description.strip():
         raise DomainError("description_required", "describe the problem", status=422)
     estate = await session.get(Estate, estate_id)
-    department = new.department or DEPARTMENT_OF_CATEGORY.get(new.category, Department.service)
+    routed = None
+    if new.department is not None:
+        department = str(Department(new.department))
+        await routing.require_staffed(session, estate_id, department)
+    else:
+        routed = await routing.route(session, estate_id, new.category)
+        department = routed.department
     if new.kind is Kind.emergency:
         new.priority = "urgent"
     check_eta(new.eta, now)
@@ -317,7 +320,17 @@ async def create_order(
         await transition(
             session, actor, order.id, "dispatch", now=now, origin=origin, data={"assignee_id": new.assignee_id}
         )
+    elif routed is not None and routed.assignee_id is not None and new.kind is not Kind.inquiry:
+        await dispatch_routed(session, order, routed, now=now, origin=origin)
     return order
+
+
+async def dispatch_routed(session: AsyncSession, order: Order, routed: routing.Route, *, now, origin) -> None:
+    """Fire the estate's routing rule as the system: to its handler, or to the team lead with the
+    warning that the category's queue has nobody (server/orders/routing.py)."""
+    data = {"assignee_id": routed.assignee_id, "routing_warning": routed.warning}
+    note = routed.warning or "按分派规则派单"
+    await transition(session, None, order.id, "dispatch", now=now, origin=origin, system=True, note=note, data=data)
 
 
 # --- transitions -----------------------------------------------------------------------------------------
@@ -408,6 +421,7 @@ async def _assign(act: Act) -> None:
         act.event_data.update(assignee_id=str(staff.id), assignee_name=staff.name)
         act.entered.append(staff.id)
     elif department is not None:
+        await routing.require_staffed(session, order.estate_id, str(Department(department)))
         order.assignee_id = None
         order.department = str(Department(department))
         act.event_data.update(department=order.department)
@@ -416,6 +430,8 @@ async def _assign(act: Act) -> None:
     if previous is not None and previous != order.assignee_id:
         act.left.append(previous)
         act.event_data["previous_assignee_id"] = str(previous)
+    if act.data.get("routing_warning"):
+        act.event_data["routing_warning"] = act.data["routing_warning"]
     order.dispatched_at = act.when
     order.status_before_pause = None
 

@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import Department, Role
+from server.accounts.models import Role
 from server.accounts.scope import Actor
 from server.clock import effective_time
 from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.ids import uuid7
-from server.orders import lifecycle
-from server.orders.lifecycle import DEPARTMENT_OF_CATEGORY, HTTP_ORIGIN, NewOrder, Origin
-from server.orders.models import Category, Channel, Kind, Order, OrderEvent
+from server.orders import lifecycle, routing
+from server.orders.lifecycle import HTTP_ORIGIN, NewOrder, Origin
+from server.orders.models import Category, Channel, Kind, Order, OrderEvent, Status
 from server.photos.models import photo_refs_any
 from server.sites.models import Building, Grid, Household, Unit
 from server.syncing import changelog
@@ -563,19 +563,20 @@ async def finding_to_order(
         now=now,
         data={"finding_id": str(finding.id), "photos": list(finding.photos or [])},
     )
-    department = DEPARTMENT_OF_CATEGORY.get(Category(category), Department.service)
-    await lifecycle.transition(
-        session,
-        None,
-        order.id,
-        "dispatch",
-        now=now,
-        origin=origin,
-        system=True,
-        note="巡查发现自动派单 / dispatched by the department rule",
-        data={"department": str(department)},
-        order=order,
-    )
+    if order.status is Status.new:  # the estate's rule named a queue: dispatch it there
+        routed = await routing.route(session, order.estate_id, Category(category))
+        await lifecycle.transition(
+            session,
+            None,
+            order.id,
+            "dispatch",
+            now=now,
+            origin=origin,
+            system=True,
+            note="巡查发现自动派单 / dispatched by the department rule",
+            data={"assignee_id": routed.assignee_id} if routed.assignee_id else {"department": routed.department},
+            order=order,
+        )
     finding.order_id = order.id
     events = list((await session.scalars(select(OrderEvent.id).where(OrderEvent.order_id == order.id))).all())
     await lifecycle.publish(session, order, ("order_events", events))

@@ -105,9 +105,11 @@ def watch(page) -> list[str]:
 
 
 @contextmanager
-def desktop(chromium, server, key: str):
-    """A desk PC signed in as ``key``: (page, console errors)."""
-    context = chromium.new_context(**DESKTOP)
+def desktop(chromium, server, key: str, size: tuple[int, int] | None = None):
+    """A desk PC (or, with ``size``, a screen of that many CSS pixels) signed in as ``key``: (page,
+    console errors)."""
+    viewport = {"viewport": {"width": size[0], "height": size[1]}} if size else {}
+    context = chromium.new_context(**{**DESKTOP, **viewport})
     page = context.new_page()
     errors = watch(page)
     page.goto(f"{server.base_url}/app/")

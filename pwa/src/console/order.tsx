@@ -65,7 +65,10 @@ function Timeline({ timeline }: { timeline: any }) {
           <b>{t(e.action)}</b> <span class="small">{e.actor_name}</span>
           {e.data?.assignee_name && <span> → {e.data.assignee_name}</span>}
           {e.data?.reason && <span> · {t(e.data.reason)}</span>}
-          {e.note && <p class="pre">{e.note}</p>}
+          {e.action === "report_photos" && (
+            <div class="thumbs" data-test="owner-photos">{(e.data?.photos ?? []).map((sha: string) => <Thumb key={sha} sha={sha} uploaded={true} />)}</div>
+          )}
+          {e.data?.routing_warning ? <p class="warn-text" data-test="routing-warning">⚠ {e.data.routing_warning}</p> : e.note && <p class="pre">{e.note}</p>}
         </>
       ),
     })),
@@ -111,8 +114,15 @@ function Timeline({ timeline }: { timeline: any }) {
   );
 }
 
+const PEOPLE_KINDS = ["complaint", "callback", "inquiry"];
+
 function Actions({ order, allowed, onDone }: { order: any; allowed: string[]; onDone: () => void }) {
-  const board = useApi<any>(allowed.includes("dispatch") || allowed.includes("reassign") ? "/api/board" : null);
+  const assigning = allowed.includes("dispatch") || allowed.includes("reassign");
+  const board = useApi<any>(assigning ? "/api/board" : null);
+  // Complaints, callbacks and inquiries go to a steward, the desk or a lead as well as to technicians.
+  const people = PEOPLE_KINDS.includes(order.kind);
+  const handlers = useApi<any>(assigning ? `/api/routing/?kind=${order.kind}` : null);
+  const load = new Map<string, number>((board.data?.columns.in_progress ?? []).map((l: any) => [l.assignee_id, l.orders.length]));
   const [assignee, setAssignee] = useState("");
   const [reason, setReason] = useState("waiting_owner");
   const [cancelWhy, setCancelWhy] = useState("");
@@ -145,9 +155,9 @@ function Actions({ order, allowed, onDone }: { order: any; allowed: string[]; on
       {assignAction && (
         <div class="row">
           <select class="grow" name="assignee" value={assignee} onChange={(e) => setAssignee((e.target as HTMLSelectElement).value)}>
-            <option value="">{t("c_choose_tech")}</option>
-            {(board.data?.columns.in_progress ?? []).map((lane: any) => (
-              <option key={lane.assignee_id} value={lane.assignee_id}>{lane.assignee_name} · {t("c_load")} {lane.orders.length}</option>
+            <option value="">{t(people ? "c_choose_handler" : "c_choose_tech")}</option>
+            {(handlers.data?.handlers ?? []).filter((h: any) => h.id !== order.assignee_id).map((h: any) => (
+              <option key={h.id} value={h.id}>{h.name} · {t(`role_${h.role}`)} · {t("c_load")} {load.get(h.id) ?? 0}</option>
             ))}
           </select>
           <button class="primary" disabled={busy || !assignee} data-action={assignAction}

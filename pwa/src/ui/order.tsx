@@ -47,7 +47,11 @@ export function OrderDetail({ orderId }: { orderId: string }) {
   const c = countdown(order.due_at, now);
   const timeline = [
     ...events.filter((e) => !e.action.startsWith("sla_") && e.action !== "note")
-      .map((e) => ({ at: e.effective_at || e.server_time, key: e.id, text: `${t(e.action)}${e.actor_name ? " · " + e.actor_name : ""}`, step: null as any })),
+      .map((e) => ({
+        at: e.effective_at || e.server_time, key: e.id, text: `${t(e.action)}${e.actor_name ? " · " + e.actor_name : ""}`,
+        // The owner's photos from the report form show like a step's (the server lets whoever sees the order view them).
+        step: e.action === "report_photos" ? { photos: (e.data?.photos ?? []).map((sha256: string) => ({ sha256, uploaded: true })) } : null as any,
+      })),
     ...steps.map((s) => ({ at: s.effective_at || s.captured_at, key: s.id, text: s.note, step: s })),
   ].sort((a, b) => a.at.localeCompare(b.at));
 
