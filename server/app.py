@@ -24,6 +24,7 @@ from server.db.engine import Database
 from server.meta import meta
 from server.orders.kpi_routes import kpi_router
 from server.orders.routes import orders_router
+from server.orders.routing_routes import routing_router
 from server.orders.sla_routes import sla_router
 from server.outbound import Outbound
 from server.photos.arrivals import ArrivalRecorder
@@ -111,6 +112,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             orders_router,
             kpi_router,
             sla_router,
+            routing_router,
             sync_router,
             push_router,
             answers_router,

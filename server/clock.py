@@ -28,3 +28,37 @@ class ManualClock(Clock):
 
     def set(self, when: datetime) -> None:
         self._now = when
+
+
+# --- effective time --------------------------------------------------------------------------------
+
+#: A correction (clock offset, or the clamp) beyond this flags the record (``skew_flag``).
+SKEW_LIMIT = timedelta(minutes=5)
+
+
+def effective_time(
+    device_time: datetime | None,
+    offset_ms: int | None,
+    *,
+    received_at: datetime,
+    floor: datetime | None = None,
+) -> tuple[datetime, bool]:
+    """When an act done on a device counts (DESIGN.md §3, PROTOCOL.md "Effective time").
+
+    The device's time for the act, corrected by the batch's clock offset (server time − batch
+    ``client_time``), clamped to ``[floor, received_at]`` (``floor``: the previous event of the same
+    record, so the order of a timeline never inverts; nothing happens after the server received it).
+    The flag is set when the offset or the clamp moves the time by more than :data:`SKEW_LIMIT`.
+    Without a device time the act counts when it was received. The one rule for orders and walks.
+    """
+    if device_time is None:
+        at = received_at
+        flagged = False
+    else:
+        offset = timedelta(milliseconds=offset_ms or 0)
+        corrected = device_time + offset
+        at = min(corrected, received_at)
+        if floor is not None and at < floor:
+            at = min(floor, received_at)
+        flagged = abs(offset) > SKEW_LIMIT or abs(at - corrected) > SKEW_LIMIT
+    return at, flagged

@@ -45,6 +45,23 @@ DEMO_STAFF = (
     DemoStaff("王建国", "13800000022", Role.technician, Department.engineering),
     DemoStaff("张伟", "13800000023", Role.technician, Department.engineering),
     DemoStaff("孙涛", "13800000024", Role.technician, Department.engineering),
+    # Every department the estate routes to has people who can take its queue (server/orders/routing.py).
+    DemoStaff("周秀英", "13800000031", Role.technician, Department.cleaning),
+    DemoStaff("吴桂兰", "13800000032", Role.technician, Department.cleaning),
+    DemoStaff("郑勇", "13800000041", Role.technician, Department.security),
+    DemoStaff("冯军", "13800000042", Role.technician, Department.security),
+    DemoStaff("何平", "13800000051", Role.technician, Department.landscaping),
+)
+
+# Per category: a department queue, or a person by phone (the routing screen of the console edits these).
+DEMO_ROUTING = (
+    ("cleaning", "cleaning", None),
+    ("security", "security", None),
+    ("parking", "security", None),
+    ("noise", "security", None),
+    ("landscaping", "landscaping", None),
+    ("fees", None, "13800000003"),  # 物业费: the desk answers
+    ("renovation", None, "13800000002"),  # 装修: the team lead
 )
 
 GRID_NAMES = ("东区网格", "中区网格", "西区网格")
@@ -65,6 +82,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     existing = await session.scalar(select(Estate.id).where(Estate.code == ESTATE_CODE))
     if existing:
         await _demo_walks(session, clock, existing)  # estates loaded before walks existed get their routes
+        await _demo_routing(session, clock, existing)  # and their department staff and routing rules
         return False
     rng = random.Random(20261122)
     company = Company(name="翠湖物业服务有限公司")
@@ -125,11 +143,45 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
             grid_ids=[grids[i].id for i in person.grids],
             gold=person.gold,
         )
+    await _demo_routing(session, clock, estate.id)
     stewards = {grids[g].id: staff[p.phone] for p in DEMO_STAFF for g in p.grids if p.role is Role.steward}
     await load_history(session, clock, staff, stewards)  # six weeks of finished work, for the KPIs
     await _demo_orders(session, clock, staff)
     await _demo_walks(session, clock, estate.id)
     return True
+
+
+async def _demo_routing(session: AsyncSession, clock: Clock, estate_id) -> None:
+    """The demo staff an older demo database lacks, and the routing rules when the estate has none."""
+    from server.orders import routing
+    from server.orders.models import Category, RoutingRule
+
+    estate = await session.get(Estate, estate_id)
+    have = set((await session.scalars(select(Staff.phone).where(Staff.estate_id == estate_id))).all())
+    for person in DEMO_STAFF:
+        if person.role is Role.admin or person.grids or person.phone in have:
+            continue
+        if await session.scalar(select(Staff.id).where(Staff.phone == person.phone)):
+            continue
+        await create_staff(
+            session,
+            clock=clock,
+            company_id=estate.company_id,
+            estate_id=estate_id,
+            name=person.name,
+            phone=person.phone,
+            role=person.role,
+            department=person.department,
+            password=DEMO_PASSWORD,
+            grid_ids=[],
+        )
+    await session.flush()
+    if await session.scalar(select(RoutingRule.id).where(RoutingRule.estate_id == estate_id).limit(1)):
+        return
+    for category, department, phone in DEMO_ROUTING:
+        handler = await session.scalar(select(Staff.id).where(Staff.phone == phone)) if phone else None
+        await routing.set_rule(session, estate_id, Category(category), department=department, handler_id=handler)
+    await session.flush()
 
 
 TWICE = {"kind": "twice_daily", "hours": [7, 17]}  # the busy hours at lockers, gyms, playgrounds

@@ -118,7 +118,7 @@ async def test_the_board_sorts_open_work_into_columns(api, world, clock):
     e = await create_order(api, world, label="2栋1单元201", assignee_id=str(world.id("tech_b")))
     await act(api, "tech_b", e, "accept")
     await act(api, "tech_b", e, "pause", reason="parts_on_order")
-    f = await create_order(api, world, label="1栋1单元201", kind="complaint", category="noise", description="楼上吵")
+    f = await create_order(api, world, label="1栋1单元201", kind="complaint", category="cleaning", description="楼道脏")
     g = await create_order(api, world)
     await act(api, "desk", g, "cancel", note="重复报修")
     clock.advance(minutes=20)  # f's 15-minute first contact has passed; a, b, c have 10 minutes left
@@ -143,7 +143,7 @@ async def test_the_board_sorts_open_work_into_columns(api, world, clock):
     assert tech_b_lane["orders"][0]["sla"] == "ok" and tech_b_lane["orders"][0]["assignee_name"] == "王师傅"
 
     engineering = (await api.get("desk", "/api/board", params={"department": "engineering"})).json()
-    assert set(ids(engineering["columns"]["unassigned"])) == {a, b}  # the noise complaint is security's
+    assert set(ids(engineering["columns"]["unassigned"])) == {a, b}  # the complaint waits in the cleaning queue
     assert {lane["assignee_name"] for lane in engineering["columns"]["in_progress"]} == {"李师傅", "王师傅"}
 
 

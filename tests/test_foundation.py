@@ -136,7 +136,8 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
     from server.clock import Clock
     from server.db.engine import Database
     from server.demo import load_demo
-    from server.sites.models import Grid, Household
+    from server.orders import routing
+    from server.sites.models import Estate, Grid, Household
     from server.walks.models import Checkpoint, WalkRoute
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}"
@@ -155,10 +156,19 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
             routes = (await s.scalars(select(WalkRoute.grid_id))).all()
             kinds = (await s.scalars(select(Checkpoint.checklist_type))).all()
             history = await history_facts(s)
+            estate = await s.scalar(select(Estate.id))
+            routed = {r["category"]: r["route"] for r in (await routing.overview(s, estate))["rules"]}
+            staffed = await routing.queue_members(s, estate)
         await db.dispose()
-        return results, households, grids, routes, kinds, history
+        return results, households, grids, routes, kinds, history, routed, staffed
 
-    results, households, grids, routes, kinds, history = asyncio.run(go())
+    results, households, grids, routes, kinds, history, routed, staffed = asyncio.run(go())
+    # Every queue the demo routes to has people who can take from it; no category falls back.
+    assert {r["warning"] for r in routed.values()} == {""}
+    assert {"engineering", "cleaning", "security", "landscaping", "service"} <= {
+        d for d, n in staffed.items() if n >= 1
+    }
+    assert routed["cleaning"]["department"] == "cleaning" and routed["fees"]["assignee_name"] == "刘芳"
     # Six weeks of finished work, so the dashboard has figures: every old order closed (no SLA clock
     # left running), called back, most rated and never 不满意 (that would open a follow-up), and its
     # notifications read. Today's shift (8 orders) is the only open work.

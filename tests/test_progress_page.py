@@ -132,7 +132,7 @@ async def test_no_staff_only_field_reaches_the_page_or_state(api, world, clock):
     await act(api, "tech_a", oid, "accept")
     r = await api.post("desk", f"/api/orders/{oid}/note", json={"internal_note": secret_note + "2"})
     assert r.status_code == 200
-    r = await api.post("desk", f"/api/orders/{oid}/eta", json={"eta": china(15, 0).isoformat()})
+    r = await api.post("desk", f"/api/orders/{oid}/eta", json={"eta": china(17, 0).isoformat()})
     assert r.status_code == 200
     other = await new_order(api, world, household="1栋1单元102")
     html = (await api.client.get(page_path(link))).text
@@ -154,10 +154,10 @@ XSS = [
 ]
 
 
-async def test_xss_in_description_notes_and_comment_is_inert(api, world, database):
+async def test_xss_in_description_notes_and_comment_is_inert(api, world, database, clock):
     oid = await on_site_order(api, world, description="漏水 " + XSS[0] + XSS[1])
     link = await make_link(api, oid)
-    await step(api, oid, XSS[1] + XSS[2], at=datetime.now(UTC), materials=[{"name": XSS[0][:50], "quantity": 1}])
+    await step(api, oid, XSS[1] + XSS[2], at=clock.now(), materials=[{"name": XSS[0][:50], "quantity": 1}])
     await act(api, "tech_a", oid, "complete")
     r = await api.client.post(
         page_path(link) + "/rating",
@@ -353,13 +353,13 @@ async def test_page_of_a_ten_step_order_is_under_40_kb(api, world, app, database
     assert size < 40 * 1024, size
 
 
-async def test_unchanged_page_is_revalidated_with_304(api, world):
+async def test_unchanged_page_is_revalidated_with_304(api, world, clock):
     oid = await on_site_order(api, world)
     link = await make_link(api, oid)
     r = await api.client.get(page_path(link))
     etag = r.headers["etag"]
     again = await api.client.get(page_path(link), headers={"If-None-Match": etag})
     assert again.status_code == 304
-    await step(api, oid, "新进展", at=datetime.now(UTC))
+    await step(api, oid, "新进展", at=clock.now())
     changed = await api.client.get(page_path(link), headers={"If-None-Match": etag})
     assert changed.status_code == 200 and "新进展" in changed.text

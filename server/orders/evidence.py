@@ -112,6 +112,7 @@ class StepDraft:
     received_at: datetime
     clock_offset_ms: int | None
     skew_flag: bool
+    effective_at: datetime | None = None  # always set by the step path; not part of the hash
     chain_index: int = 0
     prev_hash: str = ""
     hash: str = ""

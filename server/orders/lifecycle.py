@@ -14,31 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts import guard
 from server.accounts.models import Department, Role, Staff
 from server.accounts.scope import Actor
+from server.clock import SKEW_LIMIT, effective_time
 from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.ids import uuid7
 from server.notifications.service import notify
-from server.orders import evidence, sla
+from server.orders import evidence, routing, sla
 from server.orders.access import QUEUE_STATUSES, audiences, can_see, in_queue_of
 from server.orders.models import Category, Channel, Kind, Order, OrderEvent, Status
 from server.orders.numbers import next_number
+from server.orders.routing import DEPARTMENT_OF_CATEGORY  # noqa: F401 - re-exported for older callers
 from server.orders.transitions import BY_ACTION, Transition
 from server.sites.models import Estate, Household
 from server.syncing import changelog
 from server.syncing.batch import PushBatch
 
-SKEW_LIMIT = timedelta(minutes=5)
 REPEAT_WINDOW = timedelta(days=30)
 
-DEPARTMENT_OF_CATEGORY = {
-    Category.water_electric: Department.engineering,
-    Category.lift: Department.engineering,
-    Category.facilities: Department.engineering,
-    Category.cleaning: Department.cleaning,
-    Category.security: Department.security,
-    Category.parking: Department.security,
-    Category.noise: Department.security,
-    Category.landscaping: Department.landscaping,
-}
 
 KIND_LABEL = {
     "inquiry": "咨询",
@@ -61,6 +52,49 @@ class Origin:
 
     def skewed(self) -> bool:
         return self.clock_offset_ms is not None and abs(self.clock_offset_ms) > SKEW_LIMIT.total_seconds() * 1000
+
+    def effective(self, now: datetime, floor: datetime | None, device_time: datetime | None = None):
+        """``(effective time, skew flag)`` of an act from here received at ``now`` (server/clock.py)."""
+        return effective_time(device_time or self.client_time, self.clock_offset_ms, received_at=now, floor=floor)
+
+
+ETA_PAST = timedelta(minutes=5)
+ETA_FUTURE = timedelta(days=30)
+
+
+CAPTURE_PAST = timedelta(days=30)
+CAPTURE_FUTURE = timedelta(days=1)
+
+
+def check_capture_time(captured_at: datetime, origin: Origin, now: datetime, field: str = "captured_at") -> None:
+    """A device's time for an act, corrected by the batch's offset, must lie within 30 days before
+    and one day after it reached the server (year 1 or 9999 is a broken clock, not a time); inside
+    that window the effective-time clamp decides where it counts."""
+    if captured_at.tzinfo is None:
+        raise DomainError("validation_error", f"{field} needs a time zone", status=422, details={"field": field})
+    corrected = captured_at + timedelta(milliseconds=origin.clock_offset_ms or 0)
+    if not now - CAPTURE_PAST <= corrected <= now + CAPTURE_FUTURE:
+        raise DomainError(
+            "validation_error",
+            f"{field} must lie between 30 days before and one day after the moment it is received",
+            status=422,
+            details={"field": field, "value": captured_at.isoformat()},
+        )
+
+
+def check_eta(eta: datetime | None, now: datetime) -> None:
+    """An ETA is a moment of the next 30 days (5 minutes of slack behind): anything else is a typo."""
+    if eta is None:
+        return
+    if eta.tzinfo is None:
+        raise DomainError("validation_error", "the ETA needs a time zone", status=422, details={"field": "eta"})
+    if not now - ETA_PAST <= eta <= now + ETA_FUTURE:
+        raise DomainError(
+            "validation_error",
+            "the ETA must lie between 5 minutes ago and 30 days ahead",
+            status=422,
+            details={"field": "eta", "min": (now - ETA_PAST).isoformat(), "max": (now + ETA_FUTURE).isoformat()},
+        )
 
 
 HTTP_ORIGIN = Origin()
@@ -113,7 +147,10 @@ async def add_event(
     to_status: str | None = None,
     note: str = "",
     data: dict | None = None,
+    at: tuple[datetime, bool] | None = None,
 ) -> OrderEvent:
+    """``at``: the act's effective time and skew flag (default: received now, flagged by the offset)."""
+    effective, flagged = at or (now, origin.skewed())
     event = OrderEvent(
         id=uuid7(),
         order_id=order.id,
@@ -125,8 +162,9 @@ async def add_event(
         source=origin.source,
         server_time=now,
         client_time=origin.client_time,
+        effective_at=effective,
         clock_offset_ms=origin.clock_offset_ms,
-        skew_flag=origin.skewed(),
+        skew_flag=flagged or origin.skewed(),
         note=note,
         data=data or {},
     )
@@ -172,8 +210,14 @@ async def _assignee(session: AsyncSession, order: Order, staff_id: uuid.UUID) ->
     staff = await guard.in_scope(session, None, Staff, staff_id, estate_id=order.estate_id)
     if not staff.active:
         raise DomainError("invalid_assignee", "the assignee must be an active staff member of this estate", status=422)
-    if staff.role not in (Role.technician, Role.steward, Role.team_lead):
-        raise DomainError("invalid_assignee", "orders are assigned to technicians or stewards", status=422)
+    if staff.role not in (Role.technician, Role.steward, Role.team_lead) and not (
+        staff.role is Role.front_desk and order.kind in routing.PEOPLE_KINDS
+    ):
+        raise DomainError(
+            "invalid_assignee",
+            "orders are assigned to technicians, stewards or team leads (complaints and callbacks also to the desk)",
+            status=422,
+        )
     return staff
 
 
@@ -212,9 +256,16 @@ async def create_order(
     if not new.description.strip():
         raise DomainError("description_required", "describe the problem", status=422)
     estate = await session.get(Estate, estate_id)
-    department = new.department or DEPARTMENT_OF_CATEGORY.get(new.category, Department.service)
+    routed = None
+    if new.department is not None:
+        department = str(Department(new.department))
+        await routing.require_staffed(session, estate_id, department)
+    else:
+        routed = await routing.route(session, estate_id, new.category)
+        department = routed.department
     if new.kind is Kind.emergency:
         new.priority = "urgent"
+    check_eta(new.eta, now)
     order = Order(
         id=new.id or uuid7(),
         number=await next_number(session, estate, now),
@@ -267,7 +318,17 @@ async def create_order(
         await transition(
             session, actor, order.id, "dispatch", now=now, origin=origin, data={"assignee_id": new.assignee_id}
         )
+    elif routed is not None and routed.assignee_id is not None and new.kind is not Kind.inquiry:
+        await dispatch_routed(session, order, routed, now=now, origin=origin)
     return order
+
+
+async def dispatch_routed(session: AsyncSession, order: Order, routed: routing.Route, *, now, origin) -> None:
+    """Fire the estate's routing rule as the system: to its handler, or to the team lead with the
+    warning that the category's queue has nobody (server/orders/routing.py)."""
+    data = {"assignee_id": routed.assignee_id, "routing_warning": routed.warning}
+    note = routed.warning or "按分派规则派单"
+    await transition(session, None, order.id, "dispatch", now=now, origin=origin, system=True, note=note, data=data)
 
 
 # --- transitions -----------------------------------------------------------------------------------------
@@ -290,6 +351,12 @@ class Act:
     left: list[uuid.UUID] = field(default_factory=list)  # staff whose scope the order leaves
     queue_before: str | None = None  # the department queue the order sat in before this act
     entered: list[uuid.UUID] = field(default_factory=list)  # staff whose scope it enters
+    at: datetime | None = None  # the act's effective time (``now`` unless it was done offline)
+    skewed: bool = False
+
+    @property
+    def when(self) -> datetime:
+        return self.at or self.now
 
 
 def _allowed(actor: Actor | None, order: Order, rule: Transition, owner: bool, system: bool) -> bool:
@@ -352,6 +419,7 @@ async def _assign(act: Act) -> None:
         act.event_data.update(assignee_id=str(staff.id), assignee_name=staff.name)
         act.entered.append(staff.id)
     elif department is not None:
+        await routing.require_staffed(session, order.estate_id, str(Department(department)))
         order.assignee_id = None
         order.department = str(Department(department))
         act.event_data.update(department=order.department)
@@ -360,30 +428,33 @@ async def _assign(act: Act) -> None:
     if previous is not None and previous != order.assignee_id:
         act.left.append(previous)
         act.event_data["previous_assignee_id"] = str(previous)
-    order.dispatched_at = act.now
+    if act.data.get("routing_warning"):
+        act.event_data["routing_warning"] = act.data["routing_warning"]
+    order.dispatched_at = act.when
     order.status_before_pause = None
 
 
 async def _take(act: Act) -> None:
     act.order.assignee_id = act.actor.staff_id
-    act.order.accepted_at = act.now
+    act.order.accepted_at = act.when
     act.entered.append(act.actor.staff_id)
-    sla.on_contact(act.order, act.now)
+    sla.on_contact(act.order, act.when)
 
 
 async def _accept(act: Act) -> None:
-    act.order.accepted_at = act.now
-    sla.on_contact(act.order, act.now)
+    act.order.accepted_at = act.when
+    sla.on_contact(act.order, act.when)
 
 
 async def _depart(act: Act) -> None:
     if "eta" in act.data and act.data["eta"] is not None:
+        check_eta(act.data["eta"], act.when)
         act.order.eta = act.data["eta"]
         act.event_data["eta"] = act.data["eta"].isoformat()
 
 
 async def _arrive(act: Act) -> None:
-    act.order.arrived_at = act.now
+    act.order.arrived_at = act.when
     if act.data.get("gps"):
         act.event_data["gps"] = act.data["gps"]
 
@@ -397,13 +468,13 @@ async def _pause(act: Act) -> None:
         raise DomainError("invalid_reason", f"pause reason must be one of {', '.join(PAUSE_REASONS)}", status=422)
     act.order.status_before_pause = act.order.status
     act.order.pause_reason = reason
-    act.order.paused_at = act.now
+    act.order.paused_at = act.when
     act.event_data["reason"] = reason
 
 
 async def _resume(act: Act) -> None:
     order = act.order
-    paused_for = act.now - order.paused_at if order.paused_at else timedelta(0)
+    paused_for = act.when - order.paused_at if order.paused_at else timedelta(0)
     act.event_data["paused_seconds"] = int(paused_for.total_seconds())
     order.paused_at = None
     order.pause_reason = None
@@ -411,12 +482,12 @@ async def _resume(act: Act) -> None:
 
 
 async def _complete(act: Act) -> None:
-    act.order.completed_at = act.now
+    act.order.completed_at = act.when
     act.order.completion_no += 1
 
 
 async def _close(act: Act) -> None:
-    act.order.closed_at = act.now
+    act.order.closed_at = act.when
 
 
 async def _reopen(act: Act) -> None:
@@ -453,19 +524,19 @@ EFFECTS: dict[str, Effect] = {
 def _sla_after(act: Act) -> None:
     order, action = act.order, act.rule.action
     if action in ("complete", "answer"):
-        sla.on_complete(order, act.policy, act.now)
+        sla.on_complete(order, act.policy, act.when)
     elif action == "pause":
         sla.on_pause(order)
     elif action == "resume":
         sla.on_resume(order, act.data.pop("_paused_for"))
     elif action == "reopen":
-        sla.on_reopen(order, act.policy, act.now)
+        sla.on_reopen(order, act.policy, act.when)
     elif action in ("close", "cancel"):
         sla.on_end(order)
     elif action == "callback":
         sla.on_callback(order)
     else:
-        sla.on_progress(order, act.policy, act.now)
+        sla.on_progress(order, act.policy, act.when)
 
 
 async def transition(
@@ -499,6 +570,7 @@ async def transition(
         dict(data or {}),
         await sla.policy_for(session, order.estate_id, order.kind),
     )
+    act.at, act.skewed = origin.effective(now, order.last_update_at or order.created_at)
     before = order.status
     if order.assignee_id is None and order.status in QUEUE_STATUSES:
         act.queue_before = order.department
@@ -512,7 +584,7 @@ async def transition(
         order.status_before_pause = None
     if action == "reopen" and order.assignee_id is None:
         order.status = Status.dispatched
-    order.last_update_at = now
+    order.last_update_at = act.at
     _sla_after(act)
     event = await add_event(
         session,
@@ -526,6 +598,7 @@ async def transition(
         to_status=order.status.value,
         note=note,
         data=act.event_data,
+        at=(act.at, act.skewed),
     )
     await publish(session, order, ("order_events", [event.id]))
     await _scope_moves(act)
@@ -640,6 +713,8 @@ async def set_eta(
             f"cannot set an ETA on an order that is {order.status.value}",
             details={"status": order.status.value, "action": "set_eta"},
         )
+    at = origin.effective(now, order.last_update_at or order.created_at)
+    check_eta(eta, at[0])
     previous = order.eta
     order.eta = eta
     event = await add_event(
@@ -651,6 +726,7 @@ async def set_eta(
         origin=origin,
         now=now,
         data={"eta": eta.isoformat(), "previous": previous.isoformat() if previous else None},
+        at=at,
     )
     await publish(session, order, ("order_events", [event.id]))
     return order

@@ -168,8 +168,9 @@ class OrderEvent(ChainedRecord, Base):
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     actor_kind: Mapped[str] = mapped_column(String(10))  # staff | owner | system
     source: Mapped[str] = mapped_column(String(10))  # http | sync | system | owner
-    server_time: Mapped[datetime]
-    client_time: Mapped[datetime | None]
+    server_time: Mapped[datetime]  # when the server received it (evidence)
+    client_time: Mapped[datetime | None]  # the device's raw time for it (evidence)
+    effective_at: Mapped[datetime | None]  # when it counts: timelines, SLA, KPIs (server/clock.py); always set
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     skew_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -190,8 +191,9 @@ class Step(ChainedRecord, Base):
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     gps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
-    captured_at: Mapped[datetime]
+    captured_at: Mapped[datetime]  # the device's raw time (evidence)
     received_at: Mapped[datetime]
+    effective_at: Mapped[datetime | None]  # when it counts (server/clock.py); always set
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     skew_flag: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -264,3 +266,16 @@ class OrderCounter(Base):
     estate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("estates.id"), primary_key=True)
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RoutingRule(Base):
+    """Who handles a category in an estate: a department queue, or one person (a steward, a team
+    lead). Categories without a row use ``DEPARTMENT_OF_CATEGORY`` (server/orders/routing.py)."""
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (UniqueConstraint("estate_id", "category"),)
+    id: Mapped[uuid.UUID] = id_column()
+    estate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("estates.id"))
+    category: Mapped[Category] = mapped_column(_enum(Category))
+    department: Mapped[str | None] = mapped_column(String(20))
+    handler_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))

@@ -26,6 +26,7 @@ class OrderCreateIn(Wire):
     reporter_name: Annotated[str, msgspec.Meta(max_length=50)] = ""
     reporter_phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
     assignee_id: uuid.UUID | None = None
+    department: Department | None = None  # a staffed queue; neither: the estate's routing rule
     internal_note: Text = ""
     id: uuid.UUID | None = None
 

@@ -16,7 +16,15 @@ from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.ids import uuid7
 from server.orders import evidence, rows, sla
 from server.orders.access import can_see
-from server.orders.lifecycle import HTTP_ORIGIN, Origin, load_for_update, publish, publish_batched, visible_order
+from server.orders.lifecycle import (
+    HTTP_ORIGIN,
+    Origin,
+    check_capture_time,
+    load_for_update,
+    publish,
+    publish_batched,
+    visible_order,
+)
 from server.orders.models import Order, SlaPolicy, Step
 from server.orders.transitions import STEP_STATUSES
 from server.syncing.batch import PushBatch
@@ -48,7 +56,7 @@ def _check(new: NewStep) -> None:
             raise DomainError("invalid_material", "each material needs a name and a positive quantity", status=422)
 
 
-def _admit(actor: Actor, order: Order, new: NewStep) -> None:
+def _admit(actor: Actor, order: Order, new: NewStep, origin: Origin, now: datetime) -> None:
     """Every refusal of a step, decided before anything is written."""
     if order.assignee_id != actor.staff_id:
         raise Forbidden("only the assigned person records steps", code="not_assignee")
@@ -59,6 +67,7 @@ def _admit(actor: Actor, order: Order, new: NewStep) -> None:
             details={"status": order.status.value, "action": "step.add"},
         )
     _check(new)
+    check_capture_time(new.captured_at, origin, now)
 
 
 def _duplicate() -> Conflict:
@@ -68,7 +77,9 @@ def _duplicate() -> Conflict:
 def _columns(
     new: NewStep, step_id: uuid.UUID, order: Order, position: int, actor: Actor, now: datetime, origin: Origin
 ) -> dict[str, Any]:
-    """A new step's columns; both paths build them here, so both chain the same hash."""
+    """A new step's columns; both paths build them here, so both chain the same hash. A step counts
+    at its effective time: its capture time corrected and clamped after the order's last progress."""
+    effective, flagged = origin.effective(now, order.last_update_at or order.created_at, new.captured_at)
     return {
         "id": step_id,
         "order_id": order.id,
@@ -80,16 +91,17 @@ def _columns(
         "author_id": actor.staff_id,
         "captured_at": new.captured_at,
         "received_at": now,
+        "effective_at": effective,
         "clock_offset_ms": origin.clock_offset_ms,
-        "skew_flag": origin.skewed(),
+        "skew_flag": flagged or origin.skewed(),
     }
 
 
-def _progress(order: Order, policy: sla.Policy, now: datetime) -> None:
-    """A step is progress the owner sees: it moves the update deadline."""
-    order.last_update_at = now
+def _progress(order: Order, policy: sla.Policy, at: datetime, now: datetime) -> None:
+    """A step is progress the owner sees: it moves the update deadline (from its effective time)."""
+    order.last_update_at = at
     order.updated_at = now
-    sla.on_progress(order, policy, now)
+    sla.on_progress(order, policy, at)
 
 
 async def add_step(
@@ -102,14 +114,14 @@ async def add_step(
     origin: Origin = HTTP_ORIGIN,
 ) -> Step:
     order = await visible_order(session, actor, order_id, lock=True)
-    _admit(actor, order, new)
+    _admit(actor, order, new, origin, now)
     if new.id is not None and await session.get(Step, new.id) is not None:
         raise _duplicate()
     position = (await session.scalar(select(func.max(Step.position)).where(Step.order_id == order.id)) or 0) + 1
     step = Step(**_columns(new, new.id or uuid7(), order, position, actor, now, origin))
     evidence.append(order, step)
     session.add(step)
-    _progress(order, await sla.policy_for(session, order.estate_id, order.kind), now)
+    _progress(order, await sla.policy_for(session, order.estate_id, order.kind), step.effective_at, now)
     await session.flush()
     await publish(session, order, ("steps", [step.id]))
     return step
@@ -240,7 +252,7 @@ async def add_step_batched(
     order = cache.orders.get(order_id)
     if order is None or not can_see(actor, order):
         order = await cache.order(session, actor, order_id)
-    _admit(actor, order, new)
+    _admit(actor, order, new, origin, now)
     step_id = new.id or uuid7()
     taken = step_id in cache.taken if step_id in cache.checked_ids else await cache.is_taken(session, step_id)
     if taken:
@@ -254,9 +266,9 @@ async def add_step_batched(
     cache.checked_ids.add(step_id)
     evidence.append(order, draft)
     batch.insert(Step.__table__, draft.row())
-    if (order.id, now) not in cache.progressed:
-        _progress(order, await cache.policy(session, order), now)
-        cache.progressed.add((order.id, now))
+    if (order.id, draft.effective_at) not in cache.progressed:
+        _progress(order, await cache.policy(session, order), draft.effective_at, now)
+        cache.progressed.add((order.id, draft.effective_at))
     publish_batched(batch, order, ("steps", [step_id]))
     if isinstance(order, rows.OrderRow):
         batch.on_flush("order_rows", lambda: rows.write_changed(session, cache.order_rows()))

@@ -165,21 +165,21 @@ async def build(session: AsyncSession, order: Order, *, expires_at: datetime | N
         who = people.get(e.actor_id, ("", ""))[0] if e.actor_id else ""
         if e.action in ("dispatch", "reassign"):
             who = str(data.get("assignee_name") or "")
-            entries.append(Entry(e.server_time, e.action, who=who, department=str(data.get("department") or "")))
+            entries.append(Entry(e.effective_at, e.action, who=who, department=str(data.get("department") or "")))
         elif e.action == REPORT_PHOTOS:
             photos = tuple(Photo(p, p in arrived) for p in data.get("photos") or [])
-            entries.append(Entry(e.server_time, e.action, photos=photos))
+            entries.append(Entry(e.effective_at, e.action, photos=photos))
         elif e.action == "pause":
-            entries.append(Entry(e.server_time, e.action, who=who, reason=str(data.get("reason") or "")))
+            entries.append(Entry(e.effective_at, e.action, who=who, reason=str(data.get("reason") or "")))
         elif e.action == "rate":
             # The level is on the rating record, which is chained just before its "rate" event.
             rated = [r for r in ratings if r.chain_index < e.chain_index]
-            entries.append(Entry(e.server_time, e.action, level=str(rated[-1].level) if rated else ""))
+            entries.append(Entry(e.effective_at, e.action, level=str(rated[-1].level) if rated else ""))
         else:
-            entries.append(Entry(e.server_time, e.action, who=who))
+            entries.append(Entry(e.effective_at, e.action, who=who))
     for s in steps:
-        # The device's capture time is what the owner lived through, unless the device clock was off.
-        at = s.received_at if s.skew_flag else s.captured_at
+        # The effective time (server/clock.py): the capture time, corrected by the device's clock offset.
+        at = s.effective_at
         entries.append(
             Entry(
                 at,

@@ -27,6 +27,7 @@ from server.orders import lifecycle
 from server.orders.lifecycle import NewOrder, Origin
 from server.orders.models import Category, Channel, Kind, Order
 from server.photos.blobstore import BlobInfo, BlobStore
+from server.photos.models import PhotoRef
 from server.photos.service import record_arrival
 from server.progress import links
 from server.progress.models import ReportAttempt
@@ -304,6 +305,11 @@ async def submit(
             origin=origin,
             now=now,
             data={"photos": [i.sha256 for i in photo_infos]},
+        )
+        # Referenced like a step's photos, so the staff who see the order see them (photos/viewing.py).
+        session.add_all(
+            PhotoRef(sha256=sha, record_table=REPORT_PHOTOS, record_id=event.id)
+            for sha in dict.fromkeys(i.sha256 for i in photo_infos)
         )
         await lifecycle.publish(session, order, ("order_events", [event.id]))
     issued = await links.issue(session, order, secret=secret, now=now, days=link_days, created_by=None)

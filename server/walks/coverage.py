@@ -23,8 +23,9 @@ would make every offline visit late. Coverage therefore uses the device's ``visi
 by the device clock offset the sync engine estimates per push batch (``ctx.clock_offset_ms`` =
 server time − device time), stored as ``counted_at`` on the visit. It is clamped: a corrected time
 after the server received the visit is impossible, so it becomes the receive time. A visit is
-``skew_flag``-ged like repair steps when the offset exceeds the 5-minute limit or when the clamp
-applied; the flag is shown to leads, never silently hidden.
+``skew_flag``-ged like repair steps when the offset or the clamp moves it by more than 5 minutes;
+the flag is shown to leads, never silently hidden. This is the effective-time rule of
+``server/clock.py``, the one implementation order events and steps use too.
 
 Totals per grid count all slots of its checkpoints. Totals per steward count the slots she filled
 (``on_time``/``late``, credited to whoever visited) plus the unfilled slots (``missed``/``pending``)

@@ -14,20 +14,21 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts import guard
-from server.accounts.models import Department, Role
+from server.accounts.models import Role
 from server.accounts.scope import Actor
+from server.clock import effective_time
 from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.ids import uuid7
-from server.orders import lifecycle
-from server.orders.lifecycle import DEPARTMENT_OF_CATEGORY, HTTP_ORIGIN, NewOrder, Origin
-from server.orders.models import Category, Channel, Kind, Order, OrderEvent
+from server.orders import lifecycle, routing
+from server.orders.lifecycle import HTTP_ORIGIN, NewOrder, Origin
+from server.orders.models import Category, Channel, Kind, Order, OrderEvent, Status
 from server.photos.models import photo_refs_any
 from server.sites.models import Building, Grid, Household, Unit
 from server.syncing import changelog
@@ -257,13 +258,9 @@ async def checkpoint_by_code(session: AsyncSession, code: str) -> Checkpoint | N
 
 
 def counted_time(device_time: datetime, origin: Origin, received_at: datetime) -> tuple[datetime, bool]:
-    """The time coverage counts for a device-stamped act, and whether to flag it (see coverage.py)."""
-    offset = origin.clock_offset_ms or 0
-    corrected = device_time + timedelta(milliseconds=offset)
-    flag = origin.skewed()
-    if corrected > received_at:
-        corrected, flag = received_at, True
-    return corrected, flag
+    """The time coverage counts for a device-stamped act, and whether to flag it (see coverage.py):
+    its effective time, the one rule of server/clock.py shared with order events and steps."""
+    return effective_time(device_time, origin.clock_offset_ms, received_at=received_at)
 
 
 async def _own_walk(session: AsyncSession, actor: Actor, walk_id: uuid.UUID, *, lock: bool = True) -> Walk:
@@ -559,19 +556,20 @@ async def finding_to_order(
         now=now,
         data={"finding_id": str(finding.id), "photos": list(finding.photos or [])},
     )
-    department = DEPARTMENT_OF_CATEGORY.get(Category(category), Department.service)
-    await lifecycle.transition(
-        session,
-        None,
-        order.id,
-        "dispatch",
-        now=now,
-        origin=origin,
-        system=True,
-        note="巡查发现自动派单 / dispatched by the department rule",
-        data={"department": str(department)},
-        order=order,
-    )
+    if order.status is Status.new:  # the estate's rule named a queue: dispatch it there
+        routed = await routing.route(session, order.estate_id, Category(category))
+        await lifecycle.transition(
+            session,
+            None,
+            order.id,
+            "dispatch",
+            now=now,
+            origin=origin,
+            system=True,
+            note="巡查发现自动派单 / dispatched by the department rule",
+            data={"assignee_id": routed.assignee_id} if routed.assignee_id else {"department": routed.department},
+            order=order,
+        )
     finding.order_id = order.id
     events = list((await session.scalars(select(OrderEvent.id).where(OrderEvent.order_id == order.id))).all())
     await lifecycle.publish(session, order, ("order_events", events))

@@ -105,11 +105,23 @@ def watch(page) -> list[str]:
 
 
 @contextmanager
-def desktop(chromium, server, key: str, *, viewport: tuple[int, int] | None = None, ready: str = ".console .side"):
-    """A desk PC signed in as ``key``: (page, console errors). With ``viewport`` (w, h) a phone of that
-    size instead; ``ready`` is what the signed-in screen shows (the console for desk roles)."""
-    size = {**PHONE, "viewport": {"width": viewport[0], "height": viewport[1]}} if viewport else DESKTOP
-    context = chromium.new_context(**size)
+def desktop(
+    chromium,
+    server,
+    key: str,
+    size: tuple[int, int] | None = None,
+    *,
+    viewport: tuple[int, int] | None = None,
+    ready: str = ".console .side",
+):
+    """A desk PC signed in as ``key``: (page, console errors). ``size`` (w, h) is a desk screen of
+    that many CSS pixels; ``viewport`` (w, h) a phone of that size instead; ``ready`` is what the
+    signed-in screen shows (the console for desk roles)."""
+    if viewport:
+        options = {**PHONE, "viewport": {"width": viewport[0], "height": viewport[1]}}
+    else:
+        options = {**DESKTOP, **({"viewport": {"width": size[0], "height": size[1]}} if size else {})}
+    context = chromium.new_context(**options)
     page = context.new_page()
     errors = watch(page)
     page.goto(f"{server.base_url}/app/")

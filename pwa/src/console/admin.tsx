@@ -8,18 +8,18 @@ import { fetchAuthed, send, useApi } from "./net";
 import { DEPARTMENTS, ErrorLine, KINDS, Loading } from "./widgets";
 
 export function Admin() {
-  const [tab, setTab] = useState<"import" | "staff" | "sla" | "posters">("import");
+  const [tab, setTab] = useState<"import" | "staff" | "sla" | "routing" | "posters">("import");
   return (
     <div class="admin">
       <div class="row">
         <h2 class="grow">{t("c_admin")}</h2>
         <div class="seg">
-          {(["import", "staff", "sla", "posters"] as const).map((k) => (
+          {(["import", "staff", "sla", "routing", "posters"] as const).map((k) => (
             <button key={k} class={tab === k ? "on" : ""} data-tab={k} onClick={() => setTab(k)}>{t(`c_tab_${k}`)}</button>
           ))}
         </div>
       </div>
-      {tab === "import" ? <Import /> : tab === "staff" ? <StaffAdmin /> : tab === "sla" ? <SlaPolicy /> : <Posters />}
+      {tab === "import" ? <Import /> : tab === "staff" ? <StaffAdmin /> : tab === "sla" ? <SlaPolicy /> : tab === "routing" ? <Routing /> : <Posters />}
     </div>
   );
 }
@@ -303,6 +303,63 @@ function Posters() {
           </div>
           <iframe class="label-frame poster-frame" srcDoc={poster.html} title={t("c_tab_posters")} />
         </div>
+      )}
+    </div>
+  );
+}
+
+// 分派规则: per category a staffed department queue or one handler; what it routes to now, with the
+// warning when nobody can take it (server/orders/routing.py).
+function Routing() {
+  const { data, error, reload } = useApi<any>("/api/routing/");
+  const [saveError, setSaveError] = useState<string | null>(null);
+
+  async function save(category: string, value: string) {
+    const body = value.startsWith("dept:") ? { department: value.slice(5) } : value ? { handler_id: value } : {};
+    setSaveError(null);
+    try {
+      await send("PUT", `/api/routing/${category}`, body);
+      say(t("c_saved"));
+      reload();
+    } catch (err) {
+      setSaveError((err as Error).message);
+    }
+  }
+
+  return (
+    <div class="card">
+      <h3>{t("c_tab_routing")}</h3>
+      <p class="small">{t("c_routing_hint")}</p>
+      <ErrorLine error={error || saveError} />
+      {!data ? <Loading /> : (
+        <table class="grid-table" data-test="routing-table">
+          <thead><tr><th>{t("c_category")}</th><th>{t("c_handler")}</th><th>{t("c_routing_now")}</th></tr></thead>
+          <tbody>
+            {data.rules.map((r: any) => {
+              const value = r.handler_id ?? (r.department ? `dept:${r.department}` : "");
+              return (
+                <tr key={r.category} data-category={r.category}>
+                  <td>{t(`cat_${r.category}`)}</td>
+                  <td>
+                    <select name={`route.${r.category}`} value={value} onChange={(e) => save(r.category, (e.target as HTMLSelectElement).value)}>
+                      <option value="">{t("c_routing_default")} · {t(`dept_${r.default_department}`)}</option>
+                      {data.queues.map((q: any) => (
+                        <option key={q.department} value={`dept:${q.department}`}>{t("c_routing_to_queue")} · {t(`dept_${q.department}`)}（{q.members}）</option>
+                      ))}
+                      {data.handlers.filter((h: any) => h.role !== "technician").map((h: any) => (
+                        <option key={h.id} value={h.id}>{h.name} · {t(`role_${h.role}`)}</option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    {r.route.assignee_name || `${t("c_queue")} · ${t(`dept_${r.route.department}`)}`}
+                    {r.route.warning && <p class="warn-text small" data-test="routing-warning">⚠ {r.route.warning}</p>}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
       )}
     </div>
   );

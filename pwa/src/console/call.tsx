@@ -160,7 +160,12 @@ function NewOrderForm({ household, onCreated }: { household: Found; onCreated: (
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const board = useApi<any>("/api/board");
-  const techs: any[] = board.data?.columns.in_progress ?? [];
+  const load = new Map<string, number>((board.data?.columns.in_progress ?? []).map((l: any) => [l.assignee_id, l.orders.length]));
+  // Only people who may handle this kind, and only queues with active members (server/orders/routing.py).
+  const routing = useApi<any>(`/api/routing/?kind=${kind}`);
+  const people: any[] = routing.data?.handlers ?? [];
+  const queues: any[] = routing.data?.queues ?? [];
+  const route = routing.data?.rules.find((r: any) => r.category === category)?.route;
 
   function pickKind(k: string) {
     setKind(k);
@@ -179,6 +184,7 @@ function NewOrderForm({ household, onCreated }: { household: Found; onCreated: (
       if (household.id) body.household_id = household.id;
       else body.location = location.trim();
       if (assignee && !assignee.startsWith("dept:") && !answered) body.assignee_id = assignee;
+      if (assignee.startsWith("dept:") && !answered) body.department = assignee.slice(5);
       let out = await send("POST", "/api/orders/", body);
       if (answered) out = await send("POST", `/api/orders/${out.order.id}/actions/answer`, { note: description.trim() });
       else if (assignee.startsWith("dept:")) {
@@ -237,18 +243,19 @@ function NewOrderForm({ household, onCreated }: { household: Found; onCreated: (
       </div>
       {kind !== "inquiry" && (
         <label>
-          {t("c_assign_to")}
+          {["complaint", "callback"].includes(kind) ? t("c_handler") : t("c_assign_to")}
           <select name="assignee" value={assignee} onChange={(e) => setAssignee((e.target as HTMLSelectElement).value)}>
             <option value="">{t("c_assign_later")}</option>
-            {techs.map((lane) => (
-              <option key={lane.assignee_id} value={lane.assignee_id}>
-                {lane.assignee_name} · {t("c_load")} {lane.orders.length}
+            {people.map((h) => (
+              <option key={h.id} value={h.id}>
+                {h.name} · {t(`role_${h.role}`)} · {t("c_load")} {load.get(h.id) ?? 0}
               </option>
             ))}
-            {["engineering", "cleaning", "security", "landscaping"].map((d) => (
-              <option key={d} value={`dept:${d}`}>{t("c_queue")} · {t(`dept_${d}`)}</option>
+            {queues.map((q) => (
+              <option key={q.department} value={`dept:${q.department}`}>{t("c_queue")} · {t(`dept_${q.department}`)}</option>
             ))}
           </select>
+          {!assignee && route?.warning && <span class="warn-text small" data-test="routing-warning">⚠ {route.warning}</span>}
         </label>
       )}
       <label>

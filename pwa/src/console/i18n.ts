@@ -58,6 +58,9 @@ const zh: Record<string, string> = {
   c_location_hint: "如：1栋大堂东侧", c_custom_checklist: "自定义检查项", c_edit_checklist: "修改检查项",
   c_default_checklist: "不自定义则使用系统默认检查项（按检查类型）。", c_item_label: "检查项，如：消防栓完好", c_add_item: "添加检查项",
   c_save: "保存", c_deactivate: "停用", c_reactivate: "重新启用", c_deactivated: "已停用", c_reactivated: "已重新启用",
+  c_tab_routing: "分派规则", c_routing_hint: "每个类别由哪个部门队列或哪位处理人负责。只列出有在岗人员的队列；无人负责的类别会转给组长并提示。",
+  c_routing_default: "默认", c_routing_now: "实际去向", c_choose_handler: "选择处理人…", c_handler: "处理人",
+  c_routing_to_queue: "队列", c_routing_to_person: "指定处理人", c_routing_warning: "分派提示",
 };
 
 const en: Record<string, string> = {
@@ -117,6 +120,9 @@ const en: Record<string, string> = {
   c_location_hint: "e.g. lobby of building 1, east side", c_custom_checklist: "Custom checklist", c_edit_checklist: "Change the checklist",
   c_default_checklist: "Without a custom checklist the default items of the checklist type apply.", c_item_label: "Item, e.g. hydrant intact", c_add_item: "Add item",
   c_save: "Save", c_deactivate: "Deactivate", c_reactivate: "Reactivate", c_deactivated: "Deactivated", c_reactivated: "Reactivated",
+  c_tab_routing: "Routing", c_routing_hint: "Which department queue or person handles each category. Only queues with active members are offered; a category with nobody goes to the team lead, with a warning.",
+  c_routing_default: "Default", c_routing_now: "Goes to", c_choose_handler: "Choose a handler…", c_handler: "Handler",
+  c_routing_to_queue: "Queue", c_routing_to_person: "Person", c_routing_warning: "Routing warning",
 };
 
 extend({ zh, en });

@@ -61,7 +61,7 @@ function Timeline({ timeline }: { timeline: any }) {
     // A rating and a callback are shown from their own records (level, result, note) below: their
     // "rate" / "callback" events would only say the same thing a second time.
     ...timeline.events.filter((e: any) => e.action !== "rate" && e.action !== "callback").map((e: any) => ({
-      at: e.server_time,
+      at: e.effective_at || e.server_time,
       kind: "event",
       node: (
         <>
@@ -69,12 +69,15 @@ function Timeline({ timeline }: { timeline: any }) {
           {e.data?.assignee_name && <span> → {e.data.assignee_name}</span>}
           {e.data?.reason && <span> · {t(e.data.reason)}</span>}
           {e.data?.stage && e.data?.due_at && <span> · {t("n_sla_body", { stage: t(`stage_${e.data.stage}`), due: when(e.data.due_at) })}</span>}
-          {e.note && <p class="pre">{e.note}</p>}
+          {e.action === "report_photos" && (
+            <div class="thumbs" data-test="owner-photos">{(e.data?.photos ?? []).map((sha: string) => <Thumb key={sha} sha={sha} uploaded={true} />)}</div>
+          )}
+          {e.data?.routing_warning ? <p class="warn-text" data-test="routing-warning">⚠ {e.data.routing_warning}</p> : e.note && <p class="pre">{e.note}</p>}
         </>
       ),
     })),
     ...timeline.steps.map((s: any) => ({
-      at: s.captured_at,
+      at: s.effective_at || s.captured_at,
       kind: "step",
       node: (
         <>
@@ -115,8 +118,15 @@ function Timeline({ timeline }: { timeline: any }) {
   );
 }
 
+const PEOPLE_KINDS = ["complaint", "callback", "inquiry"];
+
 function Actions({ order, allowed, onDone }: { order: any; allowed: string[]; onDone: () => void }) {
-  const board = useApi<any>(allowed.includes("dispatch") || allowed.includes("reassign") ? "/api/board" : null);
+  const assigning = allowed.includes("dispatch") || allowed.includes("reassign");
+  const board = useApi<any>(assigning ? "/api/board" : null);
+  // Complaints, callbacks and inquiries go to a steward, the desk or a lead as well as to technicians.
+  const people = PEOPLE_KINDS.includes(order.kind);
+  const handlers = useApi<any>(assigning ? `/api/routing/?kind=${order.kind}` : null);
+  const load = new Map<string, number>((board.data?.columns.in_progress ?? []).map((l: any) => [l.assignee_id, l.orders.length]));
   const [assignee, setAssignee] = useState("");
   const [reason, setReason] = useState("waiting_owner");
   const [cancelWhy, setCancelWhy] = useState("");
@@ -149,9 +159,9 @@ function Actions({ order, allowed, onDone }: { order: any; allowed: string[]; on
       {assignAction && (
         <div class="row">
           <select class="grow" name="assignee" value={assignee} onChange={(e) => setAssignee((e.target as HTMLSelectElement).value)}>
-            <option value="">{t("c_choose_tech")}</option>
-            {(board.data?.columns.in_progress ?? []).map((lane: any) => (
-              <option key={lane.assignee_id} value={lane.assignee_id}>{lane.assignee_name} · {t("c_load")} {lane.orders.length}</option>
+            <option value="">{t(people ? "c_choose_handler" : "c_choose_tech")}</option>
+            {(handlers.data?.handlers ?? []).filter((h: any) => h.id !== order.assignee_id).map((h: any) => (
+              <option key={h.id} value={h.id}>{h.name} · {t(`role_${h.role}`)} · {t("c_load")} {load.get(h.id) ?? 0}</option>
             ))}
           </select>
           <button class="primary" disabled={busy || !assignee} data-action={assignAction}

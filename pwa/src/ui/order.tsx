@@ -46,8 +46,12 @@ export function OrderDetail({ orderId }: { orderId: string }) {
   const c = OPEN.includes(order.status) ? countdown(order.due_at, now) : { text: "", tone: "ok" };
   const timeline = [
     ...events.filter((e) => !e.action.startsWith("sla_") && e.action !== "note")
-      .map((e) => ({ at: e.server_time, key: e.id, text: `${t(e.action)}${e.actor_name ? " · " + e.actor_name : ""}`, step: null as any })),
-    ...steps.map((s) => ({ at: s.captured_at, key: s.id, text: s.note, step: s })),
+      .map((e) => ({
+        at: e.effective_at || e.server_time, key: e.id, text: `${t(e.action)}${e.actor_name ? " · " + e.actor_name : ""}`,
+        // The owner's photos from the report form show like a step's (the server lets whoever sees the order view them).
+        step: e.action === "report_photos" ? { photos: (e.data?.photos ?? []).map((sha256: string) => ({ sha256, uploaded: true })) } : null as any,
+      })),
+    ...steps.map((s) => ({ at: s.effective_at || s.captured_at, key: s.id, text: s.note, step: s })),
   ].sort((a, b) => a.at.localeCompare(b.at));
 
   const fire = (action: string, extra: Record<string, unknown> = {}) =>
