@@ -4,8 +4,8 @@ they were received (events) or at their capture time clamped to the receipt (ste
 And ``routing_rules``: per estate, which department queue or person handles each category; and
 ``photo_refs`` rows for the owner's report-form photos (record table ``report_photos``).
 
-Revision ID: 0011_i17a
-Revises: 0010_change_record_index
+Revision ID: 0015_effective_time_routing
+Revises: 0014_poster_key
 """
 
 import json
@@ -15,8 +15,8 @@ from alembic import op
 
 from server.db.base import UTCDateTime
 
-revision = "0011_i17a"
-down_revision = "0010_change_record_index"
+revision = "0015_effective_time_routing"
+down_revision = "0014_poster_key"
 branch_labels = None
 depends_on = None
 
