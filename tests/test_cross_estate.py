@@ -147,6 +147,10 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
             Probe("supervisor", "PUT", f"/api/estates/{other_estate}/settings", {"hotline": "0571-12345678"}),
             Probe("admin", "PUT", f"/api/estates/{uuid.uuid4()}/settings", {"hotline": "0571-12345678"}),
         ],
+        ("PUT", "/api/routing/{category:str}"): [
+            Probe("supervisor", "PUT", f"/api/routing/cleaning?estate_id={other_estate}", {"department": "cleaning"}),
+            Probe("supervisor", "PUT", "/api/routing/cleaning", {"handler_id": str(w.id("other_supervisor"))}),
+        ],
         ("POST", "/sync/push"): [
             Probe(
                 "steward_a",

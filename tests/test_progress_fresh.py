@@ -141,12 +141,12 @@ def fresh_pages(app) -> FreshPages:
     return _fresh(app.state.ctx)
 
 
-async def test_this_process_sees_its_own_writes_on_the_next_request(api, world, app):
+async def test_this_process_sees_its_own_writes_on_the_next_request(api, world, app, clock):
     oid = await on_site_order(api, world)
     link = await make_link(api, oid)
     fresh_pages(app).ttl = 3600  # reuse as long as nothing is committed here
     assert "更换密封圈" not in (await api.client.get(page_path(link))).text
-    await step(api, oid, "更换密封圈", at=datetime.now(UTC))
+    await step(api, oid, "更换密封圈", at=clock.now())
     assert "更换密封圈" in (await api.client.get(page_path(link))).text
     r = await api.delete("desk", f"/api/orders/{oid}/progress-link")
     assert r.status_code == 200
@@ -171,10 +171,10 @@ async def test_another_workers_revocation_is_honoured_within_ttl(api, world, app
     assert (await api.client.get(page_path(link))).status_code == 404
 
 
-async def test_the_page_after_rating_is_read_fresh_whichever_worker_took_the_rating(api, world, app):
+async def test_the_page_after_rating_is_read_fresh_whichever_worker_took_the_rating(api, world, app, clock):
     oid = await on_site_order(api, world)
     link = await make_link(api, oid)
-    await step(api, oid, "检查完毕", at=datetime.now(UTC))
+    await step(api, oid, "检查完毕", at=clock.now())
     await act(api, "tech_a", oid, "complete")
     p = fresh_pages(app)
     p.ttl = 3600

@@ -52,4 +52,7 @@ def month(value: str | None, name: str = "month") -> date | None:
     m = MONTH.fullmatch(value)
     if m is None:
         raise _refuse(name, "must look like 2026-11")
-    return day(date(int(m.group(1)), int(m.group(2)), 1), name)
+    year, number = int(m.group(1)), int(m.group(2))
+    if not EARLIEST.year <= year <= LATEST.year:  # before date(): year 0 is no date at all
+        raise _refuse(name, f"must lie between {EARLIEST:%Y-%m} and {LATEST:%Y-%m}")
+    return day(date(year, number, 1), name)
