@@ -123,3 +123,15 @@ async def test_a_finding_turned_into_an_order_routes_through_the_same_rule(api, 
     assert order.assignee_id == world.id("lead") and order.status.value == "dispatched"
     [dispatch] = [e for e in events if e.action == "dispatch"]
     assert dispatch.data["routing_warning"].startswith("秩序部没有在岗人员")
+
+
+async def test_a_complaint_given_to_the_desk_is_carried_through_by_that_desk_person(api, world):
+    """Routing may name the desk or a team lead: that person (and only that person) accepts and
+    completes, or the order would be a dead end that breaches."""
+    complaint = await post_order(api, world, kind="complaint", category="fees", assignee_id=str(world.id("desk")))
+    url = f"/api/orders/{complaint['id']}/actions"
+    assert (await api.post("tech_a", f"{url}/accept", json={})).status_code in (403, 404)
+    for action in ("accept", "complete"):
+        r = await api.post("desk", f"{url}/{action}", json={})
+        assert r.status_code == 200, r.text
+    assert r.json()["order"]["status"] == "completed"

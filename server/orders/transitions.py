@@ -16,6 +16,9 @@ S = Status
 DESK = (Role.front_desk, Role.team_lead, Role.supervisor, Role.admin)
 LEADS = (Role.team_lead, Role.supervisor, Role.admin)
 FIELD = (Role.technician, Role.steward)
+# Whoever routing may name as an order's handler (a complaint to the desk, a category with nobody to a
+# team lead) can carry it through; ``who="assignee"`` still limits each act to that one person.
+HANDLERS = (*FIELD, Role.team_lead, Role.front_desk)
 WORKING = (S.accepted, S.en_route, S.on_site)
 OPEN = (S.new, S.dispatched, *WORKING, S.paused)
 DONE = (S.completed, S.rated, S.called_back)
@@ -37,12 +40,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("dispatch", (S.new,), S.dispatched, DESK),
     Transition("reassign", (S.dispatched, *WORKING, S.paused), S.dispatched, DESK),
     Transition("take", (S.new, S.dispatched), S.accepted, FIELD, who="queue"),
-    Transition("accept", (S.dispatched,), S.accepted, FIELD, who="assignee"),
-    Transition("depart", (S.accepted,), S.en_route, FIELD, who="assignee"),
-    Transition("arrive", (S.en_route,), S.on_site, FIELD, who="assignee"),
+    Transition("accept", (S.dispatched,), S.accepted, HANDLERS, who="assignee"),
+    Transition("depart", (S.accepted,), S.en_route, HANDLERS, who="assignee"),
+    Transition("arrive", (S.en_route,), S.on_site, HANDLERS, who="assignee"),
     Transition("pause", WORKING, S.paused, (*FIELD, *LEADS), who="assignee_or_lead"),
     Transition("resume", (S.paused,), None, (*FIELD, *LEADS), who="assignee_or_lead"),
-    Transition("complete", (S.accepted, S.on_site), S.completed, FIELD, who="assignee"),
+    Transition("complete", (S.accepted, S.on_site), S.completed, HANDLERS, who="assignee"),
     Transition("answer", (S.new, S.dispatched), S.completed, (*DESK, Role.steward), kinds=(Kind.inquiry,)),
     Transition("rate", (S.completed, S.called_back), S.rated, (), who="owner"),
     Transition("callback", (S.completed, S.rated), S.called_back, (Role.steward, *DESK)),
