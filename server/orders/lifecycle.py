@@ -318,7 +318,9 @@ async def create_order(
         await transition(
             session, actor, order.id, "dispatch", now=now, origin=origin, data={"assignee_id": new.assignee_id}
         )
-    elif routed is not None and routed.assignee_id is not None and new.kind is not Kind.inquiry:
+    elif routed is not None and routed.assignee_id and new.kind is not Kind.inquiry and not new.follow_up_of_id:
+        # A follow-up of a 不满意 rating belongs to the household's grid steward (feedback.py), not to
+        # the category's handler.
         await dispatch_routed(session, order, routed, now=now, origin=origin)
     return order
 

@@ -138,7 +138,8 @@ def make_history(server) -> None:
                 r = tech.post(f"/api/orders/{oid}/actions/{action}", json={})
                 assert r.status_code == 200, r.text
             if level:
-                assert desk.post(f"/api/orders/{oid}/rating", json={"level": level}).status_code == 201
+                r = desk.post(f"/api/orders/{oid}/rating", json={"level": level})
+                assert r.status_code == 201, r.text
             if call_back:
                 r = desk.post(f"/api/orders/{oid}/callbacks", json={"result": "reached_satisfied"})
                 assert r.status_code == 201, r.text

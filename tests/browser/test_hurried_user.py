@@ -220,14 +220,14 @@ def test_completing_asks_first_photos_can_be_removed_the_viewer_closes_and_the_e
         assert "PPR管 ×1米" in page.inner_text("ul.materials")
         page.fill("textarea[name=note]", "更换进水管")
         page.set_input_files("input[type=file]", jpegs(tmp_path, 2))
-        page.wait_for_function("document.querySelectorAll('.add-step .thumb img').length === 2", timeout=20000)
+        page.wait_for_function("() => document.querySelectorAll('.add-step .thumb img').length === 2", timeout=20000)
         page.click(".add-step .thumb >> nth=0 >> button.thumb-open")
         page.wait_for_selector("[data-test=photo-viewer] button[data-action=close-viewer]")
         shoot(page, "viewer", full=False)
         page.click("button[data-action=close-viewer]")
         page.wait_for_selector("[data-test=photo-viewer]", state="detached")
         page.click(".add-step .thumb >> nth=1 >> button[data-action=remove-photo]")
-        page.wait_for_function("document.querySelectorAll('.add-step .thumb img').length === 1")
+        page.wait_for_function("() => document.querySelectorAll('.add-step .thumb img').length === 1")
         assert "(1/9)" in page.inner_text(".add-step")
         wait_for(lambda: idb_count(page, "photos") == 1)  # the removed photo's bytes are not kept to upload
         shoot(page, "step")
@@ -266,7 +266,7 @@ def test_enabling_push_that_fails_says_why_in_chinese(chromium, server):
         context.grant_permissions(["notifications"])
         page.click("button[data-action=push-on]")  # allowed, but this browser reaches no push service
         page.wait_for_function(
-            "document.querySelector('.toast[role=status]')?.textContent.startsWith('开启推送失败')", timeout=30000
+            "() => document.querySelector('.toast[role=status]')?.textContent.startsWith('开启推送失败')", timeout=30000
         )
         toast = page.inner_text(".toast[role=status]")
         assert "新工单仍会在同步时出现在通知里" in toast and not re.search(r"[A-Za-z]{4,}", toast), toast
@@ -458,7 +458,8 @@ def test_the_console_prints_grid_posters_has_the_feed_and_coverage_and_refreshes
         page.click("button[data-action=create-order]")
         number = page.locator("[data-test=created-number]").inner_text(timeout=10000).strip()
         page.wait_for_function(
-            f"document.querySelector('[data-test=history] .stats span:first-child b')?.textContent === '{before + 1}'"
+            "() => document.querySelector('[data-test=history] .stats span:first-child b')?.textContent"
+            f" === '{before + 1}'"
         )
         assert number.startswith("CH-") and "热水器不出热水" in page.inner_text("[data-test=history]")
         assert errors == []
@@ -479,7 +480,7 @@ def test_a_supervisor_keeps_the_estate_hotline_where_the_posters_are_printed(chr
     with desktop(chromium, server, "supervisor") as (page, errors):
         page.click("aside.side a[href='#/desk/posters']")
         field = f"[data-estate='{server.world.estate.id}'] input[name=hotline]"
-        page.wait_for_function(f'document.querySelector("{field}")?.value === "0571-88886666"')
+        page.wait_for_function(f'() => document.querySelector("{field}")?.value === "0571-88886666"')
         page.fill(field, "请打前台")
         page.click(f"[data-estate='{server.world.estate.id}'] button[data-action=save-hotline]")
         assert "请填写电话号码" in page.wait_for_selector(".hotlines .error").inner_text()

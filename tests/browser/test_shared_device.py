@@ -126,7 +126,7 @@ def test_one_tablet_two_stewards_nothing_misattributed_nothing_seen(browser_cont
     assert replica_grids(page) == {grid_zhang}
     assert all(w["steward_id"] == zhang for w in idb_all(page, "walks"))
     page.goto(f"{server.base_url}/app/#/sync")
-    page.wait_for_function("document.querySelector('[data-test=pending-mutations]')?.textContent === '0'")
+    page.wait_for_function("() => document.querySelector('[data-test=pending-mutations]')?.textContent === '0'")
     page.screenshot(path=str(ARTIFACTS / "shared-device-back.png"))
 
     # Every push carried only its signed-in person's work.

@@ -44,7 +44,7 @@ def test_a_photo_that_cannot_be_used_is_named_with_the_reason(chromium, server, 
         open_step_form(page, server, order)
         page.set_input_files(".add-step input[type=file]", paths)
         page.wait_for_selector("[data-test=photo-problems]")
-        page.wait_for_function(f"{THUMBS} === 1", timeout=20000)  # the good one is in
+        page.wait_for_function(f"() => {THUMBS} === 1", timeout=20000)  # the good one is in
         assert "照片 (1/9)" in page.inner_text(".add-step h3:has-text('照片')")
         shown = page.locator("[data-test=photo-problems] li").all_inner_texts()
         assert shown == [
@@ -77,7 +77,7 @@ def test_the_jpegs_todays_phones_write_become_photos_of_the_step_and_reach_the_s
                 page.click("button[data-action=add-step]")
             page.fill("textarea[name=note]", f"现场照片 {i + 1}")
             page.set_input_files(".add-step input[type=file]", batch)
-            page.wait_for_function(f"{THUMBS} === {len(batch)}", timeout=30000)
+            page.wait_for_function(f"() => {THUMBS} === {len(batch)}", timeout=30000)
             assert page.locator("[data-test=photo-problems]").count() == 0
             if i == 0:
                 page.screenshot(path=str(ARTIFACTS / "step-phone-jpegs-390x844.png"), full_page=True)
@@ -92,7 +92,7 @@ def test_the_jpegs_todays_phones_write_become_photos_of_the_step_and_reach_the_s
         shas = wait_for(all_uploaded, 60)
         with desktop(chromium, server, "desk") as (desk, desk_errors):
             desk.goto(f"{server.base_url}/app/#/desk/orders/{order['id']}")
-            desk.wait_for_function(f"{LOADED_THUMBS} === {len(shas)}", timeout=30000)  # the server's derivatives
+            desk.wait_for_function(f"() => {LOADED_THUMBS} === {len(shas)}", timeout=30000)  # the server's derivatives
             assert desk_errors == []
         assert errors == []
 
