@@ -317,6 +317,31 @@ async def test_rating_before_completion_or_without_a_level_is_refused_kindly(api
         assert await s.scalar(select(func.count()).select_from(Rating)) == 0
 
 
+async def test_a_rating_comment_with_control_characters_or_too_long_is_refused_and_stores_nothing(api, world, database):
+    oid = await on_site_order(api, world)
+    link = await make_link(api, oid)
+    await act(api, "tech_a", oid, "complete")
+    for comment, notice, text in (
+        ("好\x00的", "comment_bad_text", "特殊字符"),
+        ("好\x1b[31m", "comment_bad_text", "特殊字符"),
+        ("很" * 501, "comment_too_long", "最多 500 字"),
+    ):
+        answer = await api.client.post(
+            page_path(link) + "/rating", data={"level": "satisfied", "comment": comment}, follow_redirects=False
+        )
+        assert answer.headers["location"].endswith(f"m={notice}")
+        assert text in (await api.client.get(answer.headers["location"])).text
+    async with database.reader() as s:
+        assert await s.scalar(select(func.count()).select_from(Rating)) == 0
+    # A textarea's line breaks arrive as CRLF: they are a comment's normal text, kept as newlines.
+    fine = await api.client.post(
+        page_path(link) + "/rating", data={"level": "satisfied", "comment": "师傅很好\r\n谢谢"}, follow_redirects=False
+    )
+    assert fine.headers["location"].endswith("m=thanks")
+    async with database.reader() as s:
+        assert (await s.scalar(select(Rating))).comment == "师傅很好\n谢谢"
+
+
 async def test_closed_order_stays_readable_with_its_rating_and_expiry_date(api, world, clock):
     oid = await completed_order(api, world)
     link = await make_link(api, oid)

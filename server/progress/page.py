@@ -321,6 +321,8 @@ NOTICES = {
     "already": "already_rated",
     "pick": "pick_level",
     "not_ratable": "not_ratable",
+    "comment_too_long": "comment_too_long",
+    "comment_bad_text": "comment_bad_text",
 }
 
 

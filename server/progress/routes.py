@@ -36,6 +36,7 @@ from server.progress.report_page import FORM_CSS, bad_link_page, form_page, too_
 from server.progress.tokens import grid_from_token, grid_id_in_token, grid_token, new_poster_key
 from server.sites.models import Estate, Grid, Household
 from server.web.context import AppContext
+from sync.text import CONTROL
 
 log = logging.getLogger("wuye.progress")
 STAFF = (Role.front_desk, Role.team_lead, Role.supervisor, Role.steward, Role.admin)
@@ -346,6 +347,11 @@ async def progress_state(token: FromPath[str], ctx: NamedDependency[AppContext])
     )
 
 
+# The textarea says maxlength=500; a longer or control-laden comment comes from a script or an odd
+# paste, and is refused with a notice rather than cut or stored.
+MAX_RATING_COMMENT = 500
+
+
 @post("/p/{token:str}/rating", include_in_schema=False)
 async def progress_rating(
     request: Request, token: FromPath[str], tx: NamedDependency[AsyncSession], ctx: NamedDependency[AppContext]
@@ -358,9 +364,13 @@ async def progress_rating(
     if resolved is None:
         return _html(not_found_page(language), status=404)
     level = str(form.get("level") or "")
-    comment = str(form.get("comment") or "")[:500]
+    comment = str(form.get("comment") or "").replace("\r\n", "\n").strip()  # a form sends CRLF
     if level not in RatingLevel.__members__:
         outcome = "pick"
+    elif len(comment) > MAX_RATING_COMMENT:
+        outcome = "comment_too_long"
+    elif CONTROL.search(comment):
+        outcome = "comment_bad_text"
     else:
         try:
             await feedback.rate(tx, resolved.order.id, RatingLevel(level), comment, now=now, source="owner")

@@ -18,6 +18,7 @@ Screenshots: test-artifacts/day-*.png.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,13 @@ def test_a_whole_day_from_the_call_to_the_supervisors_dashboard(chromium, server
             assert actions[action] == 1, actions  # exactly once
         [step] = detail["timeline"]["steps"]
         assert step["note"] == "更换下水管和弯头，试水无渗漏" and len(step["photos"]) == 1
+        # Done offline, shown when it was done: effective times follow the order of the acts on the
+        # phone (accept, depart, arrive, the step, complete), all before the sync that carried them.
+        when = {e["action"]: datetime.fromisoformat(e["effective_at"]) for e in detail["timeline"]["events"]}
+        synced_at = {e["action"]: datetime.fromisoformat(e["server_time"]) for e in detail["timeline"]["events"]}
+        done_at = datetime.fromisoformat(step["effective_at"])
+        assert when["accept"] <= when["depart"] <= when["arrive"] <= done_at <= when["complete"]
+        assert when["accept"] < synced_at["accept"]
         assert step["materials"] == [{"name": "弯头", "quantity": 1, "unit": "个"}]
         assert tech_errors == []
 
@@ -112,6 +120,9 @@ def test_a_whole_day_from_the_call_to_the_supervisors_dashboard(chromium, server
             owner.goto(link)
             text = owner.inner_text("main")
             assert number in text and "更换下水管和弯头" in text and "李师傅" in text
+            rows = ["李师傅接单", "李师傅出发", "李师傅到场", "更换下水管和弯头", "处理完毕"]
+            progress = text[text.index("处理进度") :]
+            assert [progress.index(r) for r in rows] == sorted(progress.index(r) for r in rows)  # as done
             assert "内部" not in text
             owner.locator("label:has-text('不满意')").tap()
             owner.fill("textarea[name=comment]", "师傅来得太晚了")
