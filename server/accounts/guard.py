@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Staff
 from server.accounts.scope import Actor, Scope
-from server.errors import NotFound
+from server.errors import DomainError, NotFound
 from server.sites.models import Building, Estate, Grid, Household, Unit
 
 T = TypeVar("T")
@@ -78,3 +78,12 @@ async def all_in_scope(
 ) -> list[T]:
     """Each of ``ids`` through :func:`in_scope` (duplicates once), in the order given."""
     return [await in_scope(session, actor, model, i, estate_id=estate_id) for i in dict.fromkeys(ids)]
+
+
+async def estate_asked(session: AsyncSession, actor: Actor, estate_id: uuid.UUID | None) -> uuid.UUID:
+    """The estate a read names (``?estate_id=``), or the caller's own. Through :func:`in_scope`, so an
+    admin sees every estate of his company and none of another's; 422 when an admin names none."""
+    target = estate_id or actor.estate_id
+    if target is None:
+        raise DomainError("estate_required", "name the estate (?estate_id=…)", status=422)
+    return (await in_scope(session, actor, Estate, target)).id

@@ -9,7 +9,7 @@ import enum
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, false
 
 from server.accounts.models import Department, Role
 from server.errors import Forbidden
@@ -44,6 +44,8 @@ class Actor:
     estate_id: uuid.UUID | None
     grid_ids: frozenset[uuid.UUID]
     token_id: uuid.UUID | None = None
+    # An admin's estates: those of his company (another company's are as if they did not exist).
+    company_estates: frozenset[uuid.UUID] = frozenset()
 
     @property
     def scope(self) -> Scope:
@@ -54,7 +56,9 @@ class Actor:
             raise Forbidden(f"this needs one of the roles: {', '.join(r.value for r in roles)}")
 
     def sees_estate(self, estate_id: uuid.UUID) -> bool:
-        return self.scope is Scope.everything or self.estate_id == estate_id
+        if self.scope is Scope.everything:
+            return estate_id in self.company_estates
+        return self.estate_id == estate_id
 
     def sees_grid(self, estate_id: uuid.UUID, grid_id: uuid.UUID) -> bool:
         if self.scope in (Scope.everything, Scope.estate):
@@ -62,9 +66,9 @@ class Actor:
         return grid_id in self.grid_ids
 
     def where_estate(self, estate_col: ColumnElement) -> ColumnElement[bool]:
-        """A WHERE clause keeping rows of the estates this actor may see."""
+        """A WHERE clause keeping rows of the estates this actor may see (an admin: his company's)."""
         if self.scope is Scope.everything:
-            return true()
+            return estate_col.in_(sorted(self.company_estates)) if self.company_estates else false()
         if self.estate_id is None:
             return false()
         return estate_col == self.estate_id

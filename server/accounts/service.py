@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts import guard, throttle
 from server.accounts.models import AuthToken, Department, Role, Staff, StaffGrid
 from server.accounts.passwords import hash_async, needs_rehash, verify_async
-from server.accounts.scope import Actor
+from server.accounts.scope import SCOPE_OF_ROLE, Actor, Scope
 from server.clock import Clock
 from server.errors import DomainError, NotFound, Unauthorized
 from server.sites.models import Estate, Grid
@@ -146,6 +146,13 @@ async def login(
     return token, row, staff
 
 
+async def _company_estates(session: AsyncSession, role: Role, company_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """An admin's estates (one more query, for admins only; they are few)."""
+    if SCOPE_OF_ROLE[role] is not Scope.everything:
+        return frozenset()
+    return frozenset((await session.scalars(select(Estate.id).where(Estate.company_id == company_id))).all())
+
+
 async def actor_for(session: AsyncSession, staff: Staff, token_id: uuid.UUID | None = None) -> Actor:
     grid_ids = frozenset((await session.scalars(select(StaffGrid.grid_id).where(StaffGrid.staff_id == staff.id))).all())
     return Actor(
@@ -157,6 +164,7 @@ async def actor_for(session: AsyncSession, staff: Staff, token_id: uuid.UUID | N
         estate_id=staff.estate_id,
         grid_ids=grid_ids,
         token_id=token_id,
+        company_estates=await _company_estates(session, staff.role, staff.company_id),
     )
 
 
@@ -204,6 +212,7 @@ async def authenticate(session: AsyncSession, token: str, clock: Clock) -> Actor
         estate_id=estate_id,
         grid_ids=frozenset(row[-1] for row in rows if row[-1] is not None),
         token_id=token_id,
+        company_estates=await _company_estates(session, role, company_id),
     )
 
 

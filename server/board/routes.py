@@ -43,7 +43,7 @@ async def get_board(
     estate_id: Annotated[uuid.UUID | None, Q(name="estate_id")] = None,
     department: Annotated[str | None, Q(name="department", max_length=20)] = None,
 ) -> dict:
-    estate = service.board_estate(actor, estate_id)
+    estate = await service.board_estate(db, actor, estate_id)
     return await service.board(db, estate, ctx.clock.now(), department=department)
 
 
@@ -74,7 +74,8 @@ async def board_events(
     "assignee_id", "version"}`` for every committed change to an order of the estate, and
     ``{"type": "resync"}`` when changes may have been missed (reload the board)."""
     actor = await _stream_actor(request, ctx, ticket)
-    estate = service.board_estate(actor, estate_id)
+    async with ctx.db.reader() as session:
+        estate = await service.board_estate(session, actor, estate_id)
     keep = service.stream_filter(estate)
     live = live_for(ctx)
 

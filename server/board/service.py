@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.models import Role, Staff
 from server.accounts.scope import ESTATE_STAFF, Actor
 from server.board.summaries import DUE_SOON, FINAL, summaries
-from server.errors import DomainError, NotFound
 from server.orders.models import Order, Status
 
 WORKING = (Status.dispatched, Status.accepted, Status.en_route, Status.on_site)
@@ -28,15 +28,10 @@ OPEN = (Status.new, *WORKING, Status.paused)
 MAX_ORDERS = 5000  # an estate's open work; far above a real shift, a guard against a runaway query
 
 
-def board_estate(actor: Actor, estate_id: uuid.UUID | None) -> uuid.UUID:
+async def board_estate(session: AsyncSession, actor: Actor, estate_id: uuid.UUID | None) -> uuid.UUID:
     """The estate whose board the actor asks for (estate staff: their own; admin: must name one)."""
     actor.require_role(*ESTATE_STAFF)
-    target = estate_id or actor.estate_id
-    if target is None:
-        raise DomainError("estate_required", "name the estate (?estate_id=…)", status=422)
-    if not actor.sees_estate(target):
-        raise NotFound("estate")
-    return target
+    return await guard.estate_asked(session, actor, estate_id)
 
 
 async def board(

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.models import Role
 from server.accounts.scope import Actor
 from server.errors import NotFound
@@ -21,10 +22,8 @@ from server.web.context import AppContext
 Period = Literal["day", "week", "month"]
 
 
-async def _scopes(actor: Actor, ctx: AppContext, estate_id, grid_id, department, period, day):
-    estate = estate_id or actor.estate_id
-    if estate is None or not actor.sees_estate(estate):
-        raise NotFound("estate")
+async def _scopes(db: AsyncSession, actor: Actor, ctx: AppContext, estate_id, grid_id, department, period, day):
+    estate = await guard.estate_asked(db, actor, estate_id)
     if actor.role is Role.steward:
         if grid_id is None or grid_id not in actor.grid_ids:
             raise NotFound("grid")
@@ -41,6 +40,7 @@ Q = QueryParameter
 
 async def provide_scopes(
     actor: NamedDependency[Actor],
+    db: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
     estate_id: Annotated[uuid.UUID | None, Q(name="estate_id")] = None,
     grid_id: Annotated[uuid.UUID | None, Q(name="grid_id")] = None,
@@ -49,7 +49,7 @@ async def provide_scopes(
     day: Annotated[date | None, dates.day_query("date")] = None,
 ) -> tuple[str, kpi.Scope, kpi.Scope]:
     """The query parameters both KPI endpoints share, resolved into the two periods to compare."""
-    current, previous = await _scopes(actor, ctx, estate_id, grid_id, department, period, dates.day(day, "date"))
+    current, previous = await _scopes(db, actor, ctx, estate_id, grid_id, department, period, dates.day(day, "date"))
     return period, current, previous
 
 

@@ -11,9 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import guard
 from server.accounts.models import Department
 from server.accounts.scope import ESTATE_STAFF, MANAGERS, Actor
-from server.errors import NotFound
 from server.orders import routing
 from server.orders.models import Category, Kind
 from server.wire import Wire
@@ -22,13 +22,6 @@ from server.wire import Wire
 class RuleIn(Wire):
     department: Department | None = None
     handler_id: uuid.UUID | None = None
-
-
-def _estate(actor: Actor, estate_id: uuid.UUID | None) -> uuid.UUID:
-    estate = estate_id or actor.estate_id
-    if estate is None or not actor.sees_estate(estate):
-        raise NotFound("estate")
-    return estate
 
 
 @get("/")
@@ -41,7 +34,7 @@ async def get_routing(
     """Each category's rule and current route, the queues that have members, and the people an
     order of ``kind`` may be given to (``handlers``)."""
     actor.require_role(*ESTATE_STAFF)
-    estate = _estate(actor, estate_id)
+    estate = await guard.estate_asked(db, actor, estate_id)
     out = await routing.overview(db, estate)
     if kind is not None:
         people = await routing.handlers(db, estate, kind)
@@ -60,7 +53,7 @@ async def put_rule(
     estate_id: Annotated[uuid.UUID | None, QueryParameter(name="estate_id")] = None,
 ) -> dict:
     actor.require_role(*MANAGERS)
-    estate = _estate(actor, estate_id)
+    estate = await guard.estate_asked(tx, actor, estate_id)
     department = str(data.department) if data.department else None
     await routing.set_rule(tx, estate, category, department=department, handler_id=data.handler_id)
     await tx.commit()
