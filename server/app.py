@@ -17,8 +17,8 @@ from server.accounts import passwords
 from server.accounts.routes import accounts_router, auth_router
 from server.admin.routes import admin_router
 from server.answers.routes import answers_router
-from server.bulletins.routes import bulletins_router
 from server.board.routes import board_router, desk_router, reports_router
+from server.bulletins.routes import bulletins_router
 from server.clock import Clock
 from server.config import Settings
 from server.db.engine import Database

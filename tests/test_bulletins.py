@@ -4,8 +4,8 @@ publication, the public page and PNG (no owner data, JS-free), revocation and sc
 from __future__ import annotations
 
 import io
-import uuid
 import re
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -63,10 +63,16 @@ async def week(api, world, app, database, clock):
     o["r1"] = await repair(
         api, world, clock, "1栋1单元101", "water_electric", created=china(24, 10), done=china(24, 12), photo=sha
     )
-    o["r2"] = await repair(api, world, clock, "2栋1单元101", "lift", created=china(25, 8), done=china(25, 9), kind="emergency")
-    o["r3"] = await repair(api, world, clock, "1栋1单元201", "water_electric", created=china(29, 22), done=china(29, 23, 59))
+    o["r2"] = await repair(
+        api, world, clock, "2栋1单元101", "lift", created=china(25, 8), done=china(25, 9), kind="emergency"
+    )
+    o["r3"] = await repair(
+        api, world, clock, "1栋1单元201", "water_electric", created=china(29, 22), done=china(29, 23, 59)
+    )
     # Done one minute into the next week: received this week, done next week.
-    o["r4"] = await repair(api, world, clock, "2栋1单元102", "water_electric", created=china(29, 23, 30), done=china(30, 0, 1))
+    o["r4"] = await repair(
+        api, world, clock, "2栋1单元102", "water_electric", created=china(29, 23, 30), done=china(30, 0, 1)
+    )
     o["r5"] = await repair(
         api, world, clock, "2栋1单元201", "noise", created=china(24, 9), done=china(24, 11), kind="complaint"
     )  # not a repair
@@ -76,13 +82,20 @@ async def week(api, world, app, database, clock):
     r = await api.post(
         "other_supervisor",
         "/api/orders/",
-        json={"kind": "repair", "category": "lift", "channel": "phone", "description": "电梯",
-              "household_id": str(world.households["9栋1单元101"].id)},
+        json={
+            "kind": "repair",
+            "category": "lift",
+            "channel": "phone",
+            "description": "电梯",
+            "household_id": str(world.households["9栋1单元101"].id),
+        },
     )
     o["other"] = r.json()["order"]["id"]
     async with database.writer() as s:
         await s.execute(
-            update(Order).where(Order.id == uuid.UUID(o["other"])).values(status=Status.completed, completed_at=china(24, 10))
+            update(Order)
+            .where(Order.id == uuid.UUID(o["other"]))
+            .values(status=Status.completed, completed_at=china(24, 10))
         )
         await s.commit()
     clock.set(china(30, 9))  # Monday morning after: the team lead writes last week's bulletin
@@ -96,7 +109,14 @@ async def open_week(api, key="lead", week_start=WEEK, **over):
 
 
 PLANS = [
-    {"kind": "water_cut", "day": "2026-12-02", "start": "09:00", "end": "12:00", "area": "3栋、5栋", "title": "二次供水水箱清洗"},
+    {
+        "kind": "water_cut",
+        "day": "2026-12-02",
+        "start": "09:00",
+        "end": "12:00",
+        "area": "3栋、5栋",
+        "title": "二次供水水箱清洗",
+    },
     {"kind": "lift_maintenance", "day": "2026-11-30", "start": "14:00", "end": "16:00", "area": "1栋1单元"},
 ]
 
@@ -124,7 +144,10 @@ async def test_draft_publish_page_image_and_revocation(api, world, week, client)
     body = {
         "note": "本周寒潮来袭，请业主关好门窗，注意水管防冻。",
         "plans": PLANS,
-        "highlights": [{"order_id": week["r1"], "photo": week["sha"], "caption": "更换老化水管"}, {"order_id": week["r2"]}],
+        "highlights": [
+            {"order_id": week["r1"], "photo": week["sha"], "caption": "更换老化水管"},
+            {"order_id": week["r2"]},
+        ],
     }
     r = await api.put("lead", f"/api/bulletins/{b['id']}", json=body)
     assert r.status_code == 200, r.text
@@ -140,8 +163,20 @@ async def test_draft_publish_page_image_and_revocation(api, world, week, client)
     page = await client.get("/" + path, headers={"User-Agent": "MicroMessenger/8.0"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
-    for text in ("园区周报", "翠湖花园", "完成维修", ">4<", "水电", "电梯", "1栋 · 水电维修 · 11月24日完成", "更换老化水管",
-                 "二次供水水箱清洗", "12月2日（周三）09:00–12:00", "电梯维保", "注意水管防冻"):
+    for text in (
+        "园区周报",
+        "翠湖花园",
+        "完成维修",
+        ">4<",
+        "水电",
+        "电梯",
+        "1栋 · 水电维修 · 11月24日完成",
+        "更换老化水管",
+        "二次供水水箱清洗",
+        "12月2日（周三）09:00–12:00",
+        "电梯维保",
+        "注意水管防冻",
+    ):
         assert text in html, text
     assert "<script" not in html  # nothing needs JavaScript
     assert "script-src" not in page.headers["content-security-policy"]
@@ -185,9 +220,11 @@ def _no_owner_data(text: str, world) -> None:
 
 
 async def test_the_image_holds_no_owner_data(api, world, week):
-    """The PNG's words come from the same owner-safe content as the page; read them back from it."""
+    """The PNG is drawn from the published content alone (render.image takes nothing else), as is the page."""
     b = (await open_week(api)).json()
-    await api.put("lead", f"/api/bulletins/{b['id']}", json={"highlights": [{"order_id": week["r1"], "photo": week["sha"]}]})
+    await api.put(
+        "lead", f"/api/bulletins/{b['id']}", json={"highlights": [{"order_id": week["r1"], "photo": week["sha"]}]}
+    )
     pub = (await api.post("lead", f"/api/bulletins/{b['id']}/publish")).json()
     _no_owner_data(repr(pub["content"]), world)
 
@@ -222,7 +259,8 @@ async def test_bad_drafts_are_refused_and_change_nothing(api, week, body, code):
 
 
 @pytest.mark.parametrize(
-    "week_start, code", [("2026-11-24", "not_a_monday"), ("2026-12-07", "future_week"), ("1900-01-01", "validation_error")]
+    "week_start, code",
+    [("2026-11-24", "not_a_monday"), ("2026-12-07", "future_week"), ("1900-01-01", "validation_error")],
 )
 async def test_bad_weeks_are_refused(api, week, week_start, code):
     r = await open_week(api, week_start=week_start)

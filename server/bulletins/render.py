@@ -88,13 +88,18 @@ PAGE = compact(
 <p class="sub">{week}</p>
 </header>
 <section class="card"><h2>本周维修完成情况</h2>
-<div class="big"><div><b>{done}</b><span>完成维修（单）</span></div><div><b>{received}</b><span>本周报修（单）</span></div></div>
+<div class="big">
+<div><b>{done}</b><span>完成维修（单）</span></div>
+<div><b>{received}</b><span>本周报修（单）</span></div>
+</div>
 {cats}
 </section>
 {notable}
 <section class="card"><h2>下周重点工作</h2>{plans}</section>
 {note}
-<section class="card share"><h2>分享本周报</h2>{qr}<p class="mut">长按识别或截图分享到业主群 · <a href="{image}">保存为图片</a></p></section>
+<section class="card share"><h2>分享本周报</h2>{qr}
+<p class="mut">长按识别或截图分享到业主群 · <a href="{image}">保存为图片</a></p>
+</section>
 <footer>{hotline}{estate} 物业服务中心</footer>
 </main>
 """
@@ -128,9 +133,9 @@ def page(content: dict, *, url: str, base: str, draft: bool = False) -> str:
         )
     else:
         plans = Safe('<p class="mut">下周暂无停水、停电等计划安排。</p>')
-    note = render('<section class="card"><h2>物业寄语</h2><p class="txt">{n}</p></section>', n=content["note"]) if content[
-        "note"
-    ] else EMPTY
+    note = EMPTY
+    if content["note"]:
+        note = render('<section class="card"><h2>物业寄语</h2><p class="txt">{n}</p></section>', n=content["note"])
     hotline = render("服务热线 {h} · ", h=phone_display(content["hotline"])) if content.get("hotline") else EMPTY
     body = render(
         PAGE,
@@ -195,7 +200,9 @@ def image(content: dict, *, url: str, photo: Callable[[str], Path | None], draft
     def text(s: str, size: int, *, bold: bool = False, fill=INK, gap: int = 8, indent: int = 0) -> None:
         f = font(size, bold)
         for line in _wrap(probe, s, f, inner - indent):
-            ops.append((size + gap, lambda im, d, y, line=line, f=f: d.text((PAD + indent, y), line, font=f, fill=fill)))
+            ops.append(
+                (size + gap, lambda im, d, y, line=line, f=f: d.text((PAD + indent, y), line, font=f, fill=fill))
+            )
 
     def space(h: int) -> None:
         ops.append((h, lambda im, d, y: None))
@@ -205,8 +212,15 @@ def image(content: dict, *, url: str, photo: Callable[[str], Path | None], draft
 
     def section(title: str) -> None:
         space(14)
-        ops.append((44, lambda im, d, y: (d.rectangle((PAD, y + 6, PAD + 6, y + 34), fill=BLUE),
-                                          d.text((PAD + 18, y), title, font=font(30, True), fill=INK))))
+        ops.append(
+            (
+                44,
+                lambda im, d, y: (
+                    d.rectangle((PAD, y + 6, PAD + 6, y + 34), fill=BLUE),
+                    d.text((PAD + 18, y), title, font=font(30, True), fill=INK),
+                ),
+            )
+        )
         space(6)
 
     # Header band
@@ -216,7 +230,9 @@ def image(content: dict, *, url: str, photo: Callable[[str], Path | None], draft
         d.rectangle((0, y, WIDTH, y + header_h), fill=BLUE)
         d.text((PAD, y + 28), content["estate"], font=font(28), fill=(255, 255, 255))
         d.text((PAD, y + 66), "园区周报", font=font(56, True), fill=(255, 255, 255))
-        d.text((PAD, y + 140), week_range(date.fromisoformat(content["week_start"])), font=font(26), fill=(225, 234, 255))
+        d.text(
+            (PAD, y + 140), week_range(date.fromisoformat(content["week_start"])), font=font(26), fill=(225, 234, 255)
+        )
         if draft:
             d.text((PAD, y + 182), "草稿预览 · 尚未发布", font=font(26, True), fill=(255, 214, 102))
 
@@ -236,11 +252,13 @@ def image(content: dict, *, url: str, photo: Callable[[str], Path | None], draft
 
     ops.append((136, big))
     for code, n in content["by_category"].items():
+
         def cat_row(im, d, y, code=code, n=n):
             d.text((PAD, y), category(code), font=font(28), fill=INK)
             s = f"{n} 单"
             d.text((WIDTH - PAD - d.textlength(s, font=font(28, True)), y), s, font=font(28, True), fill=INK)
             d.line((PAD, y + 46, WIDTH - PAD, y + 46), fill=RULE, width=1)
+
         ops.append((52, cat_row))
 
     if content["notable"]:
@@ -282,7 +300,7 @@ def image(content: dict, *, url: str, photo: Callable[[str], Path | None], draft
                     d.rectangle((x0, y0, x0 + scale - 1, y0 + scale - 1), fill=(0, 0, 0))
         x = PAD + len(qr_rows) * scale + 24
         d.text((x, y + 60), "扫码查看本周报", font=font(30, True), fill=INK)
-        d.text((x, y + 104), "维修进度、下周计划随时查", font=font(24), fill=MUTED)
+        d.text((x, y + 104), "本周维修、下周计划一页看全", font=font(24), fill=MUTED)
         if content.get("hotline"):
             d.text((x, y + 146), f"服务热线 {phone_display(content['hotline'])}", font=font(26), fill=INK)
 

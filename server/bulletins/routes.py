@@ -273,7 +273,9 @@ def _not_found() -> Response:
 
 
 @get("/w/{token:str}", include_in_schema=False)
-async def public_page(token: FromPath[str], db: NamedDependency[AsyncSession], ctx: NamedDependency[AppContext]) -> Response:
+async def public_page(
+    token: FromPath[str], db: NamedDependency[AsyncSession], ctx: NamedDependency[AppContext]
+) -> Response:
     row = await _public(db, ctx, token)
     if row is None:
         return _not_found()

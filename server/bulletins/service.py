@@ -252,8 +252,14 @@ def _check_plans(plans: list[Plan], week_start: date) -> list[dict[str, Any]]:
         _refuse_owner_data(f"plans[{i}].area", p.area)
         _refuse_owner_data(f"plans[{i}].title", p.title)
         out.append(
-            {"kind": p.kind, "day": p.day.isoformat(), "start": p.start, "end": p.end, "area": p.area.strip(),
-             "title": p.title.strip()}
+            {
+                "kind": p.kind,
+                "day": p.day.isoformat(),
+                "start": p.start,
+                "end": p.end,
+                "area": p.area.strip(),
+                "title": p.title.strip(),
+            }
         )
     return sorted(out, key=lambda p: (p["day"], p["start"]))
 
