@@ -300,3 +300,17 @@ async def test_scope_another_estates_bulletin_is_not_found(api, world, week, cli
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert (await client.get(f"/w/{forged}")).status_code == 404
     assert (await client.get("/w/not-a-token")).status_code == 404
+
+
+async def test_the_public_page_allows_only_its_own_hashed_style_and_answers_head(api, week, client):
+    from tests.test_security_headers import assert_common, assert_inline_allowed_by_hash
+
+    b = (await open_week(api)).json()
+    token = (await api.post("lead", f"/api/bulletins/{b['id']}/publish")).json()["share"]["url"].rsplit("/", 1)[1]
+    r = await client.get(f"/w/{token}")
+    assert r.status_code == 200 and r.headers["referrer-policy"] == "no-referrer"  # the URL is the capability
+    policy = assert_common(r)
+    assert policy["default-src"] == ["'none'"] and "script-src" not in policy
+    assert_inline_allowed_by_hash(r.text, policy)
+    head = await client.head(f"/w/{token}")  # WeChat unfurls a shared link with HEAD first
+    assert head.status_code == 200 and head.content == b""

@@ -15,6 +15,8 @@ from server.bulletins import service
 from server.bulletins.models import Bulletin
 from server.clock import Clock
 
+CAPTION = "师傅及时上门，已修复"
+
 
 def _plans(monday) -> list[service.Plan]:
     day = lambda n: monday + timedelta(days=n)  # noqa: E731
@@ -42,7 +44,7 @@ async def seed_bulletins(session: AsyncSession, clock: Clock, estate_id: uuid.UU
         last,
         note="近期气温骤降，请各位业主关好门窗，室外水管注意防冻保温。感谢大家对物业工作的支持！",
         plans=_plans(this_week),
-        highlights=[service.Highlight(c.order_id, c.photos[0] if c.photos else None, "") for c in picked],
+        highlights=[service.Highlight(c.order_id, c.photos[0] if c.photos else None, CAPTION) for c in picked],
         now=now,
     )
     await service.publish(session, actor, last, now)

@@ -158,10 +158,9 @@ async def save_draft(
 
 
 async def _act(tx: AsyncSession, actor: Actor, ctx: AppContext, bulletin_id: uuid.UUID, action) -> dict:
+    """Publish, withdraw or renew the link: ``action(session, actor, bulletin, now)`` of the service."""
     row = await service.visible(tx, actor, bulletin_id, lock=True)
-    result = action(row, ctx.clock.now())
-    if hasattr(result, "__await__"):
-        await result
+    await action(tx, actor, row, ctx.clock.now())
     await tx.commit()
     return await _out(tx, ctx, row)
 
@@ -174,7 +173,7 @@ async def publish(
     ctx: NamedDependency[AppContext],
 ) -> dict:
     """Freeze the figures and notable repairs and open the public page and image."""
-    return await _act(tx, actor, ctx, bulletin_id, lambda row, now: service.publish(tx, actor, row, now))
+    return await _act(tx, actor, ctx, bulletin_id, service.publish)
 
 
 @post("/{bulletin_id:uuid}/withdraw", status_code=200)
@@ -185,7 +184,7 @@ async def withdraw(
     ctx: NamedDependency[AppContext],
 ) -> dict:
     """Back to a draft (to correct it); the shared links answer 404 until it is published again."""
-    return await _act(tx, actor, ctx, bulletin_id, lambda row, now: service.withdraw(actor, row, now))
+    return await _act(tx, actor, ctx, bulletin_id, service.withdraw)
 
 
 @post("/{bulletin_id:uuid}/new-link", status_code=200)
@@ -196,7 +195,7 @@ async def new_link(
     ctx: NamedDependency[AppContext],
 ) -> dict:
     """Revoke the share link and QR given out so far; answers with the new ones."""
-    return await _act(tx, actor, ctx, bulletin_id, lambda row, now: service.new_link(actor, row, now))
+    return await _act(tx, actor, ctx, bulletin_id, service.new_link)
 
 
 def _images(ctx: AppContext) -> OrderedDict:

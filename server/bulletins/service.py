@@ -353,7 +353,7 @@ async def publish(session: AsyncSession, actor: Actor, row: Bulletin, now: datet
     return row
 
 
-def withdraw(actor: Actor, row: Bulletin, now: datetime) -> Bulletin:
+async def withdraw(session: AsyncSession, actor: Actor, row: Bulletin, now: datetime) -> Bulletin:
     """Back to a draft: the public page and image answer 404 until it is published again."""
     actor.require_role(*EDITORS)
     if row.status != "published":
@@ -363,7 +363,7 @@ def withdraw(actor: Actor, row: Bulletin, now: datetime) -> Bulletin:
     return row
 
 
-def new_link(actor: Actor, row: Bulletin, now: datetime) -> Bulletin:
+async def new_link(session: AsyncSession, actor: Actor, row: Bulletin, now: datetime) -> Bulletin:
     """Revoke every share link given out so far (the QR in the groups stops working)."""
     actor.require_role(*EDITORS)
     row.share_key = new_poster_key()

@@ -8,7 +8,7 @@ import { useSignal } from "../state";
 import { day, fullDateTime } from "../format";
 import { extend, t } from "../i18n";
 import { photoUrl } from "../photos";
-import { fetchAuthed, send, useApi } from "./net";
+import { fetchAuthed, query, send, useApi } from "./net";
 import { ErrorLine, Loading } from "./widgets";
 
 const PLAN_KINDS = ["water_cut", "power_cut", "lift_maintenance", "fire_check", "gas_check", "pest_control", "greening", "cleaning", "other"];
@@ -237,7 +237,14 @@ function Editor({ b, reload, canEdit }: { b: Bulletin; reload: () => void; canEd
 export function Bulletins() {
   const me = useSignal(staff);
   const canEdit = !!me && ["team_lead", "supervisor", "admin"].includes(me.role);
-  const { data: list, error, reload: reloadList } = useApi<{ this_week: string; bulletins: { id: string; week_label: string; status: string }[] }>("/api/bulletins/");
+  // An admin belongs to no estate: they pick one (the others' staff see their own).
+  const admin = me?.role === "admin";
+  const { data: estates } = useApi<{ id: string; name: string }[]>(admin ? "/api/estates" : null);
+  const [estate, setEstate] = useState<string | null>(null);
+  const estateId = admin ? estate ?? estates?.[0]?.id ?? null : null;
+  const { data: list, error, reload: reloadList } = useApi<{ this_week: string; bulletins: { id: string; week_label: string; status: string }[] }>(
+    admin && !estateId ? null : `/api/bulletins/${query({ estate_id: estateId })}`,
+  );
   const [current, setCurrent] = useState<string | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
   const shown = current ?? list?.bulletins[0]?.id ?? null;
@@ -246,7 +253,7 @@ export function Bulletins() {
   async function openWeek(week: string) {
     setFailed(null);
     try {
-      const got = await send<Bulletin>("POST", "/api/bulletins/", { week_start: week });
+      const got = await send<Bulletin>("POST", "/api/bulletins/", estateId ? { week_start: week, estate_id: estateId } : { week_start: week });
       setCurrent(got.id);
       reloadList();
     } catch (e) {
@@ -257,6 +264,11 @@ export function Bulletins() {
     <div class="bulletins">
       <h2>{t("c_bulletin")}</h2>
       <p class="small">{t("c_bul_hint")}</p>
+      {admin && estates && estates.length > 1 && (
+        <select value={estateId ?? ""} onChange={(e) => { setEstate((e.target as HTMLSelectElement).value); setCurrent(null); }}>
+          {estates.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+        </select>
+      )}
       <ErrorLine error={error ?? failed} />
       {!list && !error && <Loading />}
       {list && (
