@@ -18,6 +18,7 @@ from server.accounts.routes import accounts_router, auth_router
 from server.admin.routes import admin_router
 from server.answers.routes import answers_router
 from server.board.routes import board_router, desk_router, reports_router
+from server.bulletins.routes import bulletins_router
 from server.clock import Clock
 from server.config import Settings
 from server.db.engine import Database
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             desk_router,
             reports_router,
             progress_router,
+            bulletins_router,
             photos_router,
             walks_router,
             checkpoint_link,

@@ -83,6 +83,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     if existing:
         await _demo_walks(session, clock, existing)  # estates loaded before walks existed get their routes
         await _demo_routing(session, clock, existing)  # and their department staff and routing rules
+        await _demo_bulletins(session, clock, existing)  # and their 园区周报
         return False
     rng = random.Random(20261122)
     company = Company(name="翠湖物业服务有限公司")
@@ -148,7 +149,16 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     await load_history(session, clock, staff, stewards)  # six weeks of finished work, for the KPIs
     await _demo_orders(session, clock, staff)
     await _demo_walks(session, clock, estate.id)
+    await _demo_bulletins(session, clock, estate.id)
     return True
+
+
+async def _demo_bulletins(session: AsyncSession, clock: Clock, estate_id) -> None:
+    from server.bulletins.demo import seed_bulletins
+
+    lead = await session.scalar(select(Staff).where(Staff.phone == "13800000002"))
+    if lead is not None:
+        await seed_bulletins(session, clock, estate_id, lead)
 
 
 async def _demo_routing(session: AsyncSession, clock: Clock, estate_id) -> None:

@@ -73,8 +73,11 @@ class Other:
     route: str
     checkpoint: str
     subscription: str
+    bulletin: str
+    own_bulletin: str
 
 
+BULLETIN_WEEK = "2026-11-16"  # the Monday of the test clock's week
 ANSWER = {"category": "fees", "question": "物业费多少钱一平？", "answer": "2.80元/平方米·月。"}
 
 
@@ -200,6 +203,23 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
         ("POST", "/api/grids/{grid_id:uuid}/poster/rotate"): [
             Probe("supervisor", "POST", f"/api/grids/{other_grid}/poster/rotate"),
         ],
+        ("POST", "/api/bulletins"): [
+            Probe("lead", "POST", "/api/bulletins", {"week_start": BULLETIN_WEEK, "estate_id": other_estate}),
+            Probe("admin", "POST", "/api/bulletins", {"week_start": BULLETIN_WEEK, "estate_id": str(uuid.uuid4())}),
+        ],
+        ("PUT", "/api/bulletins/{bulletin_id:uuid}"): [
+            Probe("lead", "PUT", f"/api/bulletins/{o.bulletin}", {"note": "x"}),
+            Probe("lead", "PUT", f"/api/bulletins/{o.own_bulletin}", {"highlights": [{"order_id": o.order}]}),
+        ],
+        ("POST", "/api/bulletins/{bulletin_id:uuid}/publish"): [
+            Probe("supervisor", "POST", f"/api/bulletins/{o.bulletin}/publish"),
+        ],
+        ("POST", "/api/bulletins/{bulletin_id:uuid}/withdraw"): [
+            Probe("supervisor", "POST", f"/api/bulletins/{o.bulletin}/withdraw"),
+        ],
+        ("POST", "/api/bulletins/{bulletin_id:uuid}/new-link"): [
+            Probe("lead", "POST", f"/api/bulletins/{o.bulletin}/new-link"),
+        ],
         ("POST", "/api/walks/routes"): [
             Probe("supervisor", "POST", "/api/walks/routes", {"grid_id": other_grid, "name": "夜巡"}),
         ],
@@ -237,7 +257,9 @@ async def _setup(api, w, database, clock) -> Other:
         "/api/walks/checkpoints",
         json={"route_id": route.json()["id"], "name": "c", "frequency": {"kind": "daily"}},
     )
-    for r in (answer, own_answer, route, cp):
+    bulletin = await api.post("other_supervisor", "/api/bulletins", json={"week_start": BULLETIN_WEEK})
+    own_bulletin = await api.post("lead", "/api/bulletins", json={"week_start": BULLETIN_WEEK})
+    for r in (answer, own_answer, route, cp, bulletin, own_bulletin):
         assert r.status_code == 201, r.text
     async with database.writer() as s:
         sub = PushSubscription(
@@ -261,6 +283,8 @@ async def _setup(api, w, database, clock) -> Other:
         route=route.json()["id"],
         checkpoint=cp.json()["id"],
         subscription=sub_id,
+        bulletin=bulletin.json()["id"],
+        own_bulletin=own_bulletin.json()["id"],
     )
 
 

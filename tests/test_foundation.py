@@ -130,9 +130,12 @@ async def test_sqlite_runs_in_wal_with_foreign_keys_and_full_sync(tmp_path):
 
 def test_demo_is_idempotent_and_realistic(tmp_path):
     import asyncio
+    from datetime import timedelta
 
     from sqlalchemy import func, select
 
+    from server.bulletins.models import Bulletin
+    from server.bulletins.service import week_of
     from server.clock import Clock
     from server.db.engine import Database
     from server.demo import load_demo
@@ -159,10 +162,19 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
             estate = await s.scalar(select(Estate.id))
             routed = {r["category"]: r["route"] for r in (await routing.overview(s, estate))["rules"]}
             staffed = await routing.queue_members(s, estate)
+            bulletins = (await s.execute(select(Bulletin.status, Bulletin.week_start, Bulletin.plans))).all()
         await db.dispose()
-        return results, households, grids, routes, kinds, history, routed, staffed
+        return results, households, grids, routes, kinds, history, routed, staffed, bulletins
 
-    results, households, grids, routes, kinds, history, routed, staffed = asyncio.run(go())
+    results, households, grids, routes, kinds, history, routed, staffed, bulletins = asyncio.run(go())
+    # 园区周报: last week's published (its plans in this week), this week's draft planning the next.
+    this_week = week_of(Clock().now())
+    assert sorted((status, week) for status, week, _ in bulletins) == [
+        ("draft", this_week),
+        ("published", this_week - timedelta(days=7)),
+    ]
+    for _, week, plans in bulletins:
+        assert plans and {p["day"] for p in plans} <= {str(week + timedelta(days=d)) for d in range(7, 14)}
     # Every queue the demo routes to has people who can take from it; no category falls back.
     assert {r["warning"] for r in routed.values()} == {""}
     assert {"engineering", "cleaning", "security", "landscaping", "service"} <= {

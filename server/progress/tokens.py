@@ -86,3 +86,19 @@ def grid_from_token(secret: str, token: str, key: str = "") -> uuid.UUID | None:
         return None
     grid_id = uuid.UUID(bytes=raw[:16])
     return grid_id if hmac.compare_digest(raw[16:], _grid_tag(secret, grid_id, key)) else None
+
+
+# Bulletin share link (server/bulletins): the same shape as a grid token, under its own label, with
+# the bulletin's ``share_key`` always mixed in (a new key revokes every link shared before).
+def bulletin_token(secret: str, bulletin_id: uuid.UUID, key: str) -> str:
+    return _b64(bulletin_id.bytes + _mac(secret, b"bulletin", bulletin_id.bytes, key.encode())[:_GRID_TAG_BYTES])
+
+
+def bulletin_id_in_token(token: str) -> uuid.UUID | None:
+    """The bulletin a well-formed token claims; check it with :func:`bulletin_token_valid`."""
+    raw = _grid_raw(token)
+    return uuid.UUID(bytes=raw[:16]) if raw else None
+
+
+def bulletin_token_valid(secret: str, token: str, bulletin_id: uuid.UUID, key: str) -> bool:
+    return hmac.compare_digest(token, bulletin_token(secret, bulletin_id, key))

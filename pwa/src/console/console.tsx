@@ -14,6 +14,7 @@ import { Dashboard, Scorecard } from "./dashboard";
 import { OrderPage } from "./order";
 import { WalkRoutes } from "./walkroutes";
 import { Posters } from "./posters";
+import { Bulletins } from "./bulletin";
 import { Notifications } from "../ui/notifications";
 import { tabCounts, TabCount } from "../ui/arrivals";
 import { useLive } from "../ui/live";
@@ -31,6 +32,7 @@ const NAV: { href: string; key: string; roles: string[] }[] = [
   { href: "#/desk/walks", key: "c_walk_routes", roles: REVIEWERS },
   { href: "#/desk/coverage", key: "c_coverage", roles: REVIEWERS },
   { href: "#/desk/posters", key: "c_posters", roles: DESK },
+  { href: "#/desk/bulletin", key: "c_bulletin", roles: DESK },
   { href: "#/desk/notifications", key: "notifications", roles: DESK },
   { href: "#/desk/admin", key: "c_admin", roles: MANAGERS },
 ];
@@ -58,6 +60,7 @@ export function Console({ parts }: { parts: string[] }) {
     screen = parts[2] ? <DailyLog stewardId={parts[2]} day={parts[3] ?? ""} back="#/desk/coverage" />
       : <Coverage back={null} logBase="#/desk/coverage" />;
   } else if (sub === "posters") screen = <Posters />;
+  else if (sub === "bulletin") screen = <Bulletins />;
   else if (sub === "notifications") screen = <Notifications orderHref="#/desk/orders/" />;
   else screen = <TakeCall />;
   return (
