@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 import time
 import uuid
 from collections import deque
@@ -37,8 +38,12 @@ from sync.engine import answer_resend, apply_push, build_pull, plan_push
 
 log = logging.getLogger("wuye.sync")
 
-MAX_WAITING_PUSHES = 64  # beyond this many queued pushes in one process: 429, come back later
-MAX_EXPECTED_WAIT = 0.1  # seconds: a push that would wait longer than this in the queue gets 429
+# A queued push is cheaper for the phone than a refused one: a refusal costs at least a second of
+# Retry-After (the header counts whole seconds) and then queues again behind the pushes that stayed.
+# So the gate queues up to a few seconds of work (a 200-phone burst fits) and refuses beyond.
+MAX_WAITING_PUSHES = 256  # beyond this many queued pushes in one process: 429, come back later
+MAX_EXPECTED_WAIT = 3.0  # seconds: a push that would wait longer than this in the queue gets 429
+MAX_RETRY_AFTER = 5  # seconds: the longest Retry-After; each refusal draws its own from 1 to this
 ALWAYS_QUEUE = 8  # ... unless fewer pushes than this queue (big batches of a few devices just wait)
 
 
@@ -51,7 +56,7 @@ class SyncGate:
     serialise on the version clock's row lock anyway; a few run at once there so that their reads
     and HTTP work overlap.
 
-    Overload answers 429 with ``Retry-After`` instead of a long wait: a push is refused when the
+    Overload answers 429 with ``Retry-After`` instead of a very long wait: a push is refused when the
     queue ahead of it would take more than ``max_wait`` while at least ``always`` queue, or when
     ``waiting`` pushes already queue. A refused push costs its decoding only, and the phone retries
     it later as is. The wait is the queue length times the time between two pushes leaving while
@@ -59,6 +64,10 @@ class SyncGate:
     what the process really achieves, sign-in, decoding,
     HTTP and the other requests on its event loop included; the writer's own time was an
     underestimate that let the queue grow past its bound.
+
+    Each refusal draws its Retry-After at random from 1 s to the expected wait (at most
+    ``MAX_RETRY_AFTER``): with one figure for all, the refused phones of a burst came back in the
+    same instant, were refused together again, and some waited tens of seconds.
     """
 
     def __init__(
@@ -70,7 +79,9 @@ class SyncGate:
         clock=time.perf_counter,
         initial_interval: float = 0.01,
         memory: float = 2.0,
+        rng: random.Random | None = None,
     ):
+        self.rng = rng or random.Random()
         self.sem = asyncio.Semaphore(running)
         self.running = running
         self.queued = 0
@@ -90,6 +101,10 @@ class SyncGate:
 
     def expected_wait(self) -> float:
         return self.queued * self.interval
+
+    def retry_after(self) -> int:
+        spread = min(MAX_RETRY_AFTER, max(1, math.ceil(self.expected_wait())))
+        return self.rng.randint(1, spread)
 
     def _forget_old(self, now: float) -> None:
         """Drop samples older than ``memory``: they tell of another workload. Replays answered from
@@ -112,7 +127,7 @@ class SyncGate:
                 "rate_limited",
                 "the server is busy; try again shortly",
                 status=429,
-                details={"retry_after": max(1, math.ceil(self.expected_wait()))},
+                details={"retry_after": self.retry_after()},
             )
         if self.queued == 0:
             self._mark = self.clock()  # a busy period starts
