@@ -562,8 +562,7 @@ async def run_backend(name: str, sizes: Sizes, only: set[str], keep: bool) -> Re
                 "e95",
                 p95,
                 f"(e) {len(phone_techs)} phones at once, {sizes.phone_rounds} pushes of {sizes.phone_batch}, end to end"
-                f" "
-                f"(first attempt to accepted answer, refusals and Retry-After waits included): p50 {p50:.0f} ms, "
+                f" (first attempt to accepted answer, refusals and Retry-After waits included): p50 {p50:.0f} ms, "
                 f"p95 {p95:.0f} ms, p99 {p99:.0f} ms, max {max(ms):.0f} ms over {len(ms)} pushes; "
                 f"all done in {seconds:.1f} s  [{verdict(p95 < TARGETS['e95'])}]",
             )
