@@ -203,9 +203,9 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
     # token lookup first. The sign-in is checked right after, before anything else.
     async with gate.admitted():
         token = bearer_token(request)
-        # One read transaction for the sign-in and, when the batch holds nothing new, its answer:
-        # three index lookups, run on the loop.
-        async with ctx.db.reader() as session, ctx.db.short_reads():
+        # Index lookups, outside any transaction on PostgreSQL (``Database.lookups``): the sign-in and,
+        # when the batch holds nothing new, its answer; run on the loop.
+        async with ctx.db.lookups() as session, ctx.db.short_reads():
             actor = await authenticate(session, token, ctx.clock)
             body = await request.body()
             try:
