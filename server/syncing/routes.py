@@ -42,7 +42,7 @@ log = logging.getLogger("wuye.sync")
 # Retry-After (the header counts whole seconds) and then queues again behind the pushes that stayed.
 # So the gate queues up to a few seconds of work (a 200-phone burst fits) and refuses beyond.
 MAX_WAITING_PUSHES = 256  # beyond this many queued pushes in one process: 429, come back later
-MAX_EXPECTED_WAIT = 3.0  # seconds: a push that would wait longer than this in the queue gets 429
+MAX_EXPECTED_WAIT = 3.0  # seconds (WUYE_SYNC_QUEUE_MS): a push that would wait longer gets 429
 MAX_RETRY_AFTER = 5  # seconds: the longest Retry-After; each refusal draws its own from 1 to this
 ALWAYS_QUEUE = 8  # ... unless fewer pushes than this queue (big batches of a few devices just wait)
 
@@ -154,7 +154,9 @@ class SyncGate:
 def _gate(ctx: AppContext) -> SyncGate:
     gate = ctx.services.get("sync_gate")
     if gate is None:
-        gate = ctx.services["sync_gate"] = SyncGate(running=1 if ctx.db.is_sqlite else 4)
+        gate = ctx.services["sync_gate"] = SyncGate(
+            running=1 if ctx.db.is_sqlite else 4, max_wait=ctx.settings.sync_queue_ms / 1000
+        )
     return gate
 
 
