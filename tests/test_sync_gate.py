@@ -9,7 +9,7 @@ import random
 import pytest
 
 from server.errors import DomainError
-from server.syncing.routes import SyncGate
+from server.syncing.routes import MAX_RETRY_AFTER, SyncGate
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +64,7 @@ async def test_a_few_pushes_always_queue_and_a_full_queue_refuses():
         await cm.__aenter__()
     with pytest.raises(DomainError) as refused:
         await gate.admitted().__aenter__()
-    assert refused.value.details == {"retry_after": random.Random(7).randint(1, 5)}  # 20 s ahead: capped at 5
+    assert refused.value.details == {"retry_after": random.Random(7).randint(1, MAX_RETRY_AFTER)}  # 20 s ahead: capped
 
     patient = SyncGate(running=1, waiting=2, max_wait=1e9, always=100, clock=FakeClock())
     held = [patient.admitted() for _ in range(2)]
@@ -113,7 +113,6 @@ async def test_what_was_learned_in_another_burst_is_forgotten_after_a_while():
 async def test_refused_pushes_are_told_different_short_waits():
     """One Retry-After for every refusal of a burst brings the refused phones back in the same
     instant; each draws its own, from 1 s up to the expected wait, never more than MAX_RETRY_AFTER."""
-    from server.syncing.routes import MAX_RETRY_AFTER
 
     gate = SyncGate(running=1, waiting=1, max_wait=0.01, always=0, clock=FakeClock(), rng=random.Random(1))
     gate.interval = 60.0  # a minute's queue ahead

@@ -43,7 +43,9 @@ log = logging.getLogger("wuye.sync")
 # So the gate queues up to a few seconds of work (a 200-phone burst fits) and refuses beyond.
 MAX_WAITING_PUSHES = 256  # beyond this many queued pushes in one process: 429, come back later
 MAX_EXPECTED_WAIT = 3.0  # seconds (WUYE_SYNC_QUEUE_MS): a push that would wait longer gets 429
-MAX_RETRY_AFTER = 5  # seconds: the longest Retry-After; each refusal draws its own from 1 to this
+# Seconds: the longest Retry-After; each refusal draws its own from 1 to this. Below uvicorn's 5 s
+# keep-alive, so a device that waits it out still finds its connection open.
+MAX_RETRY_AFTER = 4
 ALWAYS_QUEUE = 8  # ... unless fewer pushes than this queue (big batches of a few devices just wait)
 
 
