@@ -15,19 +15,16 @@ import argparse
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import asyncio  # noqa: E402
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from bench.pwa_bench import FILL_SHIFT, assign  # noqa: E402
+from bench.pwa_bench import FILL_SHIFT, assign, seeded_server  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.support.live_server import LiveServer, prepare_database, seed  # noqa: E402
 from tests.support.world import PASSWORD  # noqa: E402
 
 LINKS = (("1.6 Mbit/s, 150 ms", 1600, 150), ("400 kbit/s, 400 ms", 400, 400))
@@ -84,36 +81,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--photos", type=int, default=20, help="photos per shift on the 1.6 Mbit/s link")
     parser.add_argument("--slow-photos", type=int, default=8, help="photos per shift on the 400 kbit/s link")
     args = parser.parse_args(argv)
-    if not (REPO / "pwa" / "dist" / "index.html").exists():
-        raise SystemExit("pwa/dist missing: cd pwa && npm run build")
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        with ThreadPoolExecutor(1) as pool:
-            url = pool.submit(prepare_database, f"sqlite+aiosqlite:///{root / 'shift.sqlite3'}").result()
-            world, _ = pool.submit(asyncio.run, seed(url)).result()
-        server = LiveServer(url, root / "data")
-        server.world = world
-        server.start()
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                print("photo shift bench (PWA in Chromium, CDP network conditions; same server for all runs)")
-                for (label, kbit, rtt), photos in zip(LINKS, (args.photos, args.slow_photos), strict=True):
-                    rows = {}
-                    for parallel in (1, 3):
-                        seconds, size = one_shift(browser, server, photos, kbit, rtt, parallel)
-                        rows[parallel] = (seconds, size, size * 8 / (kbit * 1000))
-                    (s1, b1, f1), (s3, b3, f3) = rows[1], rows[3]
-                    print(
-                        f"  {label}, {photos} photos (~{b3 / photos / 1000:.0f} KB each): one at a time "
-                        f"{s1:.1f} s = {s1 / f1:.2f}x bytes/bandwidth ({b1 / 1e6:.1f} MB / link {f1:.1f} s); "
-                        f"three in flight {s3:.1f} s = {s3 / f3:.2f}x "
-                        f"[{'meets' if s3 / f3 <= 1.2 else 'MISSES'} 1.2x]; speed-up {s1 / f1 / (s3 / f3):.2f}x",
-                        flush=True,
-                    )
-                browser.close()
-        finally:
-            server.stop()
+    with tempfile.TemporaryDirectory() as tmp, seeded_server(Path(tmp)) as server:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            print("photo shift bench (PWA in Chromium, CDP network conditions; same server for all runs)")
+            for (label, kbit, rtt), photos in zip(LINKS, (args.photos, args.slow_photos), strict=True):
+                rows = {}
+                for parallel in (1, 3):
+                    seconds, size = one_shift(browser, server, photos, kbit, rtt, parallel)
+                    rows[parallel] = (seconds, size, size * 8 / (kbit * 1000))
+                (s1, b1, f1), (s3, b3, f3) = rows[1], rows[3]
+                print(
+                    f"  {label}, {photos} photos (~{b3 / photos / 1000:.0f} KB each): one at a time "
+                    f"{s1:.1f} s = {s1 / f1:.2f}x bytes/bandwidth ({b1 / 1e6:.1f} MB / link {f1:.1f} s); "
+                    f"three in flight {s3:.1f} s = {s3 / f3:.2f}x "
+                    f"[{'meets' if s3 / f3 <= 1.2 else 'MISSES'} 1.2x]; speed-up {s1 / f1 / (s3 / f3):.2f}x",
+                    flush=True,
+                )
+            browser.close()
 
 
 if __name__ == "__main__":

@@ -9,8 +9,7 @@ import hashlib
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, wait_for
-from tests.browser.test_pwa import add_step, new_order, order_detail, photos
-from tests.support.world import PASSWORD
+from tests.browser.test_pwa import accept_signed_in, add_step, new_order, order_detail, photos
 
 pytestmark = pytest.mark.browser
 
@@ -49,12 +48,7 @@ def test_photos_go_up_three_at_a_time_resume_a_dropped_chunk_and_arrive_once(chr
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{server.base_url}/app/")
-    page.fill("input[name=phone]", server.world.phone("tech_a"))
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.click(f"a[data-order='{order['number']}']")
-    page.click("button[data-action=accept]")
+    accept_signed_in(page, server, order)
     add_step(page, "外墙六处渗水点", photos(tmp_path, 6, size=(3000, 2250)))
 
     detail = wait_for(
