@@ -132,12 +132,12 @@ async def test_refused_pushes_are_told_different_short_waits():
 
 
 async def test_the_queue_bound_comes_from_the_settings(app):
-    """WUYE_SYNC_QUEUE_MS: how much queued work a push waits behind before a 429 (3 s by default)."""
+    """WUYE_SYNC_QUEUE_MS: how much queued work a push waits behind before a 429 (10 s by default)."""
     from server.config import Settings
     from server.syncing.routes import _gate
 
     ctx = app.state.ctx
-    assert Settings.from_env({"WUYE_DATA_DIR": str(ctx.settings.data_dir)}).sync_queue_ms == 3000
+    assert Settings.from_env({"WUYE_DATA_DIR": str(ctx.settings.data_dir)}).sync_queue_ms == 10000
     ctx.settings = ctx.settings.with_(sync_queue_ms=250)
     ctx.services.pop("sync_gate", None)
     assert _gate(ctx).max_wait == 0.25

@@ -38,11 +38,13 @@ from sync.engine import answer_resend, apply_push, build_pull, plan_push
 
 log = logging.getLogger("wuye.sync")
 
-# A queued push is cheaper for the phone than a refused one: a refusal costs at least a second of
-# Retry-After (the header counts whole seconds) and then queues again behind the pushes that stayed.
-# So the gate queues up to a few seconds of work (a 200-phone burst fits) and refuses beyond.
+# A queued push is never served later than a refused one: a refusal costs at least a second of
+# Retry-After (the header counts whole seconds) and then queues again behind the pushes that stayed,
+# and the spread of those waits is what made the end-to-end p95 many times the median. So the gate
+# queues what a device will wait for: the reference client gives up after 30 s (browsers later),
+# and the expected wait is an estimate, so a third of that. The count bound keeps memory bounded.
 MAX_WAITING_PUSHES = 256  # beyond this many queued pushes in one process: 429, come back later
-MAX_EXPECTED_WAIT = 3.0  # seconds (WUYE_SYNC_QUEUE_MS): a push that would wait longer gets 429
+MAX_EXPECTED_WAIT = 10.0  # seconds (WUYE_SYNC_QUEUE_MS): a push that would wait longer gets 429
 # Seconds: the longest Retry-After; each refusal draws its own from 1 to this. Below uvicorn's 5 s
 # keep-alive, so a device that waits it out still finds its connection open.
 MAX_RETRY_AFTER = 4
