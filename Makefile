@@ -75,6 +75,8 @@ demo: venv db
 bench: setup postgres
 	$(PY) bench/sync_bench.py
 	$(PY) bench/kpi_bench.py
+	$(PY) bench/wire_bench.py
+	$(PY) bench/photo_shift_bench.py
 
 lint: venv
 	$(VENV)/bin/ruff check server sync tests bench

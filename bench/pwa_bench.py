@@ -18,7 +18,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,21 +116,26 @@ FILL_SHIFT = """async ([orders, photos]) => {
 }"""
 
 
-def main() -> None:
+@contextmanager
+def seeded_server(root: Path) -> Iterator[LiveServer]:
+    """``wuye serve`` on a new SQLite database in ``root`` with the test world (``server.world``)."""
     if not (REPO / "pwa" / "dist" / "index.html").exists():
         raise SystemExit("pwa/dist missing: run make setup first")
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        with ThreadPoolExecutor(1) as pool:
-            url = pool.submit(prepare_database, f"sqlite+aiosqlite:///{root / 'b.sqlite3'}").result()
-            world, _ = pool.submit(asyncio.run, seed(url)).result()
-        server = LiveServer(url, root / "data")
-        server.world = world
-        server.start()
-        try:
-            run(server, root)
-        finally:
-            server.stop()
+    with ThreadPoolExecutor(1) as pool:
+        url = pool.submit(prepare_database, f"sqlite+aiosqlite:///{root / 'b.sqlite3'}").result()
+        world, _ = pool.submit(asyncio.run, seed(url)).result()
+    server = LiveServer(url, root / "data")
+    server.world = world
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, seeded_server(Path(tmp)) as server:
+        run(server, Path(tmp))
 
 
 def run(server, root: Path) -> None:

@@ -14,11 +14,13 @@ removed at the end. Printed per database:
     transaction per push (``bench/push_floor.py``): what SQLite alone needs for them
 (c) mutations/s when the same batches are sent again (all answered ``duplicate``)
 (d) time for a fresh device to pull 10,000 and 100,000 rows (full paged pull, limit 1,000, HTTP)
-(e) push latency p50/p95/p99 with 200 phones syncing at once (5-mutation batches)
+(e) push latency p50/p95/p99 with 200 phones syncing at once (5-mutation batches), end to end: from the
+    first attempt to the accepted answer (429s and their Retry-After waits included); the accepted
+    attempt alone is printed beside it, labelled
 (f) photos/s: 500 KB JPEGs through GET status + PUT chunks, the last with finish=true (hash check, fsync)
 
 Targets (2-core machine, SQLite): (b) >= 8,000/s, (c) >= 20,000/s, (d) <= 1 s and <= 10 s,
-(e) p95 < 250 ms, (f) >= 100/s.
+(e) end-to-end p95 < 1 s, (f) >= 100/s.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import argparse
 import asyncio
 import hashlib
 import os
-import random
 import shutil
 import sqlite3
 import statistics
@@ -64,7 +65,7 @@ from tests.support.world import World, build_world  # noqa: E402
 
 PG_ADMIN = os.environ.get("WUYE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHUNK = 256 * 1024
-TARGETS = {"b": 8000, "c": 20000, "d10": 1.0, "d100": 10.0, "e95": 250.0, "f": 100.0}
+TARGETS = {"b": 8000, "c": 20000, "d10": 1.0, "d100": 10.0, "e95": 1000.0, "f": 100.0}
 
 
 @dataclass
@@ -377,8 +378,16 @@ async def full_pull(base_url: str, token: str) -> tuple[float, int, int]:
 
 
 async def many_phones(base_url: str, techs: list[Technician], orders: dict[str, list[str]], sizes: Sizes):
-    latencies: list[float] = []
+    """Returns (seconds, end-to-end latencies, accepted attempts' latencies, refused attempts, attempts
+    resent on a new connection).
+
+    The headline is end to end: from a push's first attempt to its accepted answer, refused attempts
+    and the Retry-After waits between them included: what the phone's user waits for. The latency of
+    the accepted attempt alone is kept beside it; it hides every wait the gate imposed."""
+    end_to_end: list[float] = []
+    accepted: list[float] = []
     refused: list[float] = []
+    dropped: list[float] = []
     start = asyncio.Event()
 
     async def phone(tech: Technician) -> None:
@@ -387,19 +396,30 @@ async def many_phones(base_url: str, techs: list[Technician], orders: dict[str, 
         async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
             await start.wait()
             for body in bodies:
+                first = time.perf_counter()
                 for _attempt in range(100):
                     t0 = time.perf_counter()
-                    r = await http.post(
-                        "/sync/push", content=body, headers={**headers(tech.token), "Content-Type": "application/json"}
-                    )
+                    try:
+                        r = await http.post(
+                            "/sync/push",
+                            content=body,
+                            headers={**headers(tech.token), "Content-Type": "application/json"},
+                        )
+                    except (httpx.ReadError, httpx.RemoteProtocolError):
+                        # A kept-alive connection the server closed while the phone waited out a
+                        # Retry-After (uvicorn keeps idle ones 5 s): a browser resends on a new one.
+                        dropped.append(time.perf_counter() - t0)
+                        continue
                     took = time.perf_counter() - t0
                     if r.status_code == 429:
                         refused.append(took)
-                        await asyncio.sleep(float(r.headers.get("Retry-After", "2")) * random.uniform(0.5, 1.5))
+                        # As the PWA does (pwa/src/sync.ts): the server's Retry-After, as given.
+                        await asyncio.sleep(float(r.headers.get("Retry-After", "2")))
                         continue
                     if r.status_code != 200:
                         raise RuntimeError(f"push answered {r.status_code}: {r.text[:300]}")
-                    latencies.append(took)
+                    accepted.append(took)
+                    end_to_end.append(time.perf_counter() - first)
                     break
 
     tasks = [asyncio.create_task(phone(t)) for t in techs]
@@ -407,7 +427,30 @@ async def many_phones(base_url: str, techs: list[Technician], orders: dict[str, 
     t0 = time.perf_counter()
     start.set()
     await asyncio.gather(*tasks)
-    return time.perf_counter() - t0, latencies, refused
+    return time.perf_counter() - t0, end_to_end, accepted, refused, dropped
+
+
+async def phones_report(report: Report, base_url: str, techs, orders, sizes: Sizes, key: str, label: str) -> None:
+    seconds, e2e, lat, refused, dropped = await many_phones(base_url, techs, orders, sizes)
+    ms = [x * 1000 for x in e2e]
+    p50, p95, p99 = (percentile(ms, q) for q in (50, 95, 99))
+    at = [x * 1000 for x in lat]
+    a50, a95, a99 = (percentile(at, q) for q in (50, 95, 99))
+    report.figures |= {f"{key}_p50": p50, f"{key}_p99": p99, f"{key}_attempt": a95}
+    report.add(
+        key,
+        p95,
+        f"(e) {label}{len(techs)} phones at once, {sizes.phone_rounds} pushes of {sizes.phone_batch}, end to end"
+        f" (first attempt to accepted answer, refusals and Retry-After waits included): p50 {p50:.0f} ms, "
+        f"p95 {p95:.0f} ms, p99 {p99:.0f} ms, max {max(ms):.0f} ms over {len(ms)} pushes; "
+        f"all done in {seconds:.1f} s  [{verdict(p95 < TARGETS['e95'])}]",
+    )
+    report.lines.append(
+        f"    per accepted attempt only (hides the waits): p50 {a50:.0f} ms, p95 {a95:.0f} ms, "
+        f"p99 {a99:.0f} ms; {len(refused)} attempts answered 429 (busy, retried after Retry-After), "
+        f"{len(dropped)} resent after the server closed an idle connection"
+    )
+    print(f"  {report.lines[-1]}", flush=True)
 
 
 # --- (f) photos ---------------------------------------------------------------------------------------
@@ -542,21 +585,7 @@ async def run_backend(name: str, sizes: Sizes, only: set[str], keep: bool) -> Re
                 )
 
         if "e" in only:
-            seconds, lat, refused = await many_phones(server.base_url, phone_techs, phone_orders, sizes)
-            ms = [x * 1000 for x in lat]
-            p50, p95, p99 = (percentile(ms, q) for q in (50, 95, 99))
-            report.add("e50", p50, "")
-            report.lines.pop()
-            report.add("e99", p99, "")
-            report.lines.pop()
-            report.add(
-                "e95",
-                p95,
-                f"(e) {len(phone_techs)} phones at once, {sizes.phone_rounds} pushes of {sizes.phone_batch}: "
-                f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, max {max(ms):.0f} ms over {len(ms)} "
-                f"accepted pushes; {len(refused)} answered 429 (busy, retried); all done in {seconds:.1f} s"
-                f"  [{verdict(p95 < TARGETS['e95'])}]",
-            )
+            await phones_report(report, server.base_url, phone_techs, phone_orders, sizes, "e95", "")
 
         if "f" in only:
             photos = await asyncio.to_thread(photo_variants, sizes.photos + sizes.photo_uploaders)
@@ -575,6 +604,26 @@ async def run_backend(name: str, sizes: Sizes, only: set[str], keep: bool) -> Re
                 f"{CHUNK // 1024} KiB chunks, {seconds:.2f} s; server CPU {cpu * 1000 / sizes.photos:.1f} ms/photo)"
                 f"  [{verdict(rate >= TARGETS['f'])}]",
             )
+        if "e" in only:
+            # The same burst against the admission policy before this one (refuse beyond 100 ms of
+            # queued work), on the same database: a second server process, started after the first.
+            await asyncio.to_thread(server.stop)
+            server = LiveServer(
+                backend.url, root / "data", log_path=root / "server-e0.log", env={"WUYE_SYNC_QUEUE_MS": "100"}
+            )
+            await asyncio.to_thread(server.start)
+            await phones_report(
+                report,
+                server.base_url,
+                phone_techs,
+                phone_orders,
+                sizes,
+                "e95_refusing",
+                "baseline, refusing beyond 100 ms: ",
+            )
+            ratio = report.figures["e95"] / report.figures["e95_refusing"]
+            report.lines.append(f"    (e) end-to-end p95 against the refusing baseline: {ratio:.2f}x")
+            print(f"  {report.lines[-1]}", flush=True)
         if "b" in only and name == "sqlite":
             # Last: its copy of the database must not disturb the figures measured on the original.
             authors = [t.staff_id.hex for t in push_techs]

@@ -41,6 +41,7 @@ from server.push.vapid import load_or_create
 from server.sites.routes import sites_router
 from server.syncing.routes import sync_router
 from server.walks.routes import checkpoint_link, walks_router
+from server.web.compression import compression_config
 from server.web.context import AppContext
 from server.web.deps import DEPENDENCIES
 from server.web.errors import EXCEPTION_HANDLERS, error_response
@@ -141,6 +142,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         ),
         lifespan=[lifespan],
         before_send=[security_headers],
+        compression_config=compression_config(),
         debug=False,
     )
     app.state.ctx = ctx

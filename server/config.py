@@ -78,6 +78,9 @@ class Settings:
     background_jobs: bool = True
     #: scrypt cost as log2(N); 17 is OWASP's minimum (the tests use 14 for speed).
     password_log2_n: int = 17
+    #: How much queued work (ms) a push may wait behind before the sync gate answers 429 instead
+    #: (server/syncing/routes.py, SyncGate).
+    sync_queue_ms: int = 10000
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -123,6 +126,7 @@ class Settings:
             vapid_private_key=env.get("WUYE_VAPID_PRIVATE_KEY") or None,
             background_jobs=bg == "1",
             password_log2_n=_int(env, "WUYE_PASSWORD_LOG2N", 17, minimum=10),
+            sync_queue_ms=_int(env, "WUYE_SYNC_QUEUE_MS", 10000, minimum=0),
         )
 
 

@@ -4,11 +4,12 @@ wait, measured from how fast pushes really leave; 429 with a Retry-After beyond 
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
 from server.errors import DomainError
-from server.syncing.routes import SyncGate
+from server.syncing.routes import MAX_RETRY_AFTER, SyncGate
 
 pytestmark = pytest.mark.anyio
 
@@ -56,14 +57,14 @@ async def test_a_push_that_would_wait_too_long_gets_429_with_retry_after():
 
 
 async def test_a_few_pushes_always_queue_and_a_full_queue_refuses():
-    gate = SyncGate(running=1, waiting=4, max_wait=0.01, always=2, clock=FakeClock())
+    gate = SyncGate(running=1, waiting=4, max_wait=0.01, always=2, clock=FakeClock(), rng=random.Random(7))
     gate.interval = 10.0  # very slow: only the always-admitted ones get in
     first = [gate.admitted() for _ in range(2)]
     for cm in first:
         await cm.__aenter__()
     with pytest.raises(DomainError) as refused:
         await gate.admitted().__aenter__()
-    assert refused.value.details == {"retry_after": 20}
+    assert refused.value.details == {"retry_after": random.Random(7).randint(1, MAX_RETRY_AFTER)}  # 20 s ahead: capped
 
     patient = SyncGate(running=1, waiting=2, max_wait=1e9, always=100, clock=FakeClock())
     held = [patient.admitted() for _ in range(2)]
@@ -107,3 +108,36 @@ async def test_what_was_learned_in_another_burst_is_forgotten_after_a_while():
     clock.now += 0.02
     await held.__aexit__(None, None, None)
     assert gate.interval == pytest.approx(0.02)  # learned from the new burst alone
+
+
+async def test_refused_pushes_are_told_different_short_waits():
+    """One Retry-After for every refusal of a burst brings the refused phones back in the same
+    instant; each draws its own, from 1 s up to the expected wait, never more than MAX_RETRY_AFTER."""
+
+    gate = SyncGate(running=1, waiting=1, max_wait=0.01, always=0, clock=FakeClock(), rng=random.Random(1))
+    gate.interval = 60.0  # a minute's queue ahead
+    await (held := gate.admitted()).__aenter__()
+    waits = []
+    for _ in range(200):
+        with pytest.raises(DomainError) as refused:
+            await gate.admitted().__aenter__()
+        waits.append(refused.value.details["retry_after"])
+    assert set(waits) == set(range(1, MAX_RETRY_AFTER + 1))
+    await held.__aexit__(None, None, None)
+    gate.interval = 1.5  # 1.5 s ahead: 1 or 2 s
+    await (held := gate.admitted()).__aenter__()
+    with pytest.raises(DomainError) as refused:
+        await gate.admitted().__aenter__()
+    assert refused.value.details["retry_after"] in (1, 2)
+
+
+async def test_the_queue_bound_comes_from_the_settings(app):
+    """WUYE_SYNC_QUEUE_MS: how much queued work a push waits behind before a 429 (10 s by default)."""
+    from server.config import Settings
+    from server.syncing.routes import _gate
+
+    ctx = app.state.ctx
+    assert Settings.from_env({"WUYE_DATA_DIR": str(ctx.settings.data_dir)}).sync_queue_ms == 10000
+    ctx.settings = ctx.settings.with_(sync_queue_ms=250)
+    ctx.services.pop("sync_gate", None)
+    assert _gate(ctx).max_wait == 0.25

@@ -121,32 +121,64 @@ export async function myPendingPhotos() {
   return db.photos.where("state").equals("pending").filter((p) => !p.author || p.author === id).toArray();
 }
 
+/** Photos in flight at once. One at a time, each chunk waited a round trip for its answer and the
+ * link idled in between (a shift synced at a tenth of the bandwidth); three keep it busy on a slow
+ * link without one photo's chunks waiting behind many others. The meta key ``upload_parallel``
+ * overrides it (the photo bench measures one at a time against it). */
+export const UPLOAD_PARALLEL = 3;
+/** Attempts for one chunk on a transient failure (dropped connection, 429, 503) before the sync
+ * gives up and retries later with backoff: each resumes where the server says the photo stands. */
+const CHUNK_ATTEMPTS = 4;
+
 async function uploadPhotos(): Promise<void> {
-  const pending = await myPendingPhotos();
-  for (const photo of pending) {
-    await uploadOne(photo.sha256, new Uint8Array(photo.bytes));
-    // Only now, with the server's confirmation of this hash, is the photo marked uploaded.
-    await db.photos.update(photo.sha256, { state: "uploaded" });
-    bump();
-  }
+  const queue = await myPendingPhotos();
+  const parallel = Math.max(1, Number(await getMeta<number>("upload_parallel", UPLOAD_PARALLEL)) || UPLOAD_PARALLEL);
+  let failure: unknown = null;
+  const worker = async () => {
+    // Each photo is taken by exactly one worker; after a failure no new photo starts (the ones in
+    // flight finish), and the sync reports the failure as before.
+    for (let photo = queue.shift(); photo && failure === null; photo = queue.shift()) {
+      try {
+        await uploadOne(photo.sha256, new Uint8Array(photo.bytes));
+      } catch (err) {
+        failure ??= err;
+        return;
+      }
+      // Only now, with the server's confirmation of this hash, is the photo marked uploaded.
+      await db.photos.update(photo.sha256, { state: "uploaded" });
+      bump();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, queue.length) }, worker));
+  if (failure !== null) throw failure;
 }
 
 export const uploadProgress = signal<Record<string, number>>({});
 
+const pause = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Where the server's copy of a photo stands: its confirmation when complete, else the next offset. */
+async function blobStatus(path: string): Promise<any> {
+  const { json, requestId } = await call("GET", path);
+  checkEnvelope(json, requestId);
+  return json;
+}
+
 async function uploadOne(sha: string, bytes: Uint8Array, restarted = false): Promise<void> {
   const path = `/sync/blobs/${sha}`;
-  let { json, requestId } = await call("GET", path);
-  checkEnvelope(json, requestId);
+  let json = await blobStatus(path);
   if (blobDone(json, sha)) return;
   let offset: number = json.offset;
+  let attempts = 0;
   for (;;) {
     // The last chunk also finishes the upload (PROTOCOL.md §6): the answer is the finish answer.
     const last = offset + CHUNK >= bytes.length;
     const piece = bytes.slice(offset, offset + CHUNK);
     const url = `${path}?offset=${offset}${last ? "&finish=true" : ""}`;
     try {
-      ({ json, requestId } = await call("PUT", url, undefined, { bytes: piece.buffer }));
-      checkEnvelope(json, requestId);
+      const answer = await call("PUT", url, undefined, { bytes: piece.buffer });
+      checkEnvelope(answer.json, answer.requestId);
+      json = answer.json;
     } catch (err) {
       const action = answerAction(err);
       if (action.do === "continue_at") {
@@ -156,8 +188,16 @@ async function uploadOne(sha: string, bytes: Uint8Array, restarted = false): Pro
       if (action.do === "restart_upload" && !restarted) {
         return uploadOne(sha, bytes, true); // the server discarded its partial copy: send it all again
       }
-      throw err;
+      if (action.do !== "retry" || ++attempts >= CHUNK_ATTEMPTS) throw err;
+      // Resume this chunk: whatever part of it arrived is kept by the server (§6); ask where it
+      // stands rather than sending all again, after the server's Retry-After or a short backoff.
+      await pause(action.after_s ? action.after_s * 1000 : 500 * 2 ** attempts * (0.5 + Math.random()));
+      json = await blobStatus(path);
+      if (blobDone(json, sha)) return;
+      offset = json.offset;
+      continue;
     }
+    attempts = 0;
     offset = last ? bytes.length : json.offset;
     uploadProgress.set({ ...uploadProgress.get(), [sha]: offset / bytes.length });
     if (last) break;

@@ -5,8 +5,11 @@ row's parameters through the compiled statement's generic machinery), which for 
 100-mutation push was more than SQLite's own work. Inside a SQLite write transaction (run on the
 event loop by :mod:`server.db.sqlite_connection`) the rows go instead straight to the ``sqlite3``
 connection's ``executemany``, each value converted by its column type's own SQLAlchemy bind
-processor, so what is stored is exactly what SQLAlchemy would have stored. Anywhere else
-(PostgreSQL, a read transaction) it is SQLAlchemy's executemany.
+processor, so what is stored is exactly what SQLAlchemy would have stored. On PostgreSQL the same
+converted rows go to the driver's own ``executemany`` (asyncpg: one prepared statement, the rows
+pipelined in one round trip) through ``exec_driver_sql``, which keeps SQLAlchemy's transaction
+handling; the generic path had made a push cost ~40% more server CPU there than on SQLite. Anywhere
+else (a SQLite read transaction) it is SQLAlchemy's executemany.
 """
 
 from __future__ import annotations
@@ -77,10 +80,8 @@ def _plan(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _Plan:
             raise ValueError(f"insert_rows({table.name}) needs {[c.key for c in missing]} in every row")
         cols = [table.columns[name] for name in columns]
         quote = dialect.identifier_preparer.quote
-        sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in cols)}) "
-            f"VALUES ({', '.join('?' for _ in cols)})"
-        )
+        marks = [f"${i}" for i in range(1, len(cols) + 1)] if dialect.name == "postgresql" else ["?"] * len(cols)
+        sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in cols)}) VALUES ({', '.join(marks)})"
         plan = _plans[key] = (sql, _converter(cols, dialect))
     return plan
 
@@ -90,6 +91,10 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     if not rows:
         return
     connection = await session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "asyncpg":
+        sql, convert = _plan(table, tuple(rows[0]), connection.dialect)
+        await connection.exec_driver_sql(sql, [tuple(row) for row in convert(rows)])
+        return
     driver = (await connection.get_raw_connection()).driver_connection
     raw = driver.writing_connection() if isinstance(driver, sqlite_connection.Connection) else None
     if raw is None:

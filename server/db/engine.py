@@ -86,6 +86,12 @@ class Database:
         write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self.reader = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         self.writer = async_sessionmaker(write_engine, expire_on_commit=False, class_=AsyncSession)
+        # For a few independent lookups that write nothing (a push's sign-in and resend check): on
+        # PostgreSQL without BEGIN and ROLLBACK, two of a push's round trips. Under READ COMMITTED
+        # each statement sees its own snapshot inside a transaction too, so nothing read differs.
+        # SQLite: the reader (its BEGIN is local and costs nothing).
+        lookups = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.lookups = async_sessionmaker(lookups, expire_on_commit=False, class_=AsyncSession)
 
     @contextlib.asynccontextmanager
     async def short_reads(self) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 import time
 import uuid
 from collections import deque
@@ -37,8 +38,16 @@ from sync.engine import answer_resend, apply_push, build_pull, plan_push
 
 log = logging.getLogger("wuye.sync")
 
-MAX_WAITING_PUSHES = 64  # beyond this many queued pushes in one process: 429, come back later
-MAX_EXPECTED_WAIT = 0.1  # seconds: a push that would wait longer than this in the queue gets 429
+# A queued push is never served later than a refused one: a refusal costs at least a second of
+# Retry-After (the header counts whole seconds) and then queues again behind the pushes that stayed,
+# and the spread of those waits is what made the end-to-end p95 many times the median. So the gate
+# queues what a device will wait for: the reference client gives up after 30 s (browsers later),
+# and the expected wait is an estimate, so a third of that. The count bound keeps memory bounded.
+MAX_WAITING_PUSHES = 256  # beyond this many queued pushes in one process: 429, come back later
+MAX_EXPECTED_WAIT = 10.0  # seconds (WUYE_SYNC_QUEUE_MS): a push that would wait longer gets 429
+# Seconds: the longest Retry-After; each refusal draws its own from 1 to this. Below uvicorn's 5 s
+# keep-alive, so a device that waits it out still finds its connection open.
+MAX_RETRY_AFTER = 4
 ALWAYS_QUEUE = 8  # ... unless fewer pushes than this queue (big batches of a few devices just wait)
 
 
@@ -51,7 +60,7 @@ class SyncGate:
     serialise on the version clock's row lock anyway; a few run at once there so that their reads
     and HTTP work overlap.
 
-    Overload answers 429 with ``Retry-After`` instead of a long wait: a push is refused when the
+    Overload answers 429 with ``Retry-After`` instead of a very long wait: a push is refused when the
     queue ahead of it would take more than ``max_wait`` while at least ``always`` queue, or when
     ``waiting`` pushes already queue. A refused push costs its decoding only, and the phone retries
     it later as is. The wait is the queue length times the time between two pushes leaving while
@@ -59,6 +68,10 @@ class SyncGate:
     what the process really achieves, sign-in, decoding,
     HTTP and the other requests on its event loop included; the writer's own time was an
     underestimate that let the queue grow past its bound.
+
+    Each refusal draws its Retry-After at random from 1 s to the expected wait (at most
+    ``MAX_RETRY_AFTER``): with one figure for all, the refused phones of a burst came back in the
+    same instant, were refused together again, and some waited tens of seconds.
     """
 
     def __init__(
@@ -70,7 +83,9 @@ class SyncGate:
         clock=time.perf_counter,
         initial_interval: float = 0.01,
         memory: float = 2.0,
+        rng: random.Random | None = None,
     ):
+        self.rng = rng or random.Random()
         self.sem = asyncio.Semaphore(running)
         self.running = running
         self.queued = 0
@@ -90,6 +105,10 @@ class SyncGate:
 
     def expected_wait(self) -> float:
         return self.queued * self.interval
+
+    def retry_after(self) -> int:
+        spread = min(MAX_RETRY_AFTER, max(1, math.ceil(self.expected_wait())))
+        return self.rng.randint(1, spread)
 
     def _forget_old(self, now: float) -> None:
         """Drop samples older than ``memory``: they tell of another workload. Replays answered from
@@ -112,7 +131,7 @@ class SyncGate:
                 "rate_limited",
                 "the server is busy; try again shortly",
                 status=429,
-                details={"retry_after": max(1, math.ceil(self.expected_wait()))},
+                details={"retry_after": self.retry_after()},
             )
         if self.queued == 0:
             self._mark = self.clock()  # a busy period starts
@@ -139,7 +158,9 @@ class SyncGate:
 def _gate(ctx: AppContext) -> SyncGate:
     gate = ctx.services.get("sync_gate")
     if gate is None:
-        gate = ctx.services["sync_gate"] = SyncGate(running=1 if ctx.db.is_sqlite else 4)
+        gate = ctx.services["sync_gate"] = SyncGate(
+            running=1 if ctx.db.is_sqlite else 4, max_wait=ctx.settings.sync_queue_ms / 1000
+        )
     return gate
 
 
@@ -188,9 +209,9 @@ async def push(request: Request, ctx: NamedDependency[AppContext]) -> Response:
     # token lookup first. The sign-in is checked right after, before anything else.
     async with gate.admitted():
         token = bearer_token(request)
-        # One read transaction for the sign-in and, when the batch holds nothing new, its answer:
-        # three index lookups, run on the loop.
-        async with ctx.db.reader() as session, ctx.db.short_reads():
+        # Index lookups, outside any transaction on PostgreSQL (``Database.lookups``): the sign-in and,
+        # when the batch holds nothing new, its answer; run on the loop.
+        async with ctx.db.lookups() as session, ctx.db.short_reads():
             actor = await authenticate(session, token, ctx.clock)
             body = await request.body()
             try:

@@ -9,6 +9,8 @@ from litestar.datastructures import CacheControlHeader
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
+from server.web.compression import precompressed
+
 PWA_DIST = Path(__file__).resolve().parents[2] / "pwa" / "dist"
 
 
@@ -32,6 +34,11 @@ def pwa_handlers(dist: Path = PWA_DIST) -> list:
     # Revalidate everything: the service worker holds the offline copy; a stale sw.js or index.html
     # from an HTTP cache would delay updates.
     static = create_static_files_router(
-        path="/app", directories=[dist], html_mode=True, name="pwa", cache_control=CacheControlHeader(no_cache=True)
+        path="/app",
+        directories=[dist],
+        html_mode=True,
+        name="pwa",
+        cache_control=CacheControlHeader(no_cache=True),
+        middleware=[precompressed(dist)],  # the build's .br / .gz copies when the browser accepts them
     )
     return [root, static]

@@ -61,6 +61,16 @@ def login(page, server, key="tech_a") -> None:
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 
+def accept_signed_in(page, server, order: dict, key="tech_a") -> None:
+    """Sign in on a phone without the service worker and accept ``order`` there."""
+    page.goto(f"{server.base_url}/app/")
+    page.fill("input[name=phone]", server.world.phone(key))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click(f"a[data-order='{order['number']}']")
+    page.click("button[data-action=accept]")
+
+
 def photos(tmp_path: Path, n: int, size=(3000, 2000)) -> list[str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -203,12 +213,7 @@ def test_a_page_killed_mid_upload_resumes_and_completes(chromium, server, tmp_pa
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{server.base_url}/app/")
-    page.fill("input[name=phone]", server.world.phone("tech_a"))
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.click(f"a[data-order='{order['number']}']")
-    page.click("button[data-action=accept]")
+    accept_signed_in(page, server, order)
     puts: list[str] = []
 
     def count_and_hold(route):
