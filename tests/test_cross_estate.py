@@ -70,6 +70,7 @@ class Other:
     own_order: str
     answer: str
     own_answer: str
+    proposal: str
     route: str
     checkpoint: str
     subscription: str
@@ -189,6 +190,15 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
         ("DELETE", "/api/answers/{answer_id:uuid}"): [
             Probe("supervisor", "DELETE", f"/api/answers/{o.answer}"),
         ],
+        ("POST", "/api/answers/proposals"): [
+            Probe("desk", "POST", "/api/answers/proposals", {**ANSWER, "replaces_id": o.answer}),
+        ],
+        ("POST", "/api/answers/proposals/{answer_id:uuid}/approve"): [
+            Probe("supervisor", "POST", f"/api/answers/proposals/{o.proposal}/approve"),
+        ],
+        ("POST", "/api/answers/proposals/{answer_id:uuid}/reject"): [
+            Probe("supervisor", "POST", f"/api/answers/proposals/{o.proposal}/reject", {"reason": "不合适"}),
+        ],
         ("POST", "/api/admin/import/households"): [
             Probe(
                 "supervisor",
@@ -231,13 +241,14 @@ async def _setup(api, w, database, clock) -> Other:
     own_order = await create_order(api, w, "desk")
     answer = await api.post("other_supervisor", "/api/answers", json=ANSWER)
     own_answer = await api.post("supervisor", "/api/answers", json=ANSWER)
+    proposal = await api.post("other_steward", "/api/answers/proposals", json=ANSWER)
     route = await api.post("other_supervisor", "/api/walks/routes", json={"grid_id": str(w.other_grid.id), "name": "r"})
     cp = await api.post(
         "other_supervisor",
         "/api/walks/checkpoints",
         json={"route_id": route.json()["id"], "name": "c", "frequency": {"kind": "daily"}},
     )
-    for r in (answer, own_answer, route, cp):
+    for r in (answer, own_answer, proposal, route, cp):
         assert r.status_code == 201, r.text
     async with database.writer() as s:
         sub = PushSubscription(
@@ -258,6 +269,7 @@ async def _setup(api, w, database, clock) -> Other:
         own_order=own_order,
         answer=answer.json()["id"],
         own_answer=own_answer.json()["id"],
+        proposal=proposal.json()["id"],
         route=route.json()["id"],
         checkpoint=cp.json()["id"],
         subscription=sub_id,

@@ -133,6 +133,8 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
 
     from sqlalchemy import func, select
 
+    from server.answers.library import library
+    from server.answers.models import Answer
     from server.clock import Clock
     from server.db.engine import Database
     from server.demo import load_demo
@@ -159,10 +161,13 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
             estate = await s.scalar(select(Estate.id))
             routed = {r["category"]: r["route"] for r in (await routing.overview(s, estate))["rules"]}
             staffed = await routing.queue_members(s, estate)
+            answers = await s.scalar(select(func.count()).select_from(Answer).where(Answer.status == "approved"))
         await db.dispose()
-        return results, households, grids, routes, kinds, history, routed, staffed
+        return results, households, grids, routes, kinds, history, routed, staffed, answers
 
-    results, households, grids, routes, kinds, history, routed, staffed = asyncio.run(go())
+    results, households, grids, routes, kinds, history, routed, staffed, answers = asyncio.run(go())
+    # The 话术库 holds the standard answers once, however often the demo is loaded.
+    assert answers == len(library().entries) >= 120
     # Every queue the demo routes to has people who can take from it; no category falls back.
     assert {r["warning"] for r in routed.values()} == {""}
     assert {"engineering", "cleaning", "security", "landscaping", "service"} <= {
