@@ -118,6 +118,9 @@ async def test_loading_the_starter_set_twice_adds_nothing_the_second_time(databa
 async def test_every_staff_member_reads_the_company_library(api, library):
     for key in ("desk", "tech_a", "steward_a", "other_supervisor", "admin"):
         assert len(await find(api, key, limit=500)) == len(STARTER), key
+    # In the scenes' order, as the file lists them.
+    scenes = [r["category"] for r in await find(api, "desk", limit=500)]
+    assert list(dict.fromkeys(scenes)) == [s.key for s in read_library().scenes]
 
 
 async def test_search_finds_chinese_substrings_and_ranks_question_matches_first(api, library):

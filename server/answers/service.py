@@ -38,6 +38,10 @@ MAX_TERMS = 5
 PROPOSERS = (Role.front_desk, Role.team_lead, Role.steward, Role.supervisor)
 
 
+# The library reads in the scenes' order (接待用语, 物业费, 停车 …), not the codes' alphabet.
+SCENE_ORDER = case({c.value: i for i, c in enumerate(AnswerCategory)}, value=Answer.category, else_=len(AnswerCategory))
+
+
 @dataclass
 class AnswerFields:
     category: AnswerCategory
@@ -96,7 +100,7 @@ async def search(
         rank = case((in_question, 0), (any_question, 1), (any_keyword, 2), else_=3)
         stmt = stmt.order_by(rank)
     # An estate's own entry before the company-wide one on the same footing: it is the local variant.
-    stmt = stmt.order_by(Answer.estate_id.is_(None), Answer.category, Answer.question).limit(limit)
+    stmt = stmt.order_by(Answer.estate_id.is_(None), SCENE_ORDER, Answer.question).limit(limit)
     rows = list((await session.scalars(stmt)).all())
     return [(a, _matched_in(a, terms)) for a in rows]
 
@@ -324,7 +328,7 @@ async def suggest(session: AsyncSession, actor: Actor, text: str, *, limit: int 
     stmt = (
         select(Answer)
         .where(_visible(actor), Answer.active.is_(True), Answer.status == AnswerStatus.approved)
-        .order_by(Answer.estate_id.is_(None), Answer.category, Answer.question)
+        .order_by(Answer.estate_id.is_(None), SCENE_ORDER, Answer.question)
     )
     rows = list((await session.scalars(stmt)).all())
     by_id = {a.id: a for a in rows}
