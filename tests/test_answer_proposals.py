@@ -170,3 +170,17 @@ async def test_nothing_typed_or_nothing_alike_suggests_nothing(api, library):
     assert await suggest(api, "") == []
     assert await suggest(api, "，。！") == []
     assert await suggest(api, "量子纠缠实验") == []
+
+
+async def test_suggestions_follow_an_edit_at_once(api, library):
+    own = (await api.post("supervisor", "/api/answers", json=NEW)).json()
+    assert (await suggest(api, "充电桩坏了"))[0]["id"] == own["id"]
+    edited = {
+        **NEW,
+        "question": "新能源车位的插座没电",
+        "keywords": "插座 没电",
+        "answer": "请告诉我车位号，马上安排电工查看。",
+    }
+    assert (await api.put("supervisor", f"/api/answers/{own['id']}", json=edited)).status_code == 200
+    assert own["id"] not in {a["id"] for a in await suggest(api, "充电桩坏了")}
+    assert (await suggest(api, "车位插座没电"))[0]["id"] == own["id"]

@@ -332,5 +332,21 @@ async def suggest(session: AsyncSession, actor: Actor, text: str, *, limit: int 
     )
     rows = list((await session.scalars(stmt)).all())
     by_id = {a.id: a for a in rows}
-    docs = [matching.Doc.of(a.id, a.question, a.keywords, a.answer) for a in rows]
+    docs = [_doc(a) for a in rows]
     return [(by_id[key], score) for key, score in matching.rank(text, docs, limit=limit)]  # type: ignore[index]
+
+
+# Splitting an entry into bigrams costs ten times the ranking: keep each entry's, per text of it
+# (keyed by the text itself, so an edit is never ranked by its old words, whatever the clock says).
+_DOCS: dict[tuple[uuid.UUID, str, str, str], matching.Doc] = {}
+MAX_CACHED = 20_000
+
+
+def _doc(a: Answer) -> matching.Doc:
+    key = (a.id, a.question, a.keywords, a.answer)
+    doc = _DOCS.get(key)
+    if doc is None:
+        if len(_DOCS) >= MAX_CACHED:
+            _DOCS.clear()
+        doc = _DOCS[key] = matching.Doc.of(a.id, a.question, a.keywords, a.answer)
+    return doc
