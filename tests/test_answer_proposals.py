@@ -1,12 +1,13 @@
 """The desk proposes answers, a supervisor reviews them; and the take-a-call suggestions (issue 17)."""
+# ruff: noqa: F811 - tests take the imported ``library`` fixture as a parameter
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from server.answers.library import load_library
 from server.answers.models import Answer
+from tests.test_answers import library  # noqa: F401 - the fixture: the standard library loaded for the test world
 
 pytestmark = pytest.mark.anyio
 
@@ -16,14 +17,6 @@ NEW = {
     "answer": "小区充电桩由【XX充电】公司维护，我帮您登记报修，并把对方客服电话发给您。",
     "keywords": "充电桩 充电 坏了",
 }
-
-
-@pytest.fixture
-async def library(database, world, clock) -> int:
-    async with database.writer() as session:
-        added = await load_library(session, world.company.id, now=clock.now())
-        await session.commit()
-    return added
 
 
 async def served(api, key, q) -> list[dict]:

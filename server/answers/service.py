@@ -152,9 +152,7 @@ def _clean(actor: Actor, fields: AnswerFields) -> AnswerFields:
     )
 
 
-async def create(session: AsyncSession, actor: Actor, fields: AnswerFields, *, now: datetime) -> Answer:
-    fields = _clean(actor, fields)
-    await _check_target(session, actor, fields.estate_id)
+async def _add(session: AsyncSession, actor: Actor, fields: AnswerFields, *, now: datetime, **extra) -> Answer:
     row = Answer(
         id=uuid7(),
         company_id=actor.company_id,
@@ -167,12 +165,18 @@ async def create(session: AsyncSession, actor: Actor, fields: AnswerFields, *, n
         updated_at=now,
         active=fields.active,
         starter_key=None,
-        status=AnswerStatus.approved,
         review_note="",
+        **extra,
     )
     session.add(row)
     await session.flush()
     return row
+
+
+async def create(session: AsyncSession, actor: Actor, fields: AnswerFields, *, now: datetime) -> Answer:
+    fields = _clean(actor, fields)
+    await _check_target(session, actor, fields.estate_id)
+    return await _add(session, actor, fields, now=now, status=AnswerStatus.approved)
 
 
 async def update(
@@ -221,26 +225,10 @@ async def propose(
     if replaces is not None:
         await get(session, actor, replaces)  # an entry the proposer reads (another estate's: 404)
     fields = _clean(actor, fields)
-    row = Answer(
-        id=uuid7(),
-        company_id=actor.company_id,
-        estate_id=actor.estate_id,  # reviewed by this estate's supervisor
-        category=fields.category,
-        question=fields.question,
-        answer=fields.answer,
-        keywords=fields.keywords,
-        updated_by=actor.staff_id,
-        updated_at=now,
-        active=True,
-        starter_key=None,
-        status=AnswerStatus.proposed,
-        proposed_by=actor.staff_id,
-        replaces_id=replaces,
-        review_note="",
+    fields.estate_id, fields.active = actor.estate_id, True  # reviewed by this estate's supervisor
+    return await _add(
+        session, actor, fields, now=now, status=AnswerStatus.proposed, proposed_by=actor.staff_id, replaces_id=replaces
     )
-    session.add(row)
-    await session.flush()
-    return row
 
 
 async def proposals(
