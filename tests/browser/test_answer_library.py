@@ -103,6 +103,7 @@ def test_a_look_at_the_library_mid_call_keeps_the_draft_until_discarded_and_only
         count = int(page.get_attribute("[data-test=answer-count]", "data-count"))
         assert page.locator("[data-test=answer-count]").inner_text() == f"共 {count} 条"
         assert count == len(library().entries) >= 120  # the demo's library, served in full
+        assert page.locator(".answer-list .answer .kind").first.inner_text() == "接待用语"  # the scenes' order
         page.screenshot(path=str(ARTIFACTS / "answers-library-1280x800.png"))
         page.click("aside.side a[href='#/desk']")
         page.wait_for_selector("[data-test=history] h2:text('2栋1单元101')")
