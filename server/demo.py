@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Department, Role, Staff
 from server.accounts.service import create_staff
+from server.answers.library import load_library
 from server.clock import Clock
 from server.demo_history import load_history
 from server.sites.models import Building, Company, Estate, Grid, Household, Unit
@@ -84,6 +85,8 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
         await _demo_walks(session, clock, existing)  # estates loaded before walks existed get their routes
         await _demo_routing(session, clock, existing)  # and their department staff and routing rules
         await _demo_bulletins(session, clock, existing)  # and their 园区周报
+        company_id = await session.scalar(select(Estate.company_id).where(Estate.id == existing))
+        await load_library(session, company_id, now=clock.now())  # and the standard answers (话术库)
         return False
     rng = random.Random(20261122)
     company = Company(name="翠湖物业服务有限公司")
@@ -150,6 +153,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     await _demo_orders(session, clock, staff)
     await _demo_walks(session, clock, estate.id)
     await _demo_bulletins(session, clock, estate.id)
+    await load_library(session, company.id, now=clock.now())
     return True
 
 

@@ -70,6 +70,7 @@ class Other:
     own_order: str
     answer: str
     own_answer: str
+    proposal: str
     route: str
     checkpoint: str
     subscription: str
@@ -192,6 +193,15 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
         ("DELETE", "/api/answers/{answer_id:uuid}"): [
             Probe("supervisor", "DELETE", f"/api/answers/{o.answer}"),
         ],
+        ("POST", "/api/answers/proposals"): [
+            Probe("desk", "POST", "/api/answers/proposals", {**ANSWER, "replaces_id": o.answer}),
+        ],
+        ("POST", "/api/answers/proposals/{answer_id:uuid}/approve"): [
+            Probe("supervisor", "POST", f"/api/answers/proposals/{o.proposal}/approve"),
+        ],
+        ("POST", "/api/answers/proposals/{answer_id:uuid}/reject"): [
+            Probe("supervisor", "POST", f"/api/answers/proposals/{o.proposal}/reject", {"reason": "不合适"}),
+        ],
         ("POST", "/api/admin/import/households"): [
             Probe(
                 "supervisor",
@@ -251,6 +261,7 @@ async def _setup(api, w, database, clock) -> Other:
     own_order = await create_order(api, w, "desk")
     answer = await api.post("other_supervisor", "/api/answers", json=ANSWER)
     own_answer = await api.post("supervisor", "/api/answers", json=ANSWER)
+    proposal = await api.post("other_steward", "/api/answers/proposals", json=ANSWER)
     route = await api.post("other_supervisor", "/api/walks/routes", json={"grid_id": str(w.other_grid.id), "name": "r"})
     cp = await api.post(
         "other_supervisor",
@@ -259,7 +270,7 @@ async def _setup(api, w, database, clock) -> Other:
     )
     bulletin = await api.post("other_supervisor", "/api/bulletins", json={"week_start": BULLETIN_WEEK})
     own_bulletin = await api.post("lead", "/api/bulletins", json={"week_start": BULLETIN_WEEK})
-    for r in (answer, own_answer, route, cp, bulletin, own_bulletin):
+    for r in (answer, own_answer, proposal, route, cp, bulletin, own_bulletin):
         assert r.status_code == 201, r.text
     async with database.writer() as s:
         sub = PushSubscription(
@@ -280,6 +291,7 @@ async def _setup(api, w, database, clock) -> Other:
         own_order=own_order,
         answer=answer.json()["id"],
         own_answer=own_answer.json()["id"],
+        proposal=proposal.json()["id"],
         route=route.json()["id"],
         checkpoint=cp.json()["id"],
         subscription=sub_id,

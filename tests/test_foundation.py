@@ -136,6 +136,8 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
 
     from server.bulletins.models import Bulletin
     from server.bulletins.service import week_of
+    from server.answers.library import library
+    from server.answers.models import Answer
     from server.clock import Clock
     from server.db.engine import Database
     from server.demo import load_demo
@@ -163,10 +165,13 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
             routed = {r["category"]: r["route"] for r in (await routing.overview(s, estate))["rules"]}
             staffed = await routing.queue_members(s, estate)
             bulletins = (await s.execute(select(Bulletin.status, Bulletin.week_start, Bulletin.plans))).all()
+            answers = await s.scalar(select(func.count()).select_from(Answer).where(Answer.status == "approved"))
         await db.dispose()
-        return results, households, grids, routes, kinds, history, routed, staffed, bulletins
+        return results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers
 
-    results, households, grids, routes, kinds, history, routed, staffed, bulletins = asyncio.run(go())
+    results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers = asyncio.run(go())
+    # The 话术库 holds the standard answers once, however often the demo is loaded.
+    assert answers == len(library().entries) >= 120
     # 园区周报: last week's published (its plans in this week), this week's draft planning the next.
     this_week = week_of(Clock().now())
     assert sorted((status, week) for status, week, _ in bulletins) == [

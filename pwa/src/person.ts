@@ -6,6 +6,7 @@
 // - a sign-in of another person than the one whose replica the device holds clears every table of
 //   REPLICATED (one list) and the cursor, so nobody sees the previous person's orders or walks.
 import { db, DEVICE_TABLES, UNKNOWN_AUTHOR, getMeta, type OutboxEntry, type Person, REPLICATED, type Rejected, type Sealed, setMeta } from "./db";
+import { clearAllDrafts } from "./drafts";
 
 export interface SignedIn { id: string; name: string; phone: string; [field: string]: unknown }
 
@@ -68,6 +69,7 @@ async function sealFor(entries: (OutboxEntry | Rejected)[], kind: Sealed["kind"]
 /** Sign the current person out: their unsent work is sealed for them (the caller syncs first when it
  * can), their seq stream remembered, the token forgotten. */
 export async function signOut(): Promise<void> {
+  clearAllDrafts(); // the desk's unsaved call is the signed-out person's
   await db.transaction("rw", ALL_TABLES(), async () => {
     const me = await getMeta<SignedIn | null>("staff", null);
     if (me) {

@@ -1,9 +1,12 @@
 // 客服前台 · take a call: find the household (address, name, phone, fuzzy), see its history, create
-// an order of any kind, dispatch it, then print the slip or send the QR progress link.
+// an order of any kind, dispatch it, then print the slip or send the QR progress link. As the problem
+// is typed, the matching standard answers appear; the call is a draft (drafts.ts) until it is saved
+// or discarded, so a look at 话术库 mid-call loses nothing.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { guard, say } from "../app";
+import { guard, say, staff } from "../app";
+import { clearDraft, loadDraft, saveDraft } from "../drafts";
 import { t } from "../i18n";
-import { AnswerPicker } from "./answers";
+import { AnswerSuggestions } from "./answers";
 import { get, query, send, useApi } from "./net";
 import { SlipPanel } from "./slip";
 import { CATEGORIES, ErrorLine, KINDS, KindChip, when } from "./widgets";
@@ -17,15 +20,35 @@ const DEFAULT_CATEGORY: Record<string, string> = {
   repair: "water_electric", complaint: "noise", inquiry: "fees", convenience: "other", emergency: "water_electric", callback: "other",
 };
 
+interface FormDraft {
+  household: string; kind: string; category: string; description: string; urgent: boolean; reporter: string; phone: string;
+  location: string; assignee: string; note: string; reply: string;
+}
+interface CallDraft { q: string; picked: Found | null; form: FormDraft | null }
+
 export function TakeCall() {
-  const [q, setQ] = useState("");
+  const me = staff.get()!;
+  const [restored] = useState(() => loadDraft<CallDraft>(me.id));
+  const [q, setQ] = useState(restored?.q ?? "");
   const [found, setFound] = useState<Found[] | null>(null);
-  const [picked, setPicked] = useState<Found | null>(null);
+  const [picked, setPicked] = useState<Found | null>(restored?.picked ?? null);
   const [created, setCreated] = useState<any>(null);
   const [error, setError] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
+  const form = useRef<FormDraft | null>(restored?.form ?? null);
   const box = useRef<HTMLInputElement>(null);
 
-  useEffect(() => box.current?.focus(), []);
+  useEffect(() => {
+    box.current?.focus();
+    if (restored && (restored.picked || restored.form?.description)) say(t("c_draft_kept"));
+  }, []);
+  // Whatever the desk has started is kept, keyed to her; a saved order ends the draft.
+  const keep = () => {
+    if (created) return;
+    if (q.trim() || picked || form.current) saveDraft(me.id, { q, picked, form: form.current } satisfies CallDraft);
+    else clearDraft(me.id);
+  };
+  useEffect(keep, [q, picked, created]);
   useEffect(() => {
     const text = q.trim();
     if (!text) return setFound(null);
@@ -43,17 +66,32 @@ export function TakeCall() {
   }, [q]);
 
   function next() {
+    clearDraft(me.id);
+    form.current = null;
     setCreated(null);
     setPicked(null);
     setQ("");
     setFound(null);
+    setGeneration((n) => n + 1);
     setTimeout(() => box.current?.focus(), 0);
   }
+  function discard() {
+    if (confirm(t("c_confirm_discard"))) next();
+  }
+  function onCreated(order: any) {
+    clearDraft(me.id);
+    form.current = null;
+    setCreated(order);
+  }
+  const started = !created && (q.trim() !== "" || picked !== null);
 
   return (
     <div class="call">
       <div class="col find">
-        <h2>{t("c_take_call")}</h2>
+        <div class="row">
+          <h2 class="grow">{t("c_take_call")}</h2>
+          {started && <button class="link danger" data-action="discard-draft" onClick={discard}>{t("c_discard_draft")}</button>}
+        </div>
         <input ref={box} name="q" type="search" placeholder={t("c_find_hint")} value={q} autoComplete="off"
           onInput={(e) => setQ((e.target as HTMLInputElement).value)}
           onKeyDown={(e) => e.key === "Enter" && found?.[0] && setPicked(found[0])} />
@@ -89,7 +127,9 @@ export function TakeCall() {
         {created ? (
           <Created order={created} onNext={next} />
         ) : picked ? (
-          <NewOrderForm key={picked.id || "public"} household={picked} onCreated={setCreated} />
+          <NewOrderForm key={`${picked.id || "public"}:${generation}`} household={picked} onCreated={onCreated}
+            draft={form.current?.household === (picked.id || "public") ? form.current : null}
+            onDraft={(d) => { form.current = d; keep(); }} />
         ) : (
           <p class="empty">{t("c_pick_household")}</p>
         )}
@@ -147,17 +187,25 @@ export function OrderRows({ rows, empty }: { rows: any[]; empty: string }) {
   );
 }
 
-function NewOrderForm({ household, onCreated }: { household: Found; onCreated: (o: any) => void }) {
-  const [kind, setKind] = useState("repair");
-  const [category, setCategory] = useState(DEFAULT_CATEGORY.repair);
-  const [description, setDescription] = useState("");
-  const [urgent, setUrgent] = useState(false);
-  const [reporter, setReporter] = useState(household.owner_name);
-  const [phone, setPhone] = useState(household.owner_phone);
-  const [location, setLocation] = useState("");
-  const [assignee, setAssignee] = useState("");
-  const [note, setNote] = useState("");
+function NewOrderForm({ household, onCreated, draft, onDraft }: {
+  household: Found; onCreated: (o: any) => void; draft: FormDraft | null; onDraft: (d: FormDraft) => void;
+}) {
+  const [kind, setKind] = useState(draft?.kind ?? "repair");
+  const [category, setCategory] = useState(draft?.category ?? DEFAULT_CATEGORY.repair);
+  const [description, setDescription] = useState(draft?.description ?? "");
+  const [urgent, setUrgent] = useState(draft?.urgent ?? false);
+  const [reporter, setReporter] = useState(draft?.reporter ?? household.owner_name);
+  const [phone, setPhone] = useState(draft?.phone ?? household.owner_phone);
+  const [location, setLocation] = useState(draft?.location ?? "");
+  const [assignee, setAssignee] = useState(draft?.assignee ?? "");
+  const [note, setNote] = useState(draft?.note ?? "");
+  const [reply, setReply] = useState(draft?.reply ?? "");
   const [busy, setBusy] = useState(false);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) return void (first.current = false); // opening the form is not yet a draft
+    onDraft({ household: household.id || "public", kind, category, description, urgent, reporter, phone, location, assignee, note, reply });
+  }, [kind, category, description, urgent, reporter, phone, location, assignee, note, reply]);
   const [error, setError] = useState<string | null>(null);
   const board = useApi<any>("/api/board");
   const load = new Map<string, number>((board.data?.columns.in_progress ?? []).map((l: any) => [l.assignee_id, l.orders.length]));
@@ -186,7 +234,9 @@ function NewOrderForm({ household, onCreated }: { household: Found; onCreated: (
       if (assignee && !assignee.startsWith("dept:") && !answered) body.assignee_id = assignee;
       if (assignee.startsWith("dept:") && !answered) body.department = assignee.slice(5);
       let out = await send("POST", "/api/orders/", body);
-      if (answered) out = await send("POST", `/api/orders/${out.order.id}/actions/answer`, { note: description.trim() });
+      if (answered) {
+        out = await send("POST", `/api/orders/${out.order.id}/actions/answer`, { note: (reply.trim() || description.trim()).slice(0, 2000) });
+      }
       else if (assignee.startsWith("dept:")) {
         out = await send("POST", `/api/orders/${out.order.id}/actions/dispatch`, { department: assignee.slice(5) });
       }
@@ -231,6 +281,13 @@ function NewOrderForm({ household, onCreated }: { household: Found; onCreated: (
         <textarea name="description" rows={3} required value={description}
           onInput={(e) => setDescription((e.target as HTMLTextAreaElement).value)} />
       </label>
+      <AnswerSuggestions text={description} onFill={kind === "inquiry" ? (a) => setReply(a.answer) : undefined} />
+      {kind === "inquiry" && (
+        <label>
+          {t("c_reply_given")}
+          <textarea name="reply" rows={3} value={reply} onInput={(e) => setReply((e.target as HTMLTextAreaElement).value)} />
+        </label>
+      )}
       <div class="row">
         <label class="grow">
           {t("reporter")}
@@ -265,7 +322,6 @@ function NewOrderForm({ household, onCreated }: { household: Found; onCreated: (
       <ErrorLine error={error} />
       {kind === "inquiry" ? (
         <>
-          <AnswerPicker onPick={(a) => setDescription((d) => (d ? d : a.question))} />
           <div class="row">
             <button class="primary grow" type="button" disabled={busy} data-action="answered" onClick={(e) => guard(() => submit(e, true))}>
               {t("c_answered")}
