@@ -28,8 +28,7 @@ from server.orders.routing_routes import routing_router
 from server.orders.sla_routes import sla_router
 from server.outbound import Outbound
 from server.photos.arrivals import ArrivalRecorder
-from server.photos.blobstore import BlobStore
-from server.photos.derivatives import Derivatives
+from server.photos.backends import open_blobs
 from server.photos.routes import photos_router
 from server.photos.service import photo_checker
 from server.progress.routes import progress_router
@@ -75,14 +74,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
     ctx = AppContext(settings=settings, db=database or Database(settings.database_url), clock=clock or Clock())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     passwords.configure(settings.password_log2_n)
-    blobs = BlobStore(settings.data_dir / "photos")
+    blobs, derivatives = open_blobs(settings)
     outbound = Outbound(push_hosts=settings.push_hosts, dev_loopback_hosts=settings.dev_loopback_hosts)
     http = outbound.client(timeout=10.0)  # webhooks: public addresses only, no redirects
     vapid = load_or_create(settings.data_dir, settings.vapid_private_key)
     ctx.services.update(
         blobs=blobs,
         arrivals=ArrivalRecorder(ctx.db, ctx.clock),
-        derivatives=Derivatives(blobs, settings.data_dir / "derived"),
+        derivatives=derivatives,
         photo_ok=photo_checker(blobs),
         http=http,
         outbound=outbound,

@@ -14,12 +14,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from server.outbound import DEFAULT_PUSH_HOSTS
+from server.photos.s3blobs import S3Location
 
 
 class ConfigError(Exception):
     """Raised with a one-line message naming the offending variable."""
 
 
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
@@ -76,6 +78,9 @@ class Settings:
     dev_loopback_hosts: frozenset[str] = frozenset()
     vapid_private_key: str | None = None
     background_jobs: bool = True
+    #: Where photos live: None for the local disk under ``data_dir`` (the embedded default), else
+    #: S3-compatible storage (``WUYE_BLOBS=s3://bucket/prefix``; see :func:`_blob_location`).
+    blobs: S3Location | None = None
     #: scrypt cost as log2(N); 17 is OWASP's minimum (the tests use 14 for speed).
     password_log2_n: int = 17
     extra: dict[str, str] = field(default_factory=dict)
@@ -123,7 +128,42 @@ class Settings:
             vapid_private_key=env.get("WUYE_VAPID_PRIVATE_KEY") or None,
             background_jobs=bg == "1",
             password_log2_n=_int(env, "WUYE_PASSWORD_LOG2N", 17, minimum=10),
+            blobs=_blob_location(env),
         )
+
+
+def _blob_location(env: dict[str, str]) -> S3Location | None:
+    """``WUYE_BLOBS``: unset or ``local`` keeps photos on this node's disk; ``s3://bucket/prefix``
+    puts them on S3-compatible storage, reached through ``WUYE_S3_ENDPOINT`` (e.g.
+    ``https://oss-cn-shanghai.aliyuncs.com``; unset: AWS), ``WUYE_S3_REGION``,
+    ``WUYE_S3_ACCESS_KEY``/``WUYE_S3_SECRET_KEY`` (unset: the AWS SDK's usual chain, e.g.
+    ``AWS_ACCESS_KEY_ID`` or an instance role) and ``WUYE_S3_PATH_STYLE=1`` (MinIO, Ceph RGW)."""
+    raw = (env.get("WUYE_BLOBS") or "").strip()
+    if raw in ("", "local"):
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme != "s3" or not _BUCKET_RE.match(parsed.netloc or ""):
+        raise ConfigError(f"WUYE_BLOBS must be local or s3://bucket/prefix, got {raw!r}")
+    endpoint = env.get("WUYE_S3_ENDPOINT") or None
+    if endpoint is not None:
+        ep = urlparse(endpoint)
+        if ep.scheme not in ("http", "https") or not ep.netloc:
+            raise ConfigError(f"WUYE_S3_ENDPOINT must be an http(s) URL, got {endpoint!r}")
+    path_style = env.get("WUYE_S3_PATH_STYLE", "0")
+    if path_style not in ("0", "1"):
+        raise ConfigError(f"WUYE_S3_PATH_STYLE must be 0 or 1, got {path_style!r}")
+    access, secret = env.get("WUYE_S3_ACCESS_KEY") or None, env.get("WUYE_S3_SECRET_KEY") or None
+    if (access is None) != (secret is None):
+        raise ConfigError("WUYE_S3_ACCESS_KEY and WUYE_S3_SECRET_KEY are set together or not at all")
+    return S3Location(
+        bucket=parsed.netloc,
+        prefix=parsed.path.strip("/"),
+        endpoint_url=endpoint,
+        region=env.get("WUYE_S3_REGION") or None,
+        access_key=access,
+        secret_key=secret,
+        path_style=path_style == "1",
+    )
 
 
 def _persisted_secret(data_dir: Path) -> str:

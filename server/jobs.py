@@ -7,6 +7,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import anyio
+
 from server.orders.sla_scan import scan
 from server.push.sender import sender_job
 from server.web.context import AppContext
@@ -35,11 +37,18 @@ async def compact_job(ctx: AppContext) -> int:
     return dropped
 
 
+async def collect_partials_job(ctx: AppContext) -> int:
+    from server.photos.backends import PARTIAL_MAX_AGE_S
+
+    return await anyio.to_thread.run_sync(ctx.services["blobs"].collect_partials, PARTIAL_MAX_AGE_S)
+
+
 # name → (job, interval in seconds); other domains append theirs (push sender, webhooks).
 JOBS: dict[str, tuple[Job, float]] = {
     "sla_scan": (sla_scan_job, 30.0),
     "push_sender": (sender_job, 2.0),
     "compact_changes": (compact_job, 3600.0),
+    "collect_partials": (collect_partials_job, 3600.0),
 }
 
 
