@@ -63,6 +63,9 @@ class Settings:
     data_dir: Path
     base_url: str
     secret: str
+    #: True when ``WUYE_SECRET`` set it; otherwise the nodes agree on one through the database
+    #: (server/cluster/keys.py) and this one's own is only its candidate.
+    secret_from_env: bool = False
     token_ttl_hours: int = 24 * 30
     max_body_bytes: int = 2 * 1024 * 1024
     login_max_failures_per_phone: int = 5
@@ -118,6 +121,7 @@ class Settings:
             data_dir=data_dir,
             base_url=base_url,
             secret=secret,
+            secret_from_env=bool(env.get("WUYE_SECRET")),
             token_ttl_hours=_int(env, "WUYE_TOKEN_TTL_HOURS", 24 * 30, minimum=1),
             max_body_bytes=_int(env, "WUYE_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
             progress_link_days_after_close=_int(env, "WUYE_PROGRESS_LINK_DAYS", 30, minimum=1),
