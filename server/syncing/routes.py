@@ -59,6 +59,12 @@ class SyncGate:
     what the process really achieves, sign-in, decoding,
     HTTP and the other requests on its event loop included; the writer's own time was an
     underestimate that let the queue grow past its bound.
+
+    Several nodes: each gates its own pushes, which is what the gate is for (it bounds the wait of
+    a push at the node that holds it); a cluster on PostgreSQL admits at most ``running`` writers
+    per node, and the version clock's row lock orders them across nodes. A 429 from a busy node
+    carries that node's own estimate, and the retry may land on a less busy one. Nothing of the
+    gate needs to be shared; SQLite is one file, so several nodes mean PostgreSQL.
     """
 
     def __init__(
