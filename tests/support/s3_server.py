@@ -6,7 +6,8 @@ are reachable; Debian's radosgw needs a whole RADOS cluster), and of what the re
 is the most faithful to AWS S3: it is built from AWS's own service models, checks each request's
 SigV4 signature against IAM access keys (``SignatureDoesNotMatch``, ``InvalidAccessKeyId``), and
 answers conditional writes (``If-None-Match: *`` → ``412 PreconditionFailed``), continuation-token
-listings and batch deletes as S3 does. The first three requests are let through unauthenticated
+listings and batch deletes as S3 does (its one gap there, a check-then-write PutObject, is closed
+by tests/support/moto_s3_main.py). The first three requests are let through unauthenticated
 (``INITIAL_NO_AUTH_ACTION_COUNT``): they create the IAM user, its policy and its access key, and
 everything after that must be signed with that key.
 """
@@ -26,7 +27,7 @@ import boto3
 from botocore.config import Config
 
 from server.photos.s3blobs import S3Location
-from tests.support.live_server import free_port
+from tests.support.live_server import REPO, free_port
 
 REGION = "ap-east-1"  # any name in the aws partition (moto keeps IAM keys per partition: not cn-*)
 
@@ -48,8 +49,9 @@ class LocalS3:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                [sys.executable, "-m", "tests.support.moto_s3_main", "-H", "127.0.0.1", "-p", str(self.port)],
                 env=env,
+                cwd=REPO,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
