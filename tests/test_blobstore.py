@@ -4,6 +4,7 @@ tests/support/s3_server.py). Every test taking ``backend``/``store`` runs on eac
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ from tests.support.camera_jpegs import (
     png_bytes,
     truncated_jpeg,
 )
+from tests.support.live_server import free_port
 from tests.support.s3_server import LocalS3
 
 PHOTO = camera_jpeg((320, 240), 6)  # ~30 KB of realistic JPEG
@@ -566,3 +568,26 @@ def test_abandoned_partials_are_collected_and_live_ones_kept(backend: Backend, s
     assert store.status(PHOTO_SHA).offset == 0
     upload(store, PHOTO)  # the phone that comes back starts again at 0
     assert store.finish(PHOTO_SHA).size == len(PHOTO)
+
+
+# -- object storage out of reach ---------------------------------------------------------------------
+
+
+def test_object_storage_out_of_reach_is_503_unavailable_and_acknowledges_nothing(local_s3: LocalS3) -> None:
+    location = local_s3.location(local_s3.new_bucket(), "p")
+    refused_key = S3BlobStore(dataclasses.replace(location, secret_key="not-the-secret"))
+    nobody_there = S3BlobStore(dataclasses.replace(location, endpoint_url=f"http://127.0.0.1:{free_port()}"))
+    # Every call starts with a HEAD, whose refusal has no body: S3 says only 403.
+    for store, why in ((refused_key, "403"), (nobody_there, "EndpointConnectionError")):
+        calls = [
+            (store.status, (PHOTO_SHA,)),
+            (store.append, (PHOTO_SHA, 0, PHOTO[:1000])),
+            (store.finish, (PHOTO_SHA,)),
+            (store.put, (PHOTO,)),
+            (store.info, (PHOTO_SHA,)),
+        ]
+        for call, args in calls:
+            with pytest.raises(DomainError) as exc:
+                call(*args)
+            assert refused(exc, "unavailable", 503).details == {"storage": why}
+    assert S3BlobStore(location).status(PHOTO_SHA) == BlobStatus(complete=False, size=0, offset=0)

@@ -95,6 +95,15 @@ def _taken(exc: Exception) -> bool:
     return _code(exc) in ("PreconditionFailed", "ConditionalRequestConflict") or _status(exc) in (409, 412)
 
 
+def _unavailable(exc: Exception) -> DomainError:
+    return DomainError(
+        "unavailable",
+        "photo storage is not reachable right now; nothing was stored, try again later",
+        status=503,
+        details={"storage": _code(exc) or type(exc).__name__},
+    )
+
+
 class S3BlobStore(BlobRules):
     def __init__(
         self,
@@ -105,7 +114,7 @@ class S3BlobStore(BlobRules):
         max_pixels: int = 40_000_000,
         chunk_limit: int = 2**20,
     ) -> None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         self.location = location
         self.bucket = location.bucket
@@ -115,6 +124,7 @@ class S3BlobStore(BlobRules):
         self.max_pixels = max_pixels
         self.chunk_limit = chunk_limit
         self._client_error = ClientError
+        self._botocore_error = BotoCoreError
         # Derivatives render once per node at most: nodes do not share a lock (see Derivatives).
         self._render_locks = [threading.Lock() for _ in range(64)]
 
@@ -131,21 +141,36 @@ class S3BlobStore(BlobRules):
 
     # -- S3 calls ------------------------------------------------------------------------------------
 
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        """One S3 request; the service unreachable or failing is ``503 unavailable`` (the phone
+        retries later, nothing was acknowledged). Answers the caller handles are passed on."""
+        try:
+            return getattr(self.client, operation)(Bucket=self.bucket, **kwargs)
+        except self._client_error as exc:
+            if _missing(exc) or _taken(exc):
+                raise
+            raise _unavailable(exc) from exc
+        except self._botocore_error as exc:  # connection refused, timeouts, ...
+            raise _unavailable(exc) from exc
+
     def _head(self, key: str) -> dict | None:
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=key)
+            return self._call("head_object", Key=key)
         except self._client_error as exc:
             if _missing(exc):
                 return None
             raise
 
     def _get(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            return self._call("get_object", Key=key)["Body"].read()
+        except self._botocore_error as exc:  # the connection broke while the body was read
+            raise _unavailable(exc) from exc
 
     def _put_new(self, key: str, data: bytes, **extra: Any) -> bool:
         """Write ``key`` unless it exists; False if it did (someone else wrote it first)."""
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*", **extra)
+            self._call("put_object", Key=key, Body=data, IfNoneMatch="*", **extra)
         except self._client_error as exc:
             if _taken(exc):
                 return False
@@ -155,10 +180,10 @@ class S3BlobStore(BlobRules):
     def _list(self, prefix: str) -> Iterator[dict]:
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+            kwargs: dict[str, Any] = {"Prefix": prefix}
             if token:
                 kwargs["ContinuationToken"] = token
-            page = self.client.list_objects_v2(**kwargs)
+            page = self._call("list_objects_v2", **kwargs)
             yield from page.get("Contents", [])
             if not page.get("IsTruncated"):
                 return
@@ -167,7 +192,7 @@ class S3BlobStore(BlobRules):
     def _delete(self, keys: list[str]) -> None:
         for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
             batch = [{"Key": k} for k in keys[i : i + 1000]]
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            self._call("delete_objects", Delete={"Objects": batch, "Quiet": True})
 
     def _chunks(self, sha: str) -> tuple[list[tuple[int, int, str]], list[str]]:
         """The stored chain of chunks from offset 0, ``[(offset, size, key)]``, and every chunk key."""
@@ -380,7 +405,7 @@ class S3BlobStore(BlobRules):
         return self.derived_head(name) or (f'"{digest}"', len(data))  # another node rendered it first
 
     def derived_chunks(self, name: str) -> Iterator[bytes]:
-        body = self.client.get_object(Bucket=self.bucket, Key=self.derived_key(name))["Body"]
+        body = self._call("get_object", Key=self.derived_key(name))["Body"]
         try:
             yield from body.iter_chunks(_STREAM_BLOCK)
         finally:
