@@ -180,6 +180,11 @@ class BlobRules:
         return width, height, content_type
 
     @staticmethod
+    def _start_again(message: str, **details: object) -> DomainError:
+        """The upload's bytes are not (or no longer) there to finish: send them again from 0."""
+        return DomainError("hash_mismatch", message, status=422, details={"offset": 0, **details})
+
+    @staticmethod
     def _wrong_offset(actual: int) -> DomainError:
         return DomainError(
             "wrong_offset",
@@ -376,20 +381,14 @@ class BlobStore(BlobRules):
             partial.unlink(missing_ok=True)
             return self.info(sha)
         if not partial.is_file():
-            raise DomainError(
-                "hash_mismatch",
-                "no bytes were received for this blob; upload it from offset 0",
-                status=422,
-                details={"offset": 0},
-            )
+            raise self._start_again("no bytes were received for this blob; upload it from offset 0")
         digest, size = _hash_file(partial)
         if digest != sha:
             partial.unlink(missing_ok=True)
-            raise DomainError(
-                "hash_mismatch",
+            raise self._start_again(
                 "the bytes received do not have this sha256; upload again from offset 0",
-                status=422,
-                details={"offset": 0, "received_sha256": digest, "received_size": size},
+                received_sha256=digest,
+                received_size=size,
             )
         try:
             width, height, content_type = self._inspect(partial)

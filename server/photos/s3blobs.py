@@ -292,39 +292,20 @@ class S3BlobStore(BlobRules):
             return self._info_from(sha, head)
         chain, keys = self._chunks(sha)
         if not chain:
-            head = self._head(self._final(sha))  # a finish on another node may just have completed it
-            if head is not None:
-                return self._info_from(sha, head)
-            raise DomainError(
-                "hash_mismatch",
-                "no bytes were received for this blob; upload it from offset 0",
-                status=422,
-                details={"offset": 0},
-            )
+            return self._finished_elsewhere(sha, "no bytes were received for this blob; upload it from offset 0")
         try:
             data = b"".join(self._get(key) for _, _, key in chain)
         except self._client_error as exc:
             if not _missing(exc):
                 raise
-            # A finish on another node got there first (done: its answer is ours) or threw the
-            # chunks away (bad bytes: the upload starts again).
-            head = self._head(self._final(sha))
-            if head is not None:
-                return self._info_from(sha, head)
-            raise DomainError(
-                "hash_mismatch",
-                "the bytes received were discarded; upload again from offset 0",
-                status=422,
-                details={"offset": 0},
-            ) from None
+            return self._finished_elsewhere(sha, "the bytes received were discarded; upload again from offset 0")
         digest = hashlib.sha256(data).hexdigest()
         if digest != sha:
             self._delete(keys)
-            raise DomainError(
-                "hash_mismatch",
+            raise self._start_again(
                 "the bytes received do not have this sha256; upload again from offset 0",
-                status=422,
-                details={"offset": 0, "received_sha256": digest, "received_size": len(data)},
+                received_sha256=digest,
+                received_size=len(data),
             )
         try:
             width, height, content_type = self._inspect(io.BytesIO(data))
@@ -334,6 +315,14 @@ class S3BlobStore(BlobRules):
         self._commit(sha, data, width, height, content_type)
         self._delete(keys)
         return BlobInfo(sha, len(data), width, height, content_type)
+
+    def _finished_elsewhere(self, sha: str, otherwise: str) -> BlobInfo:
+        """The chunks are gone: a finish on another node completed the blob (its answer is ours) or
+        threw them away (bad bytes: ``otherwise``, the upload starts again)."""
+        head = self._head(self._final(sha))
+        if head is None:
+            raise self._start_again(otherwise)
+        return self._info_from(sha, head)
 
     def append_and_finish(self, sha: str, offset: int, data: bytes) -> BlobInfo:
         self._check_chunk(sha, data)
