@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from server import jobs
 from server.accounts import passwords
@@ -20,6 +22,7 @@ from server.answers.routes import answers_router
 from server.board.routes import board_router, desk_router, reports_router
 from server.bulletins.routes import bulletins_router
 from server.clock import Clock
+from server.cluster.keys import adopt_shared_keys
 from server.config import Settings
 from server.db.engine import Database
 from server.meta import meta
@@ -29,15 +32,14 @@ from server.orders.routing_routes import routing_router
 from server.orders.sla_routes import sla_router
 from server.outbound import Outbound
 from server.photos.arrivals import ArrivalRecorder
-from server.photos.blobstore import BlobStore
-from server.photos.derivatives import Derivatives
+from server.photos.backends import open_blobs
 from server.photos.routes import photos_router
 from server.photos.service import photo_checker
 from server.progress.routes import progress_router
 from server.push.delivery import PushSender
 from server.push.routes import push_router
 from server.push.transport import PushTransport
-from server.push.vapid import load_or_create
+from server.push.vapid import candidate as vapid_candidate
 from server.sites.routes import sites_router
 from server.syncing.routes import sync_router
 from server.walks.routes import checkpoint_link, walks_router
@@ -73,18 +75,35 @@ async def inbound_checks(request: Request) -> None:
     await strict_body(request)
 
 
+async def adopted(ctx: AppContext) -> bool:
+    """Take the keys every node shares (before any request, so all sign and verify alike); False
+    if the database cannot be reached yet. The node still starts (``/healthz`` says 503 meanwhile);
+    everything its keys sign or check needs the database too."""
+    try:
+        await adopt_shared_keys(ctx)
+    except (OSError, SQLAlchemyError) as exc:
+        log.warning("shared keys not read yet (database: %s); retrying", type(exc).__name__)
+        return False
+    return True
+
+
+async def adopt_later(ctx: AppContext) -> None:
+    while not await adopted(ctx):
+        await asyncio.sleep(2.0)
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None) -> Litestar:
     ctx = AppContext(settings=settings, db=database or Database(settings.database_url), clock=clock or Clock())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     passwords.configure(settings.password_log2_n)
-    blobs = BlobStore(settings.data_dir / "photos")
+    blobs, derivatives = open_blobs(settings)
     outbound = Outbound(push_hosts=settings.push_hosts, dev_loopback_hosts=settings.dev_loopback_hosts)
     http = outbound.client(timeout=10.0)  # webhooks: public addresses only, no redirects
-    vapid = load_or_create(settings.data_dir, settings.vapid_private_key)
+    vapid = vapid_candidate(settings.data_dir, settings.vapid_private_key)  # the shared one replaces it
     ctx.services.update(
         blobs=blobs,
         arrivals=ArrivalRecorder(ctx.db, ctx.clock),
-        derivatives=Derivatives(blobs, settings.data_dir / "derived"),
+        derivatives=derivatives,
         photo_ok=photo_checker(blobs),
         http=http,
         outbound=outbound,
@@ -94,7 +113,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        tasks = jobs.start(ctx) if settings.background_jobs else []
+        tasks = [] if await adopted(ctx) else [asyncio.create_task(adopt_later(ctx), name="adopt-keys")]
+        tasks += jobs.start(ctx) if settings.background_jobs else []
         try:
             yield
         finally:

@@ -14,12 +14,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from server.outbound import DEFAULT_PUSH_HOSTS
+from server.photos.s3blobs import S3Location
 
 
 class ConfigError(Exception):
     """Raised with a one-line message naming the offending variable."""
 
 
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
@@ -61,6 +63,9 @@ class Settings:
     data_dir: Path
     base_url: str
     secret: str
+    #: True when ``WUYE_SECRET`` set it; otherwise the nodes agree on one through the database
+    #: (server/cluster/keys.py) and this one's own is only its candidate.
+    secret_from_env: bool = False
     token_ttl_hours: int = 24 * 30
     max_body_bytes: int = 2 * 1024 * 1024
     login_max_failures_per_phone: int = 5
@@ -76,6 +81,9 @@ class Settings:
     dev_loopback_hosts: frozenset[str] = frozenset()
     vapid_private_key: str | None = None
     background_jobs: bool = True
+    #: Where photos live: None for the local disk under ``data_dir`` (the embedded default), else
+    #: S3-compatible storage (``WUYE_BLOBS=s3://bucket/prefix``; see :func:`_blob_location`).
+    blobs: S3Location | None = None
     #: scrypt cost as log2(N); 17 is OWASP's minimum (the tests use 14 for speed).
     password_log2_n: int = 17
     #: How much queued work (ms) a push may wait behind before the sync gate answers 429 instead
@@ -116,6 +124,7 @@ class Settings:
             data_dir=data_dir,
             base_url=base_url,
             secret=secret,
+            secret_from_env=bool(env.get("WUYE_SECRET")),
             token_ttl_hours=_int(env, "WUYE_TOKEN_TTL_HOURS", 24 * 30, minimum=1),
             max_body_bytes=_int(env, "WUYE_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024),
             progress_link_days_after_close=_int(env, "WUYE_PROGRESS_LINK_DAYS", 30, minimum=1),
@@ -127,7 +136,42 @@ class Settings:
             background_jobs=bg == "1",
             password_log2_n=_int(env, "WUYE_PASSWORD_LOG2N", 17, minimum=10),
             sync_queue_ms=_int(env, "WUYE_SYNC_QUEUE_MS", 10000, minimum=0),
+            blobs=_blob_location(env),
         )
+
+
+def _blob_location(env: dict[str, str]) -> S3Location | None:
+    """``WUYE_BLOBS``: unset or ``local`` keeps photos on this node's disk; ``s3://bucket/prefix``
+    puts them on S3-compatible storage, reached through ``WUYE_S3_ENDPOINT`` (e.g.
+    ``https://oss-cn-shanghai.aliyuncs.com``; unset: AWS), ``WUYE_S3_REGION``,
+    ``WUYE_S3_ACCESS_KEY``/``WUYE_S3_SECRET_KEY`` (unset: the AWS SDK's usual chain, e.g.
+    ``AWS_ACCESS_KEY_ID`` or an instance role) and ``WUYE_S3_PATH_STYLE=1`` (MinIO, Ceph RGW)."""
+    raw = (env.get("WUYE_BLOBS") or "").strip()
+    if raw in ("", "local"):
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme != "s3" or not _BUCKET_RE.match(parsed.netloc or ""):
+        raise ConfigError(f"WUYE_BLOBS must be local or s3://bucket/prefix, got {raw!r}")
+    endpoint = env.get("WUYE_S3_ENDPOINT") or None
+    if endpoint is not None:
+        ep = urlparse(endpoint)
+        if ep.scheme not in ("http", "https") or not ep.netloc:
+            raise ConfigError(f"WUYE_S3_ENDPOINT must be an http(s) URL, got {endpoint!r}")
+    path_style = env.get("WUYE_S3_PATH_STYLE", "0")
+    if path_style not in ("0", "1"):
+        raise ConfigError(f"WUYE_S3_PATH_STYLE must be 0 or 1, got {path_style!r}")
+    access, secret = env.get("WUYE_S3_ACCESS_KEY") or None, env.get("WUYE_S3_SECRET_KEY") or None
+    if (access is None) != (secret is None):
+        raise ConfigError("WUYE_S3_ACCESS_KEY and WUYE_S3_SECRET_KEY are set together or not at all")
+    return S3Location(
+        bucket=parsed.netloc,
+        prefix=parsed.path.strip("/"),
+        endpoint_url=endpoint,
+        region=env.get("WUYE_S3_REGION") or None,
+        access_key=access,
+        secret_key=secret,
+        path_style=path_style == "1",
+    )
 
 
 def _persisted_secret(data_dir: Path) -> str:

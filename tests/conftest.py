@@ -19,6 +19,7 @@ from server.clock import ManualClock
 from server.config import Settings
 from server.db.engine import Database
 from tests.support.databases import PostgresFactory, SqliteFactory, pg_reachable
+from tests.support.s3_server import LocalS3
 from tests.support.world import PASSWORD, TEST_LOG2_N, World, build_world
 
 BACKENDS = ("sqlite", "postgres")
@@ -49,6 +50,14 @@ def postgres_factory() -> PostgresFactory:
     factory = PostgresFactory()
     yield factory
     factory.close()
+
+
+@pytest.fixture(scope="session")
+def local_s3(tmp_path_factory: pytest.TempPathFactory) -> LocalS3:
+    """One S3-compatible server per test process (tests/support/s3_server.py says which and why)."""
+    server = LocalS3(tmp_path_factory.mktemp("s3") / "moto.log").start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -14,7 +14,8 @@ from PIL import Image, ImageCms
 
 from server.errors import DomainError
 from server.photos.blobstore import BlobStore
-from server.photos.derivatives import DerivativeFile, Derivatives
+from server.photos.derivatives import RENDER_VERSION, DerivativeFile, Derivatives
+from server.photos.s3blobs import S3BlobStore
 from tests.support.camera_jpegs import (
     BLUE,
     GREEN,
@@ -29,6 +30,7 @@ from tests.support.camera_jpegs import (
     png_bytes,
     upright_size,
 )
+from tests.support.s3_server import LocalS3
 
 COM = 0xFE
 METADATA_MARKERS = {*range(0xE1, 0xF0), COM}  # APP1 (EXIF, XMP) .. APP15, comments
@@ -70,7 +72,7 @@ def assert_no_metadata(data: bytes) -> None:
 
 
 def open_derivative(f: DerivativeFile) -> Image.Image:
-    im = Image.open(f.path)
+    im = Image.open(io.BytesIO(f.read_bytes()))
     im.load()
     return im
 
@@ -352,3 +354,29 @@ def test_sixteen_bit_grey_png_is_scaled_to_eight_bits(store: BlobStore, derivati
     im = open_derivative(derivatives.get(store.put(out.getvalue()).sha256, "thumb"))
     assert im.mode == "RGB"
     assert near(im.getpixel((5, 5)), (156, 156, 156), 3)  # 40000 / 256
+
+
+# -- on object storage ---------------------------------------------------------------------------------
+
+
+def test_on_object_storage_derivatives_are_cached_in_the_bucket_and_shared_by_nodes(local_s3: LocalS3) -> None:
+    location = local_s3.location(local_s3.new_bucket(), "photos")
+    renders: list[tuple[str, str]] = []
+    node_a = Derivatives(S3BlobStore(location), on_generate=lambda s, z: renders.append((s, z)))
+    node_b = Derivatives(S3BlobStore(location), on_generate=lambda s, z: renders.append((s, z)))
+    with pytest.raises(DomainError) as exc:
+        node_a.get("0" * 64, "thumb")  # not arrived
+    assert exc.value.status == 404
+    info = node_a.store.put(camera_jpeg((800, 600), 6))
+    first = node_a.get(info.sha256, "thumb")
+    assert first.path is None  # nothing on the node's disk
+    data = first.read_bytes()
+    assert first.etag == '"' + hashlib.sha256(data).hexdigest() + '"' and first.length == len(data)
+    assert_no_metadata(data)
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.size == (360, 480)  # upright
+    again = node_b.get(info.sha256, "thumb")  # another node: served from the bucket, not rendered
+    assert (again.etag, again.length, again.read_bytes()) == (first.etag, first.length, data)
+    assert renders == [(info.sha256, "thumb")]
+    keys = [o["Key"] for o in local_s3.client().list_objects_v2(Bucket=location.bucket)["Contents"]]
+    assert f"photos/derived/v{RENDER_VERSION}/thumb/{info.sha256[:2]}/{info.sha256}.jpg" in keys

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, inspect
 from server.config import ConfigError, Settings
 from server.db.migrate import downgrade, upgrade
 from server.db.models import metadata
+from server.photos.s3blobs import S3Location
 from tests.support.databases import PostgresFactory
 
 
@@ -63,11 +64,35 @@ def test_models_and_migrations_agree(tmp_path):
         ({"WUYE_TOKEN_TTL_HOURS": "soon"}, "WUYE_TOKEN_TTL_HOURS"),
         ({"WUYE_MAX_BODY_BYTES": "10"}, "WUYE_MAX_BODY_BYTES"),
         ({"WUYE_BACKGROUND_JOBS": "yes"}, "WUYE_BACKGROUND_JOBS"),
+        ({"WUYE_BLOBS": "/var/photos"}, "WUYE_BLOBS"),
+        ({"WUYE_BLOBS": "s3://"}, "WUYE_BLOBS"),
+        ({"WUYE_BLOBS": "s3://UPPER_case"}, "WUYE_BLOBS"),
+        ({"WUYE_BLOBS": "s3://photos", "WUYE_S3_ENDPOINT": "minio:9000"}, "WUYE_S3_ENDPOINT"),
+        ({"WUYE_BLOBS": "s3://photos", "WUYE_S3_PATH_STYLE": "yes"}, "WUYE_S3_PATH_STYLE"),
+        ({"WUYE_BLOBS": "s3://photos", "WUYE_S3_ACCESS_KEY": "AKIA"}, "WUYE_S3_SECRET_KEY"),
     ],
 )
 def test_bad_configuration_names_the_variable(env, fragment, tmp_path):
     with pytest.raises(ConfigError, match=fragment):
         Settings.from_env({"WUYE_DATA_DIR": str(tmp_path), **env}, root=tmp_path)
+
+
+def test_blobs_are_local_by_default_and_on_s3_when_configured(tmp_path):
+    assert Settings.from_env({"WUYE_DATA_DIR": str(tmp_path)}, root=tmp_path).blobs is None
+    env = {
+        "WUYE_DATA_DIR": str(tmp_path),
+        "WUYE_BLOBS": "s3://wuye-photos/field/",
+        "WUYE_S3_ENDPOINT": "https://oss-cn-shanghai.aliyuncs.com",
+        "WUYE_S3_REGION": "oss-cn-shanghai",
+        "WUYE_S3_ACCESS_KEY": "AK",
+        "WUYE_S3_SECRET_KEY": "SK",
+        "WUYE_S3_PATH_STYLE": "1",
+    }
+    location = Settings.from_env(env, root=tmp_path).blobs
+    assert location == S3Location(
+        bucket="wuye-photos", prefix="field", endpoint_url="https://oss-cn-shanghai.aliyuncs.com",
+        region="oss-cn-shanghai", access_key="AK", secret_key="SK", path_style=True,
+    )
 
 
 def test_secret_is_generated_once_and_persisted(tmp_path):

@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
+from server.cluster.keys import shared
 from server.outbound import Outbound
 from server.push import outbox
 from server.push.delivery import PushSender, Subscription, Urgency, topic_for
@@ -114,10 +115,14 @@ def push_service():
 
 
 @pytest.fixture
-async def sender_ctx(settings, database, clock):
-    """The sender as a server process runs it, on this test's event loop."""
+async def sender_ctx(settings, database, clock, api):
+    """The sender as a server process runs it, on this test's event loop, with the key every node
+    shares (the app under ``api`` has written it to the database by now)."""
     http = DEV.client(timeout=5)
-    vapid = load_or_create(settings.data_dir, None)
+    mine = load_or_create(settings.data_dir, None)
+    vapid = VapidKeys.from_private_pem(
+        (await shared(database, "vapid_private_pem", mine.private_pem.decode(), clock.now())).encode()
+    )
     sender = PushSender(vapid, contact="ops@wuye.example", timeout=5, transport=PushTransport(outbound=DEV))
     ctx = AppContext(
         settings=settings,

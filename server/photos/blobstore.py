@@ -1,6 +1,10 @@
 """Content-addressed photo blobs with resumable uploads (sync/PROTOCOL.md §6).
 
-Layout under ``root``::
+Two backends answer the same calls: :class:`BlobStore` here, on the local disk (the embedded
+default), and :class:`server.photos.s3blobs.S3BlobStore` on S3-compatible object storage (several
+server nodes share it). :func:`server.photos.backends.open_blobs` picks one from ``WUYE_BLOBS``.
+
+Local layout under ``root``::
 
     blobs/ab/cd/<sha256>   complete, verified, read-only
     partial/<sha256>       upload in progress (every acknowledged byte is fsynced)
@@ -21,6 +25,7 @@ import hashlib
 import io
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -118,7 +123,97 @@ def _write_all(fd: int, data: bytes | memoryview, offset: int) -> None:
         offset += n
 
 
-class BlobStore:
+class BlobRules:
+    """What every backend checks the same way: chunk and total sizes, the image decode, the answers."""
+
+    max_bytes: int
+    max_pixels: int
+    chunk_limit: int
+
+    def _check_chunk(self, sha: str, data: bytes) -> None:
+        check_sha(sha)
+        if len(data) > self.chunk_limit:
+            raise DomainError(
+                "blob_too_large",
+                f"a chunk may hold at most {self.chunk_limit} bytes",
+                status=413,
+                details={"chunk_limit": self.chunk_limit},
+            )
+
+    def _pixel_limit(self) -> int:
+        # Pillow warns (DecompressionBombWarning) above MAX_IMAGE_PIXELS and raises above twice that.
+        # Checking its threshold here turns the warning into a refusal without touching the
+        # process-global warning filters from worker threads.
+        pillow = Image.MAX_IMAGE_PIXELS
+        return min(self.max_pixels, pillow) if pillow else self.max_pixels
+
+    def _inspect(self, source: Path | BinaryIO) -> tuple[int, int, str]:
+        """Decode the image for real (never trust a Content-Type); return width, height, MIME type."""
+        opened = False  # past the header: a failure now means the file is cut short or damaged
+        try:
+            with Image.open(source, formats=ACCEPTED_FORMATS) as im:
+                opened = True
+                width, height = im.size
+                if width * height > self._pixel_limit():
+                    raise self._too_large(pixels=width * height)
+                if isinstance(im, JpegImagePlugin.JpegImageFile):
+                    # All entropy-coded data is still decoded (truncation is caught) but the IDCT
+                    # runs at 1/8 scale. Huffman decoding dominates, so this saves ~25% of a full
+                    # decode of a 12 MP photo (~42 ms instead of ~56 ms here), and no memory.
+                    im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                im.load()
+                content_type = _CONTENT_TYPES[im.format]
+        except DomainError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise self._too_large() from None
+        except ValueError as exc:
+            if "decompressed data too large" in str(exc).lower():  # PNG text-chunk bomb
+                raise self._too_large() from None
+            raise self._not_an_image("incomplete" if opened else "unsupported") from None
+        except Exception:
+            # Malformed input makes Pillow raise many types (OSError, SyntaxError, EOFError,
+            # struct.error, IndexError, ...): every one of them means "not a usable image". Which
+            # one the person is told: a file whose header was read but whose pixels were not (a
+            # phone file cut short in transfer) is incomplete; anything else is not a format we take.
+            raise self._not_an_image("incomplete" if opened else "unsupported") from None
+        return width, height, content_type
+
+    @staticmethod
+    def _start_again(message: str, **details: object) -> DomainError:
+        """The upload's bytes are not (or no longer) there to finish: send them again from 0."""
+        return DomainError("hash_mismatch", message, status=422, details={"offset": 0, **details})
+
+    @staticmethod
+    def _wrong_offset(actual: int) -> DomainError:
+        return DomainError(
+            "wrong_offset",
+            f"this upload continues at offset {actual}",
+            status=409,
+            details={"offset": actual},
+        )
+
+    def _too_large(self, *, pixels: int | None = None) -> DomainError:
+        details: dict[str, int] = {"max_bytes": self.max_bytes, "max_pixels": self.max_pixels}
+        if pixels is not None:
+            details["pixels"] = pixels
+        return DomainError("blob_too_large", "the photo is too large", status=413, details=details)
+
+    @staticmethod
+    def _not_an_image(problem: str = "unsupported") -> DomainError:
+        """``details.problem``: ``incomplete`` (a JPEG/PNG/WebP whose data is cut short or damaged) or
+        ``unsupported`` (not one of those formats at all)."""
+        message = (
+            "the image is incomplete or damaged"
+            if problem == "incomplete"
+            else "the bytes are not a JPEG, PNG or WebP image"
+        )
+        return DomainError("not_an_image", message, status=415, details={"problem": problem})
+
+
+class BlobStore(BlobRules):
+    """The local-disk backend (the embedded default)."""
+
     def __init__(
         self,
         root: Path,
@@ -203,6 +298,32 @@ class BlobStore:
         digest, _ = _hash_file(self.path(sha))
         return digest == sha
 
+    def source(self, sha: str) -> Path:
+        """What the image decoder reads a complete blob from (404 while it has not arrived)."""
+        return self.path(sha)
+
+    def read(self, sha: str) -> bytes:
+        return self.path(sha).read_bytes()
+
+    def collect_partials(self, older_than: float) -> int:
+        """Delete uploads nobody has added to for ``older_than`` seconds (a phone reset or gone for
+        good); the number deleted. A phone that comes back later starts that photo again at 0."""
+        cutoff = time.time() - older_than
+        dropped = 0
+        for partial in self._partial.iterdir():
+            sha = partial.name.removeprefix(".put-")
+            if _SHA_RE.fullmatch(sha) is None:
+                continue
+            with self._lock(sha):
+                try:
+                    if partial.stat().st_mtime >= cutoff:
+                        continue
+                    partial.unlink()
+                except FileNotFoundError:
+                    continue
+            dropped += 1
+        return dropped
+
     # -- uploads -----------------------------------------------------------------------------------
 
     def append(self, sha: str, offset: int, data: bytes) -> int:
@@ -225,16 +346,6 @@ class BlobStore:
         with self._lock(sha):
             self._append_locked(sha, offset, data, durable=False)
             return self._finish_locked(sha)
-
-    def _check_chunk(self, sha: str, data: bytes) -> None:
-        check_sha(sha)
-        if len(data) > self.chunk_limit:
-            raise DomainError(
-                "blob_too_large",
-                f"a chunk may hold at most {self.chunk_limit} bytes",
-                status=413,
-                details={"chunk_limit": self.chunk_limit},
-            )
 
     def _append_locked(self, sha: str, offset: int, data: bytes, *, durable: bool) -> int:
         partial = self._partial_path(sha)
@@ -270,20 +381,14 @@ class BlobStore:
             partial.unlink(missing_ok=True)
             return self.info(sha)
         if not partial.is_file():
-            raise DomainError(
-                "hash_mismatch",
-                "no bytes were received for this blob; upload it from offset 0",
-                status=422,
-                details={"offset": 0},
-            )
+            raise self._start_again("no bytes were received for this blob; upload it from offset 0")
         digest, size = _hash_file(partial)
         if digest != sha:
             partial.unlink(missing_ok=True)
-            raise DomainError(
-                "hash_mismatch",
+            raise self._start_again(
                 "the bytes received do not have this sha256; upload again from offset 0",
-                status=422,
-                details={"offset": 0, "received_sha256": digest, "received_size": size},
+                received_sha256=digest,
+                received_size=size,
             )
         try:
             width, height, content_type = self._inspect(partial)
@@ -333,68 +438,3 @@ class BlobStore:
         os.replace(src, final)
         fsync_dir(final.parent)
         fsync_dir(src.parent)
-
-    def _pixel_limit(self) -> int:
-        # Pillow warns (DecompressionBombWarning) above MAX_IMAGE_PIXELS and raises above twice that.
-        # Checking its threshold here turns the warning into a refusal without touching the
-        # process-global warning filters from worker threads.
-        pillow = Image.MAX_IMAGE_PIXELS
-        return min(self.max_pixels, pillow) if pillow else self.max_pixels
-
-    def _inspect(self, source: Path | BinaryIO) -> tuple[int, int, str]:
-        """Decode the image for real (never trust a Content-Type); return width, height, MIME type."""
-        opened = False  # past the header: a failure now means the file is cut short or damaged
-        try:
-            with Image.open(source, formats=ACCEPTED_FORMATS) as im:
-                opened = True
-                width, height = im.size
-                if width * height > self._pixel_limit():
-                    raise self._too_large(pixels=width * height)
-                if isinstance(im, JpegImagePlugin.JpegImageFile):
-                    # All entropy-coded data is still decoded (truncation is caught) but the IDCT
-                    # runs at 1/8 scale. Huffman decoding dominates, so this saves ~25% of a full
-                    # decode of a 12 MP photo (~42 ms instead of ~56 ms here), and no memory.
-                    im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-                im.load()
-                content_type = _CONTENT_TYPES[im.format]
-        except DomainError:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise self._too_large() from None
-        except ValueError as exc:
-            if "decompressed data too large" in str(exc).lower():  # PNG text-chunk bomb
-                raise self._too_large() from None
-            raise self._not_an_image("incomplete" if opened else "unsupported") from None
-        except Exception:
-            # Malformed input makes Pillow raise many types (OSError, SyntaxError, EOFError,
-            # struct.error, IndexError, ...): every one of them means "not a usable image". Which
-            # one the person is told: a file whose header was read but whose pixels were not (a
-            # phone file cut short in transfer) is incomplete; anything else is not a format we take.
-            raise self._not_an_image("incomplete" if opened else "unsupported") from None
-        return width, height, content_type
-
-    @staticmethod
-    def _wrong_offset(actual: int) -> DomainError:
-        return DomainError(
-            "wrong_offset",
-            f"this upload continues at offset {actual}",
-            status=409,
-            details={"offset": actual},
-        )
-
-    def _too_large(self, *, pixels: int | None = None) -> DomainError:
-        details: dict[str, int] = {"max_bytes": self.max_bytes, "max_pixels": self.max_pixels}
-        if pixels is not None:
-            details["pixels"] = pixels
-        return DomainError("blob_too_large", "the photo is too large", status=413, details=details)
-
-    @staticmethod
-    def _not_an_image(problem: str = "unsupported") -> DomainError:
-        """``details.problem``: ``incomplete`` (a JPEG/PNG/WebP whose data is cut short or damaged) or
-        ``unsupported`` (not one of those formats at all)."""
-        message = (
-            "the image is incomplete or damaged"
-            if problem == "incomplete"
-            else "the bytes are not a JPEG, PNG or WebP image"
-        )
-        return DomainError("not_an_image", message, status=415, details={"problem": problem})

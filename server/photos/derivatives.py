@@ -9,9 +9,10 @@ and ~1.4 ms at ``method=0``, so WebP is slower at every setting; JPEG also decod
 The whole thumbnail from a 12 MP camera JPEG takes ~50 ms, nearly all of it libjpeg's Huffman
 decoding (``draft`` lets it skip most of the IDCT work).
 
-Derivatives are cached under ``cache_root/v<RENDER_VERSION>/<size>/ab/<sha>.jpg``. The first request
-generates the file under an ``flock`` (threads and processes alike) and renames it into place, so a
-reader never sees a partial file and concurrent first requests render once.
+Derivatives are cached beside the blobs: on the local backend under
+``cache_root/v<RENDER_VERSION>/<size>/ab/<sha>.jpg`` (rendered under an ``flock``, threads and
+processes alike, and renamed into place, so a reader never sees a partial file and concurrent first
+requests render once); on object storage as objects of the same names under ``derived/``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import io
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -31,6 +33,7 @@ from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
 
 from server.errors import DomainError
 from server.photos.blobstore import ACCEPTED_FORMATS, BlobStore, check_sha, file_lock, make_dirs_durable
+from server.photos.s3blobs import S3BlobStore
 
 SIZES: dict[str, int] = {"thumb": 480, "view": 1600}
 RENDER_VERSION = 1  # bump when the output changes: old cache entries are then never served again
@@ -39,14 +42,31 @@ QUALITY = 82
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 _ETAG_CACHE_MAX = 4096
+_STREAM_BLOCK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class DerivativeFile:
-    path: Path
+    """A cached derivative. ``path`` is its file on the local backend (None on object storage);
+    :meth:`chunks` streams it from wherever it is."""
+
     etag: str
     content_type: str
     length: int
+    path: Path | None = None
+    stream: Callable[[], Iterator[bytes]] | None = None
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.stream is not None:
+            yield from self.stream()
+            return
+        assert self.path is not None
+        with open(self.path, "rb") as f:
+            while block := f.read(_STREAM_BLOCK):
+                yield block
+
+    def read_bytes(self) -> bytes:
+        return b"".join(self.chunks())
 
 
 def target_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
@@ -126,23 +146,28 @@ def render(source: Path | BinaryIO, max_side: int, *, quality: int = QUALITY) ->
 class Derivatives:
     def __init__(
         self,
-        store: BlobStore,
-        cache_root: Path,
+        store: BlobStore | S3BlobStore,
+        cache_root: Path | None = None,
         *,
         on_generate: Callable[[str, str], None] | None = None,
     ) -> None:
-        """``on_generate(sha, size)`` is called after each rendering (tests count them; metrics)."""
+        """Derivatives of ``store``'s blobs, cached under ``cache_root`` on the local backend and in
+        the bucket on object storage (``cache_root`` is then unused).
+
+        ``on_generate(sha, size)`` is called after each rendering (tests count them; metrics)."""
         self.store = store
-        self.cache_root = Path(cache_root)
         self.on_generate = on_generate
-        self._root = self.cache_root / f"v{RENDER_VERSION}"
-        self._locks = self.cache_root / "locks"
-        make_dirs_durable(self._locks)
-        self._etags: dict[Path, tuple[int, int, int, str]] = {}
-        self._etags_lock = threading.Lock()
+        self._cache: _LocalCache | _ObjectCache
+        if isinstance(store, BlobStore):
+            if cache_root is None:
+                raise ValueError("the local backend keeps derivatives in a cache_root")
+            self._cache = _LocalCache(Path(cache_root))
+        else:
+            self._cache = _ObjectCache(store)
 
     def cached_path(self, sha: str, size: str) -> Path:
-        return self._root / size / sha[:2] / f"{sha}.jpg"
+        assert isinstance(self._cache, _LocalCache)
+        return self._cache.path(sha, size)
 
     def get(self, sha: str, size: str) -> DerivativeFile:
         check_sha(sha)
@@ -150,18 +175,46 @@ class Derivatives:
             raise DomainError(
                 "invalid_size", f"unknown photo size {size!r}", status=400, details={"sizes": list(SIZES)}
             )
-        target = self.cached_path(sha, size)
-        if not target.is_file():
-            source = self.store.path(sha)  # 404 if the photo has not (fully) arrived
-            with file_lock(self._locks / f"{sha[:3]}.lock"):
-                if not target.is_file():  # someone else may have rendered it while we waited
-                    self._generate(source, target, SIZES[size])
-                    if self.on_generate is not None:
-                        self.on_generate(sha, size)
-        return self._describe(target)
+        cached = self._cache.lookup(sha, size)
+        if cached is not None:
+            return cached
+        with self._cache.lock(sha):
+            cached = self._cache.lookup(sha, size)  # someone else may have rendered it while we waited
+            if cached is None:
+                # 404 from source() while the photo has not (fully) arrived
+                cached = self._cache.save(sha, size, render(self.store.source(sha), SIZES[size]))
+                if self.on_generate is not None:
+                    self.on_generate(sha, size)
+        return cached
 
-    def _generate(self, source: Path, target: Path, max_side: int) -> None:
-        data = render(source, max_side)
+
+def _name(sha: str, size: str) -> str:
+    return f"v{RENDER_VERSION}/{size}/{sha[:2]}/{sha}.jpg"
+
+
+class _LocalCache:
+    """Files under ``cache_root/v<RENDER_VERSION>/<size>/ab/<sha>.jpg``, rendered under an ``flock``
+    (threads and processes alike render once) and renamed into place (never seen half-written)."""
+
+    def __init__(self, cache_root: Path) -> None:
+        self.cache_root = cache_root
+        self._locks = cache_root / "locks"
+        make_dirs_durable(self._locks)
+        self._etags: dict[Path, tuple[int, int, int, str]] = {}
+        self._etags_lock = threading.Lock()
+
+    def path(self, sha: str, size: str) -> Path:
+        return self.cache_root / _name(sha, size)
+
+    def lock(self, sha: str) -> AbstractContextManager[None]:
+        return file_lock(self._locks / f"{sha[:3]}.lock")
+
+    def lookup(self, sha: str, size: str) -> DerivativeFile | None:
+        target = self.path(sha, size)
+        return self._describe(target) if target.is_file() else None
+
+    def save(self, sha: str, size: str, data: bytes) -> DerivativeFile:
+        target = self.path(sha, size)
         make_dirs_durable(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".jpg")
         try:
@@ -175,6 +228,7 @@ class Derivatives:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return self._describe(target)
 
     def _describe(self, path: Path) -> DerivativeFile:
         st = path.stat()
@@ -189,4 +243,33 @@ class Derivatives:
                 if len(self._etags) >= _ETAG_CACHE_MAX:
                     self._etags.clear()
                 self._etags[path] = (*key, etag)
-        return DerivativeFile(path=path, etag=etag, content_type=CONTENT_TYPE, length=st.st_size)
+        return DerivativeFile(etag=etag, content_type=CONTENT_TYPE, length=st.st_size, path=path)
+
+
+class _ObjectCache:
+    """Objects under ``<prefix>derived/`` of the blob bucket, shared by every node. A node renders a
+    missing derivative under its own lock; two nodes asked at the same moment may both render it
+    (the same bytes: the first write wins, the other is moot)."""
+
+    def __init__(self, store: S3BlobStore) -> None:
+        self.store = store
+
+    def lock(self, sha: str) -> AbstractContextManager[object]:
+        return self.store.render_lock(sha)
+
+    def _file(self, name: str, etag: str, length: int) -> DerivativeFile:
+        return DerivativeFile(
+            etag=etag,
+            content_type=CONTENT_TYPE,
+            length=length,
+            stream=functools.partial(self.store.derived_chunks, name),
+        )
+
+    def lookup(self, sha: str, size: str) -> DerivativeFile | None:
+        name = _name(sha, size)
+        found = self.store.derived_head(name)
+        return None if found is None else self._file(name, *found)
+
+    def save(self, sha: str, size: str, data: bytes) -> DerivativeFile:
+        name = _name(sha, size)
+        return self._file(name, *self.store.derived_put(name, data))

@@ -4,6 +4,8 @@ An entry is reused only while the order's stamp (chain length, updated_at, expir
 none of the photos it showed as "uploading" has arrived since, and it is younger than ``ttl`` (which
 bounds staleness of things that do not touch the order: a technician's new phone number). Link
 validity (revoked, expired) is checked against the database on every request before the cache.
+Each node keeps its own: the stamp is read from the shared database, so a step pushed to another
+node invalidates the entry at the next read, and ``ttl`` bounds the rest the same on every node.
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ class FreshPages:
     """Micro-cache in front of the database for the owner pages: a token's answer is reused for at
     most ``ttl`` seconds, and not at all once this process has committed anything since (so a write
     made here — a rating, a revocation, a step — is seen by the next request at once). A write made
-    by another worker process is seen within ``ttl``; with one process, never later than at once.
+    by another worker process or another node is seen within ``ttl`` (``WUYE_PROGRESS_FRESH_MS``,
+    1 s by default): that is the bounded staleness of a cluster; with one process, never later
+    than at once. Nothing here needs sharing between nodes: the database stays the truth.
 
     Why: an owner's phone polls, and a QR link shared in a building's chat group can be opened by
     dozens at once. One link check plus one order read per request is what limits the page to a few

@@ -1,5 +1,5 @@
-"""The server's VAPID key pair: generated on first start and kept in the data dir (mode 0600), or
-given by ``WUYE_VAPID_PRIVATE_KEY`` (PEM)."""
+"""The server's VAPID key pair: given by ``WUYE_VAPID_PRIVATE_KEY`` (PEM), or shared by every node
+through the database (server/cluster/keys.py; :func:`candidate` is what a node offers there)."""
 
 from __future__ import annotations
 
@@ -53,3 +53,18 @@ def load_or_create(data_dir: Path, env_private_pem: str | None = None) -> VapidK
         finally:
             tmp.unlink(missing_ok=True)
     return VapidKeys.from_private_pem(path.read_bytes())
+
+
+def candidate(data_dir: Path, env_private_pem: str | None = None) -> VapidKeys:
+    """The key this node offers before it learns the shared one: the environment's, the one an
+    older single-node install kept in its data dir (its push subscriptions stay valid), or a fresh
+    one held in memory only. Nothing is written to the node's disk."""
+    if env_private_pem:
+        return VapidKeys.from_private_pem(env_private_pem.encode())
+    path = data_dir / "vapid" / "private.pem"
+    if path.exists():
+        return VapidKeys.from_private_pem(path.read_bytes())
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return VapidKeys.from_private_pem(pem)

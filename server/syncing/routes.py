@@ -72,6 +72,12 @@ class SyncGate:
     Each refusal draws its Retry-After at random from 1 s to the expected wait (at most
     ``MAX_RETRY_AFTER``): with one figure for all, the refused phones of a burst came back in the
     same instant, were refused together again, and some waited tens of seconds.
+
+    Several nodes: each gates its own pushes, which is what the gate is for (it bounds the wait of
+    a push at the node that holds it); a cluster on PostgreSQL admits at most ``running`` writers
+    per node, and the version clock's row lock orders them across nodes. A 429 from a busy node
+    carries that node's own estimate, and the retry may land on a less busy one. Nothing of the
+    gate needs to be shared; SQLite is one file, so several nodes mean PostgreSQL.
     """
 
     def __init__(

@@ -330,7 +330,13 @@ def random_shift(
 # --- checking the outcome -----------------------------------------------------------------------------
 
 
-async def check_fleet(session: AsyncSession, phones: Sequence[SimPhone], *, blob_root: Path | None = None) -> list[str]:
+async def check_fleet(
+    session: AsyncSession,
+    phones: Sequence[SimPhone],
+    *,
+    blob_root: Path | None = None,
+    read_blob: Callable[[str], bytes | None] | None = None,
+) -> list[str]:
     """Everything that differs between what the phones did and what the server holds; [] if nothing.
 
     - every mutation has a verdict on its phone (outbox empty) and it is the one the model predicted;
@@ -413,6 +419,11 @@ async def check_fleet(session: AsyncSession, phones: Sequence[SimPhone], *, blob
                     path = blob_root / "blobs" / sha[:2] / sha[2:4] / sha
                     if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
                         problems.append(f"{phone.name}: blob file of {sha} missing or corrupt")
+            if read_blob is not None:  # another backend (object storage): None if it is missing
+                for sha in shas:
+                    data = read_blob(sha)
+                    if data is None or hashlib.sha256(data).hexdigest() != sha:
+                        problems.append(f"{phone.name}: blob {sha} missing or corrupt in the store")
         if phone.client.pending_photos():
             problems.append(f"{phone.name}: photos still waiting: {phone.client.pending_photos()}")
 
