@@ -14,6 +14,7 @@ from server.accounts.models import Department, Role, Staff
 from server.accounts.service import create_staff
 from server.clock import Clock
 from server.demo_history import load_history
+from server.notify.demo import seed_demo_policy
 from server.sites.models import Building, Company, Estate, Grid, Household, Unit
 
 DEMO_PASSWORD = "wuye2026"
@@ -83,6 +84,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     if existing:
         await _demo_walks(session, clock, existing)  # estates loaded before walks existed get their routes
         await _demo_routing(session, clock, existing)  # and their department staff and routing rules
+        await seed_demo_policy(session, clock, existing)
         return False
     rng = random.Random(20261122)
     company = Company(name="翠湖物业服务有限公司")
@@ -146,6 +148,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     await _demo_routing(session, clock, estate.id)
     stewards = {grids[g].id: staff[p.phone] for p in DEMO_STAFF for g in p.grids if p.role is Role.steward}
     await load_history(session, clock, staff, stewards)  # six weeks of finished work, for the KPIs
+    await seed_demo_policy(session, clock, estate.id)  # today's orders show their (unsent) messages
     await _demo_orders(session, clock, staff)
     await _demo_walks(session, clock, estate.id)
     return True

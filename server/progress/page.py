@@ -100,7 +100,8 @@ PAGE = compact(
 {rating}
 {people}
 <section class="card"><h2>{progress}</h2><ol class="tl">{timeline}</ol></section>
-<footer>{expires}<a href="{self_href}">{refresh}</a> · <a href="{sms_href}" data-test="sms-settings">{sms}</a><span id="auto" hidden> · {auto}</span></footer>
+<footer>{expires}<a href="{self_href}">{refresh}</a> · <a href="{sms_href}" data-test="sms-settings">{sms}</a>
+<span id="auto" hidden> · {auto}</span></footer>
 </main>
 <script>{script}</script>
 """

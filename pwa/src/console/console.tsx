@@ -14,6 +14,7 @@ import { Dashboard, Scorecard } from "./dashboard";
 import { OrderPage } from "./order";
 import { WalkRoutes } from "./walkroutes";
 import { Posters } from "./posters";
+import { NotifyLog, NotifyPolicy } from "./notify";
 import { Notifications } from "../ui/notifications";
 import { tabCounts, TabCount } from "../ui/arrivals";
 import { useLive } from "../ui/live";
@@ -32,6 +33,8 @@ const NAV: { href: string; key: string; roles: string[] }[] = [
   { href: "#/desk/coverage", key: "c_coverage", roles: REVIEWERS },
   { href: "#/desk/posters", key: "c_posters", roles: DESK },
   { href: "#/desk/notifications", key: "notifications", roles: DESK },
+  { href: "#/desk/deliveries", key: "c_notify_log", roles: DESK },
+  { href: "#/desk/notify-policy", key: "c_notify_policy", roles: MANAGERS },
   { href: "#/desk/admin", key: "c_admin", roles: MANAGERS },
 ];
 
@@ -59,6 +62,8 @@ export function Console({ parts }: { parts: string[] }) {
       : <Coverage back={null} logBase="#/desk/coverage" />;
   } else if (sub === "posters") screen = <Posters />;
   else if (sub === "notifications") screen = <Notifications orderHref="#/desk/orders/" />;
+  else if (sub === "deliveries") screen = <NotifyLog />;
+  else if (sub === "notify-policy" && MANAGERS.includes(me.role)) screen = <NotifyPolicy />;
   else screen = <TakeCall />;
   return (
     <div class="console">
