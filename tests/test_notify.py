@@ -390,6 +390,9 @@ async def test_the_policy_screen_api_hides_secrets_and_refuses_bad_input(api, wo
         "supervisor", f"/api/notify/{world.estate.id}/policy", json={"sms": {"endpoint": "http://10.0.0.1/"}}
     )
     assert r.status_code == 422 and r.json()["code"] == "destination_refused"
+    stranger = {"wecom": {"users": {str(world.id("other_steward")): "zhangsan"}}}
+    r = await api.put("supervisor", f"/api/notify/{world.estate.id}/policy", json=stranger)
+    assert r.status_code == 422 and r.json()["code"] == "unknown_staff"
     assert (await api.put("desk", f"/api/notify/{world.estate.id}/policy", json={})).status_code == 403
     assert (await api.get("supervisor", f"/api/notify/{world.other_estate.id}/policy")).status_code == 404
     assert (await api.get("supervisor", f"/api/notify/{world.other_estate.id}/deliveries")).status_code == 404
