@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -451,7 +452,7 @@ async def test_a_sender_killed_mid_batch_loses_and_doubles_nothing(
     await configure(api, world, **owner_policy(aliyun, dedupe_minutes=0, owner_sms_per_order_per_day=50))
     oid = (await post_order(api, world))["id"]
     async with database.writer() as s:
-        order = await s.get(Order, __import__("uuid").UUID(oid))
+        order = await s.get(Order, uuid.UUID(oid))
         for _ in range(30):
             await notify_owner(s, order, "step_done", clock.now(), step="检查")
         await s.commit()
@@ -482,3 +483,27 @@ async def test_a_sender_killed_mid_batch_loses_and_doubles_nothing(
     assert len(codes) - len(set(codes)) <= 5  # at most the one round that was in flight
     async with database.reader() as s:
         assert len((await s.scalars(select(ShortLink))).all()) == 30
+
+
+async def test_a_breach_reaches_the_team_robot_once_however_many_are_alerted(api, world, wx, ctx, clock, database):
+    from server.notifications.service import notify
+
+    await configure(
+        api,
+        world,
+        staff={"breach": {"channels": ["webpush"], "team": True}},
+        wecom=msgspec_builtins(wecom_cfg(wx, world)),
+    )
+    order = await post_order(api, world, assignee_id=str(world.id("tech_a")))
+    async with database.writer() as s:
+        for key in ("tech_a", "lead", "supervisor"):  # the SLA scan alerts the assignee and the chain above
+            await notify(
+                s, staff_id=world.id(key), kind="sla_breach", title=f"已超时：报修工单 {order['number']}",
+                body="上门时限 11-22 17:00", now=clock.now(), order_id=uuid.UUID(order["id"]),
+            )  # fmt: skip
+        await s.commit()
+    assert await drain(ctx) == 1
+    [post] = wx.robot_posts
+    assert order["number"] in post["markdown"]["content"]
+    [row] = await deliveries(database, channel="wecom_bot")
+    assert (row.audience, row.recipient, row.state) == ("team", "engineering", "delivered")

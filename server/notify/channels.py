@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from server.push.outbox import Job
 from server.web.context import AppContext
 
 CHANNELS = ("sms", "wecom", "wecom_bot")
+PER_PROVIDER = 8  # requests in flight per provider endpoint (they throttle bursts per account anyway)
 
 
 def _unset(reason: str) -> Outcome:
@@ -40,6 +42,15 @@ def sms_text(job: Job, policy: P.Policy, base_url: str) -> str:
 
 
 async def send(ctx: AppContext, job: Job, policy: P.Policy | None, now: datetime) -> Outcome:
+    """One delivery, with at most ``PER_PROVIDER`` in flight to any one provider endpoint."""
+    cfg = policy.sms if policy is not None and job.channel == "sms" else policy.wecom if policy is not None else None
+    key = (cfg.endpoint if cfg is not None else "") or job.channel
+    slots = ctx.services.setdefault("provider_slots", {})
+    async with slots.setdefault(key, asyncio.Semaphore(PER_PROVIDER)):
+        return await _send(ctx, job, policy, now)
+
+
+async def _send(ctx: AppContext, job: Job, policy: P.Policy | None, now: datetime) -> Outcome:
     client: httpx.AsyncClient = ctx.services["http"]
     outbound: Outbound = ctx.services.get("outbound") or Outbound()
     if policy is None:

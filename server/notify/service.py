@@ -111,7 +111,6 @@ async def enqueue_staff_channels(session: AsyncSession, note: Notification) -> N
             )  # fmt: skip
         )
     if rule.team and order is not None:
-        key = policy.wecom.robots.get(str(order.department), "")
         if not await _recent(session, order.id, event, "wecom_bot", str(order.department), now, policy):
             text = f"**{first}**\n> {building}\n> {note.body.split(chr(10), 1)[-1] if chr(10) in note.body else ''}"
             session.add(

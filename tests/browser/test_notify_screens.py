@@ -17,7 +17,6 @@ from server.db.engine import Database
 from server.outbound import Outbound
 from server.push.sender import drain
 from server.web.context import AppContext
-
 from tests.browser.conftest import ARTIFACTS, PHONE, desktop, wait_for
 from tests.browser.test_console import api
 
@@ -59,7 +58,8 @@ def test_a_supervisor_configures_channels_and_sees_every_delivery(chromium, serv
             "/api/orders/",
             json={
                 "kind": "repair", "category": "water_electric", "channel": "phone", "description": "阳台地漏堵塞",
-                "household_id": str(server.world.households["1栋1单元101"].id), "assignee_id": str(server.world.id("tech_a")),
+                "household_id": str(server.world.households["1栋1单元101"].id),
+                "assignee_id": str(server.world.id("tech_a")),
             },
         )  # fmt: skip
         oid, number = r.json()["order"]["id"], r.json()["order"]["number"]

@@ -103,7 +103,10 @@ class Fake:
                     fake.requests += 1
                 self._answer(*fake.handle("GET", self.path, dict(self.headers.items()), b""))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # the default listen backlog of 5 resets a burst of connections
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
