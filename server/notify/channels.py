@@ -70,7 +70,9 @@ async def _send(ctx: AppContext, job: Job, policy: P.Policy | None, now: datetim
             return refused
         params = {k: str(v) for k, v in (message.get("params") or {}).items()}
         if cfg.provider == "aliyun":
-            return await sms.send_aliyun(client, cfg, job.recipient, template, params)
+            return await sms.send_aliyun(
+                client, cfg, job.recipient, template, params, out_id=str(job.delivery_id), maybe_sent=job.maybe_sent
+            )
         values = [params.get(name, "") for name in P.PARAM_NAMES.get(job.event or "", [])]
         return await sms.send_tencent(client, cfg, job.recipient, template, values)
     cfg = policy.wecom

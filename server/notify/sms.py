@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from server.clock import CHINA
 from server.notify.policy import SmsConfig
 from server.outbound import Outbound, RefusedDestination
 from server.push.delivery import Outcome
@@ -43,26 +44,63 @@ def aliyun_signature(secret: str, method: str, params: dict[str, str]) -> str:
     return base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
 
 
-def aliyun_request(cfg: SmsConfig, phone: str, template: str, params: dict[str, str]) -> dict:
+def _aliyun_signed(cfg: SmsConfig, action: str, fields: dict[str, str]) -> dict:
     """Signed with the wall clock (the provider compares it with its own), never the test clock."""
-    now = datetime.now(UTC)
     query = {
         "AccessKeyId": cfg.access_key_id,
-        "Action": "SendSms",
+        "Action": action,
         "Format": "JSON",
-        "PhoneNumbers": phone,
         "RegionId": "cn-hangzhou",
-        "SignName": cfg.sign_name,
         "SignatureMethod": "HMAC-SHA1",
         "SignatureNonce": secrets.token_hex(16),
         "SignatureVersion": "1.0",
-        "TemplateCode": template,
-        "TemplateParam": json.dumps(params, ensure_ascii=False, separators=(",", ":")),
-        "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "Version": "2017-05-25",
+        **fields,
     }
     query["Signature"] = aliyun_signature(cfg.access_key_secret, "POST", query)
     return query
+
+
+def aliyun_request(cfg: SmsConfig, phone: str, template: str, params: dict[str, str], out_id: str = "") -> dict:
+    fields = {
+        "PhoneNumbers": phone,
+        "SignName": cfg.sign_name,
+        "TemplateCode": template,
+        "TemplateParam": json.dumps(params, ensure_ascii=False, separators=(",", ":")),
+    }
+    if out_id:
+        fields["OutId"] = out_id  # our delivery id: QuerySendDetails finds the message by it
+    return _aliyun_signed(cfg, "SendSms", fields)
+
+
+async def aliyun_sent_before(client: httpx.AsyncClient, cfg: SmsConfig, phone: str, out_id: str) -> Outcome | None:
+    """Whether the provider already holds the message of this delivery (QuerySendDetails for the
+    number today, by OutId): a sender killed after the POST and before recording the answer must not
+    make the owner pay twice. None if it is not there, or if the provider cannot tell now."""
+    fields = {
+        "PhoneNumber": phone,
+        "SendDate": datetime.now(CHINA).strftime("%Y%m%d"),
+        "PageSize": "50",
+        "CurrentPage": "1",
+    }
+    form = _aliyun_signed(cfg, "QuerySendDetails", fields)
+    try:
+        r = await client.post(
+            cfg.endpoint or ALIYUN_ENDPOINT,
+            content=urlencode(form, quote_via=quote).encode(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+            timeout=TIMEOUT,
+        )
+        body = r.json()
+    except (httpx.HTTPError, RefusedDestination, ValueError):
+        return None
+    found = ((body.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []) if isinstance(body, dict) else []
+    for sent in found:
+        if sent.get("OutId") == out_id:
+            answer = f"OK（QuerySendDetails 已有记录，未重发）SendStatus={sent.get('SendStatus', '')}"
+            return Outcome("delivered", r.status_code, None, "", answer=answer, reason="")
+    return None
 
 
 # code → (outcome kind, reason shown to staff)
@@ -111,9 +149,18 @@ def classify_aliyun(status: int, body: dict) -> Outcome:
 
 
 async def send_aliyun(
-    client: httpx.AsyncClient, cfg: SmsConfig, phone: str, template: str, params: dict[str, str]
+    client: httpx.AsyncClient,
+    cfg: SmsConfig,
+    phone: str,
+    template: str,
+    params: dict[str, str],
+    *,
+    out_id: str = "",
+    maybe_sent: bool = False,
 ) -> Outcome:
-    form = aliyun_request(cfg, phone, template, params)
+    if maybe_sent and out_id and (before := await aliyun_sent_before(client, cfg, phone, out_id)) is not None:
+        return before
+    form = aliyun_request(cfg, phone, template, params, out_id)
     return await _post(
         client,
         cfg.endpoint or ALIYUN_ENDPOINT,

@@ -97,6 +97,9 @@ class Job:
     recipient: str | None = None
     provider: str | None = None
     message: dict | None = None
+    # Tried before without a recorded answer (a lapsed lease) or with one: a channel whose provider
+    # can be asked (Alibaba's QuerySendDetails by OutId) asks before sending again.
+    maybe_sent: bool = False
 
 
 def payload(note: Notification) -> dict:
@@ -125,10 +128,13 @@ async def claim(session: AsyncSession, now: datetime, limit: int = 50) -> list[J
         and_(Delivery.state.in_(("pending", "retry")), Delivery.next_attempt_at <= now),
         and_(Delivery.state == "sending", Delivery.lease_until < now),
     )
-    stmt = select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit)
+    stmt = select(Delivery.id, Delivery.state).where(due).order_by(Delivery.next_attempt_at).limit(limit)
     if session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    ids = list((await session.scalars(stmt)).all())
+    found = (await session.execute(stmt)).all()
+    ids = [r.id for r in found]
+    # A lapsed lease: its sender died somewhere between claiming and recording; it may have sent.
+    lapsed = {r.id for r in found if r.state == "sending"}
     if not ids:
         return []
     # The state guard makes a race between two claimers harmless: only one UPDATE matches a row.
@@ -196,6 +202,7 @@ async def claim(session: AsyncSession, now: datetime, limit: int = 50) -> list[J
                 recipient=r.recipient,
                 provider=r.provider,
                 message=r.message,
+                maybe_sent=r.id in lapsed or r.attempts > 0,
             )
         )
     for ids, values in (

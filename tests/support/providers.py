@@ -48,6 +48,7 @@ class Sent:
     template: str
     params: object
     at: float
+    out_id: str = ""
 
 
 @dataclass
@@ -132,6 +133,12 @@ class FakeAliyun(Fake):
             return 404, {**rid, "Code": "InvalidAccessKeyId.NotFound", "Message": "Specified access key is not found."}
         if not hmac.compare_digest(aliyun_signature(self.secret, method, params), signature):
             return 400, {**rid, "Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched."}
+        if params.get("Action") == "QuerySendDetails" and params.get("Version") == "2017-05-25":
+            with self.lock:
+                mine = [m for m in self.sent if m.phone == params.get("PhoneNumber")]
+            dtos = [{"PhoneNum": m.phone, "SendStatus": 3, "OutId": m.out_id, "TemplateCode": m.template} for m in mine]
+            return 200, {**rid, "Code": "OK", "Message": "OK", "TotalCount": len(dtos),
+                         "SmsSendDetailDTOs": {"SmsSendDetailDTO": dtos[:50]}}  # fmt: skip
         if params.get("Action") != "SendSms" or params.get("Version") != "2017-05-25":
             return 400, {**rid, "Code": "InvalidAction.NotFound", "Message": "Specified api is not found"}
         nonce = params.get("SignatureNonce", "")
@@ -167,7 +174,9 @@ class FakeAliyun(Fake):
         except ValueError:
             return 200, {**rid, "Code": "isv.INVALID_JSON_PARAM", "Message": "JSON参数不合法"}
         with self.lock:
-            self.sent.append(Sent(phone, params["SignName"], params["TemplateCode"], values, time.time()))
+            self.sent.append(
+                Sent(phone, params["SignName"], params["TemplateCode"], values, time.time(), params.get("OutId", ""))
+            )
             n = len(self.sent)
         return 200, {**rid, "Code": "OK", "Message": "OK", "BizId": f"{n:06d}^0"}
 
