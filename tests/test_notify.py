@@ -509,3 +509,22 @@ async def test_a_breach_reaches_the_team_robot_once_however_many_are_alerted(api
     assert order["number"] in post["markdown"]["content"]
     [row] = await deliveries(database, channel="wecom_bot")
     assert (row.audience, row.recipient, row.state) == ("team", "engineering", "delivered")
+
+
+def test_notification_kinds_map_to_the_policy_events():
+    from types import SimpleNamespace
+
+    from server.notify.service import staff_event
+    from server.orders.models import Kind
+
+    repair, callback = SimpleNamespace(kind=Kind.repair), SimpleNamespace(kind=Kind.callback)
+    note = lambda kind: SimpleNamespace(kind=kind)  # noqa: E731
+    assert staff_event(note("assigned"), repair) == "new_assignment"
+    assert staff_event(note("unassigned"), repair) == "reassignment"
+    assert staff_event(note("sla_near"), repair) == "near_breach"
+    assert staff_event(note("sla_breach"), repair) == "breach"
+    assert staff_event(note("sla_escalated"), repair) == "escalation"
+    assert staff_event(note("unsatisfied"), repair) == "unsatisfied"
+    assert staff_event(note("sla_near"), callback) == "callback_due"  # a callback order's deadline
+    assert staff_event(note("sla_escalated"), callback) == "escalation"
+    assert staff_event(note("something_else"), repair) is None
