@@ -528,3 +528,22 @@ def test_notification_kinds_map_to_the_policy_events():
     assert staff_event(note("sla_near"), callback) == "callback_due"  # a callback order's deadline
     assert staff_event(note("sla_escalated"), callback) == "escalation"
     assert staff_event(note("something_else"), repair) is None
+
+
+async def test_a_step_synced_from_an_offline_phone_texts_the_owner_too(api, world, aliyun, ctx, clock, database):
+    from tests.walks_support import Device
+
+    clock.set(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
+    await configure(api, world, **owner_policy(aliyun))
+    oid = (await post_order(api, world, assignee_id=str(world.id("tech_a"))))["id"]
+    await act(api, "tech_a", oid, "accept")
+    device = Device(api, "tech_a")
+    step = {"id": str(uuid.uuid4()), "order_id": oid, "note": "关闭总阀", "captured_at": clock.now().isoformat()}
+    [res] = await device.push(device.mutation("step.add", step))
+    assert res["status"] == "applied", res
+    await drain(ctx)
+    assert [(d.event, d.state) for d in await deliveries(database, audience="owner")] == [
+        ("accepted", "delivered"),
+        ("step_done", "delivered"),
+    ]
+    assert any(s.params.get("step") == "关闭总阀" for s in aliyun.sent)
