@@ -547,3 +547,18 @@ async def test_a_step_synced_from_an_offline_phone_texts_the_owner_too(api, worl
         ("step_done", "delivered"),
     ]
     assert any(s.params.get("step") == "关闭总阀" for s in aliyun.sent)
+
+
+async def test_a_short_sms_link_origin_makes_a_long_server_name_fit(api, world, aliyun, app):
+    from server.config import ConfigError, Settings
+
+    ctx = app.state.ctx
+    long = dict(owner_policy(aliyun))
+    ctx.settings = ctx.settings.with_(base_url="https://wuye-service.shengshi-property.com")
+    r = await api.put("supervisor", f"/api/notify/{world.estate.id}/policy", json=long)
+    assert r.status_code == 422 and r.json()["code"] == "sms_too_long"
+    ctx.settings = ctx.settings.with_(sms_link_base="https://ss.cn")
+    body = await configure(api, world, **long)
+    assert body["owner_texts"]["completed"]["submitted"] == "维修已完成，请评价：https://ss.cn/s/${code}"
+    with pytest.raises(ConfigError, match="WUYE_SMS_LINK_BASE"):
+        Settings.from_env({"WUYE_SMS_LINK_BASE": "https://ss.cn/x", "WUYE_SECRET": "x" * 40})

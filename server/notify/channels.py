@@ -35,10 +35,16 @@ async def policies(ctx: AppContext, estate_ids: set[uuid.UUID]) -> dict[uuid.UUI
         return {estate_id: P.decode(config) for estate_id, config in rows}
 
 
-def sms_text(job: Job, policy: P.Policy, base_url: str) -> str:
+def sms_base(settings) -> str:
+    """``<origin>/s/``: the fixed part of the link in the templates submitted to the provider."""
+    return P.short_base(settings.sms_link_base or settings.base_url)
+
+
+def sms_text(job: Job, policy: P.Policy, base: str) -> str:
+    """The SMS as the phone shows it (the provider renders its approved template the same way)."""
     texts = P.OWNER_TEXTS if job.audience == "owner" else P.STAFF_TEXTS
     params = (job.message or {}).get("params") or {}
-    return P.render(texts.get(job.event or "", ""), params, policy.sms.sign_name, P.short_base(base_url))
+    return P.render(texts.get(job.event or "", ""), params, policy.sms.sign_name, base)
 
 
 async def send(ctx: AppContext, job: Job, policy: P.Policy | None, now: datetime) -> Outcome:

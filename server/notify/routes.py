@@ -22,7 +22,7 @@ from server.clock import CHINA
 from server.errors import DomainError
 from server.notifications.models import Notification
 from server.notify import policy as P
-from server.notify.channels import sms_text
+from server.notify.channels import sms_base, sms_text
 from server.notify.models import NotifyPolicy, OwnerOptOut, ShortLink
 from server.notify.service import china_day_start
 from server.orders.models import Order
@@ -48,7 +48,7 @@ def _masked(policy: P.Policy) -> dict:
 async def _policy_out(db: AsyncSession, ctx: AppContext, estate_id: uuid.UUID) -> dict:
     raw = await db.scalar(select(NotifyPolicy.config).where(NotifyPolicy.estate_id == estate_id))
     policy = P.decode(raw)
-    base = P.short_base(ctx.settings.base_url)
+    base = sms_base(ctx.settings)
     texts = {
         e: {
             "submitted": P.submitted_text(t, base),
@@ -95,7 +95,7 @@ def _check(policy: P.Policy, ctx: AppContext, estate_staff: set[str]) -> None:
             except RefusedDestination as exc:
                 raise DomainError("destination_refused", "the server does not send to this address", status=422,
                                   details={"reason": exc.reason}) from None  # fmt: skip
-    over = P.too_long(policy.sms.sign_name, P.short_base(ctx.settings.base_url))
+    over = P.too_long(policy.sms.sign_name, sms_base(ctx.settings))
     if over and any(policy.owner.values()):
         raise DomainError(
             "sms_too_long", f"an owner SMS would exceed one {P.SEGMENT}-character segment", status=422, details=over
@@ -165,7 +165,7 @@ async def _rows(db: AsyncSession, ctx: AppContext, where, limit: int) -> list[di
             text = sms_text(
                 Job(d.id, d.channel, 0, {}, audience=d.audience, event=d.event, message=d.message),
                 pol[d.estate_id],
-                ctx.settings.base_url,
+                sms_base(ctx.settings),
             )
         elif d.message:
             text = d.message.get("title") or d.message.get("text", "")
