@@ -562,3 +562,11 @@ async def test_a_short_sms_link_origin_makes_a_long_server_name_fit(api, world, 
     assert body["owner_texts"]["completed"]["submitted"] == "维修已完成，请评价：https://ss.cn/s/${code}"
     with pytest.raises(ConfigError, match="WUYE_SMS_LINK_BASE"):
         Settings.from_env({"WUYE_SMS_LINK_BASE": "https://ss.cn/x", "WUYE_SECRET": "x" * 40})
+
+
+async def test_unknown_short_links_and_dead_progress_links_are_a_plain_404(client):
+    assert (await client.get("/s/abcdEFGH", follow_redirects=False)).status_code == 404
+    assert (await client.get("/s/../../etc", follow_redirects=False)).status_code == 404
+    r = await client.get("/p/" + "A" * 32 + "/sms")
+    assert r.status_code == 404 and "链接无效" in r.text
+    assert (await client.post("/p/" + "A" * 32 + "/sms", data={"choice": "stop"})).status_code == 404

@@ -340,10 +340,11 @@ def _page(title: str, body: str, status: int = 200) -> Response:
     )
 
 
-async def _owner(tx: AsyncSession, ctx: AppContext, token: str) -> tuple[Order, str] | None:
+async def _owner(tx: AsyncSession, ctx: AppContext, token: str) -> tuple[Order, str] | Response:
+    """The order a progress token opens and its reporter's phone, or the page saying the link is dead."""
     resolved = await links.resolve(tx, token, now=ctx.clock.now(), days=ctx.settings.progress_link_days_after_close)
     if resolved is None:
-        return None
+        return _page("链接无效", "这个链接不存在或已失效。", status=404)
     return resolved.order, (resolved.order.reporter_phone or "").replace(" ", "").replace("-", "")
 
 
@@ -353,8 +354,8 @@ async def sms_settings(
     lang: Annotated[str | None, QueryParameter(max_length=5)] = None,
 ) -> Response:  # fmt: skip
     found = await _owner(tx, ctx, token)
-    if found is None:
-        return _page("链接无效", "这个链接不存在或已失效。", status=404)
+    if isinstance(found, Response):
+        return found
     order, phone = found
     lg = "en" if lang == "en" else "zh"
     t = TEXTS[lg]
@@ -383,8 +384,8 @@ async def sms_choice(
 ) -> Response:  # fmt: skip
     """The page's button (a plain form POST, no login: the progress link is the owner's key)."""
     found = await _owner(tx, ctx, token)
-    if found is None:
-        return _page("链接无效", "这个链接不存在或已失效。", status=404)
+    if isinstance(found, Response):
+        return found
     order, phone = found
     choice = str((await request.form()).get("choice") or "")
     if phone and choice == "stop":
