@@ -26,6 +26,8 @@ from server.cluster.keys import adopt_shared_keys
 from server.config import Settings
 from server.db.engine import Database
 from server.meta import meta
+from server.notify import service as notify_service
+from server.notify.routes import notify_router, owner_sms_router
 from server.orders.kpi_routes import kpi_router
 from server.orders.routes import orders_router
 from server.orders.routing_routes import routing_router
@@ -96,6 +98,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
     ctx = AppContext(settings=settings, db=database or Database(settings.database_url), clock=clock or Clock())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     passwords.configure(settings.password_log2_n)
+    notify_service.register()
     blobs, derivatives = open_blobs(settings)
     outbound = Outbound(push_hosts=settings.push_hosts, dev_loopback_hosts=settings.dev_loopback_hosts)
     http = outbound.client(timeout=10.0)  # webhooks: public addresses only, no redirects
@@ -137,6 +140,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             routing_router,
             sync_router,
             push_router,
+            notify_router,
+            owner_sms_router,
             answers_router,
             admin_router,
             board_router,

@@ -80,6 +80,9 @@ class Settings:
     #: Development and tests only: hosts that may be plain http and resolve to loopback (SSRF rule).
     dev_loopback_hosts: frozenset[str] = frozenset()
     vapid_private_key: str | None = None
+    #: Where the links in SMS point (``<this>/s/<code>``): a short domain of this server when
+    #: WUYE_BASE_URL is too long for a link to fit one 70-character SMS; empty: WUYE_BASE_URL.
+    sms_link_base: str = ""
     background_jobs: bool = True
     #: Where photos live: None for the local disk under ``data_dir`` (the embedded default), else
     #: S3-compatible storage (``WUYE_BLOBS=s3://bucket/prefix``; see :func:`_blob_location`).
@@ -133,6 +136,7 @@ class Settings:
             push_hosts=_hosts(env, "WUYE_PUSH_HOSTS", DEFAULT_PUSH_HOSTS),
             dev_loopback_hosts=frozenset(_hosts(env, "WUYE_DEV_LOOPBACK_HOSTS", ())),
             vapid_private_key=env.get("WUYE_VAPID_PRIVATE_KEY") or None,
+            sms_link_base=_sms_link_base(env),
             background_jobs=bg == "1",
             password_log2_n=_int(env, "WUYE_PASSWORD_LOG2N", 17, minimum=10),
             sync_queue_ms=_int(env, "WUYE_SYNC_QUEUE_MS", 10000, minimum=0),
@@ -172,6 +176,15 @@ def _blob_location(env: dict[str, str]) -> S3Location | None:
         secret_key=secret,
         path_style=path_style == "1",
     )
+
+
+def _sms_link_base(env: dict[str, str]) -> str:
+    raw = (env.get("WUYE_SMS_LINK_BASE") or "").rstrip("/")
+    if raw:
+        parsed = urlparse(raw)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path:
+            raise ConfigError(f"WUYE_SMS_LINK_BASE must be an http(s) origin without a path, got {raw!r}")
+    return raw
 
 
 def _persisted_secret(data_dir: Path) -> str:

@@ -15,6 +15,7 @@ from server.accounts.service import create_staff
 from server.answers.library import load_library
 from server.clock import Clock
 from server.demo_history import load_history
+from server.notify.demo import seed_demo_policy
 from server.sites.models import Building, Company, Estate, Grid, Household, Unit
 
 DEMO_PASSWORD = "wuye2026"
@@ -87,6 +88,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
         await _demo_bulletins(session, clock, existing)  # and their 园区周报
         company_id = await session.scalar(select(Estate.company_id).where(Estate.id == existing))
         await load_library(session, company_id, now=clock.now())  # and the standard answers (话术库)
+        await seed_demo_policy(session, clock, existing)
         return False
     rng = random.Random(20261122)
     company = Company(name="翠湖物业服务有限公司")
@@ -150,6 +152,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     await _demo_routing(session, clock, estate.id)
     stewards = {grids[g].id: staff[p.phone] for p in DEMO_STAFF for g in p.grids if p.role is Role.steward}
     await load_history(session, clock, staff, stewards)  # six weeks of finished work, for the KPIs
+    await seed_demo_policy(session, clock, estate.id)  # today's orders show their (unsent) messages
     await _demo_orders(session, clock, staff)
     await _demo_walks(session, clock, estate.id)
     await _demo_bulletins(session, clock, estate.id)

@@ -48,6 +48,7 @@ NO_ESTATE_IDS = {
     ("POST", "/api/push/webhooks"): "the webhook belongs to the caller's own estate; no estate id is accepted",
     ("POST", "/api/board/ticket"): "signs the caller's own scope",
     ("POST", "/p/{token:str}/rating"): "the progress token is the capability; it names one order",
+    ("POST", "/p/{token:str}/sms"): "the progress token is the capability; it names one order and its owner's phone",
     ("POST", "/r/{grid:str}"): "the poster token names the grid; the form names rooms inside it",
 }
 
@@ -146,6 +147,10 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
                 "supervisor", "PUT", f"/api/estates/{other_estate}/sla-policy", {"kind": "repair", "contact_minutes": 5}
             ),
             Probe("admin", "PUT", f"/api/estates/{uuid.uuid4()}/sla-policy", {"kind": "repair", "contact_minutes": 5}),
+        ],
+        ("PUT", "/api/notify/{estate_id:uuid}/policy"): [
+            Probe("supervisor", "PUT", f"/api/notify/{other_estate}/policy", {"owner": {"accepted": True}}),
+            Probe("admin", "PUT", f"/api/notify/{uuid.uuid4()}/policy", {"owner": {"accepted": True}}),
         ],
         ("PUT", "/api/estates/{estate_id:uuid}/settings"): [
             Probe("supervisor", "PUT", f"/api/estates/{other_estate}/settings", {"hotline": "0571-12345678"}),

@@ -159,10 +159,10 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
 
     from sqlalchemy import func, select
 
-    from server.bulletins.models import Bulletin
-    from server.bulletins.service import week_of
     from server.answers.library import library
     from server.answers.models import Answer
+    from server.bulletins.models import Bulletin
+    from server.bulletins.service import week_of
     from server.clock import Clock
     from server.db.engine import Database
     from server.demo import load_demo

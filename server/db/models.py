@@ -6,6 +6,7 @@ from server.bulletins import models as bulletins  # noqa: F401
 from server.cluster import models as cluster  # noqa: F401
 from server.db.base import Base
 from server.notifications import models as notifications  # noqa: F401
+from server.notify import models as notify  # noqa: F401
 from server.orders import models as orders  # noqa: F401
 from server.photos import models as photos  # noqa: F401
 from server.progress import models as progress  # noqa: F401

@@ -4,6 +4,7 @@ and the staff callback (回访)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -90,6 +91,10 @@ async def rate(
     return rating
 
 
+# Other domains' reactions to a follow-up being opened for an unhappy owner (server/notify: their SMS).
+FOLLOW_UP_HOOKS: list[Callable[[AsyncSession, Order, datetime], Awaitable[None]]] = []
+
+
 async def open_follow_up(session: AsyncSession, order: Order, rating: Rating, now: datetime) -> Order:
     steward = await grid_steward(session, order)
     follow_up = await create_order(
@@ -132,6 +137,8 @@ async def open_follow_up(session: AsyncSession, order: Order, rating: Rating, no
             topic=f"order-{follow_up.number}"[-32:],
             data={"number": order.number, "follow_up": follow_up.number},
         )
+    for hook in FOLLOW_UP_HOOKS:
+        await hook(session, order, now)
     return follow_up
 
 

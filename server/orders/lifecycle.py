@@ -361,6 +361,10 @@ class Act:
         return self.at or self.now
 
 
+# Other domains' reactions to an order act, in its transaction (server/notify: the owner's SMS).
+TRANSITION_HOOKS: list[Callable[[AsyncSession, Order, str, datetime], Awaitable[None]]] = []
+
+
 def _allowed(actor: Actor | None, order: Order, rule: Transition, owner: bool, system: bool) -> bool:
     if system:
         return rule.who != "owner"
@@ -605,6 +609,8 @@ async def transition(
     await publish(session, order, ("order_events", [event.id]))
     await _scope_moves(act)
     await _notify_transition(act)
+    for hook in TRANSITION_HOOKS:
+        await hook(session, order, action, now)
     return order
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -41,6 +42,10 @@ class NewStep:
     photos: list[str] = field(default_factory=list)
     gps: dict[str, Any] | None = None
     id: uuid.UUID | None = None
+
+
+# Other domains' reactions to a new step, in its transaction (server/notify: the owner's SMS).
+STEP_HOOKS: list[Callable[[AsyncSession, Any, str, datetime], Awaitable[None]]] = []
 
 
 def _check(new: NewStep) -> None:
@@ -124,6 +129,8 @@ async def add_step(
     _progress(order, await sla.policy_for(session, order.estate_id, order.kind), step.effective_at, now)
     await session.flush()
     await publish(session, order, ("steps", [step.id]))
+    for hook in STEP_HOOKS:
+        await hook(session, order, step.note, now)
     return step
 
 
@@ -270,5 +277,7 @@ async def add_step_batched(
         _progress(order, await cache.policy(session, order), draft.effective_at, now)
         cache.progressed.add((order.id, draft.effective_at))
     publish_batched(batch, order, ("steps", [step_id]))
+    for hook in STEP_HOOKS:
+        await hook(session, order, new.note, now)
     if isinstance(order, rows.OrderRow):
         batch.on_flush("order_rows", lambda: rows.write_changed(session, cache.order_rows()))

@@ -100,7 +100,8 @@ PAGE = compact(
 {rating}
 {people}
 <section class="card"><h2>{progress}</h2><ol class="tl">{timeline}</ol></section>
-<footer>{expires}<a href="{self_href}">{refresh}</a><span id="auto" hidden> · {auto}</span></footer>
+<footer>{expires}<a href="{self_href}">{refresh}</a> · <a href="{sms_href}" data-test="sms-settings">{sms}</a>
+<span id="auto" hidden> · {auto}</span></footer>
 </main>
 <script>{script}</script>
 """
@@ -303,6 +304,8 @@ def progress_page(view: OwnerView, *, token: str, lang: str) -> str:
         expires=expires,
         self_href=f"{base}?lang={lang}",
         refresh=_t(lang, "refresh"),
+        sms_href=f"{base}/sms?lang={lang}",
+        sms=_t(lang, "sms_settings"),
         auto=_t(lang, "auto_refresh"),
         script=Safe(POLL_SCRIPT),
     )

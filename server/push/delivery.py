@@ -48,6 +48,8 @@ class Outcome:
     status: int | None
     retry_after: float | None
     detail: str
+    answer: str = ""  # a provider's own code and message (SMS, WeCom), verbatim
+    reason: str = ""  # what staff are shown, in Chinese
 
 
 @lru_cache(maxsize=4096)

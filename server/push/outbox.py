@@ -89,6 +89,17 @@ class Job:
     webhook_secret: str | None = None
     urgency: str = "normal"
     topic: str | None = None
+    # The channels of server/notify (SMS, WeCom): whom, for which estate, order and event, what.
+    estate_id: uuid.UUID | None = None
+    order_id: uuid.UUID | None = None
+    audience: str = "staff"
+    event: str | None = None
+    recipient: str | None = None
+    provider: str | None = None
+    message: dict | None = None
+    # Tried before without a recorded answer (a lapsed lease) or with one: a channel whose provider
+    # can be asked (Alibaba's QuerySendDetails by OutId) asks before sending again.
+    maybe_sent: bool = False
 
 
 def payload(note: Notification) -> dict:
@@ -117,10 +128,13 @@ async def claim(session: AsyncSession, now: datetime, limit: int = 50) -> list[J
         and_(Delivery.state.in_(("pending", "retry")), Delivery.next_attempt_at <= now),
         and_(Delivery.state == "sending", Delivery.lease_until < now),
     )
-    stmt = select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit)
+    stmt = select(Delivery.id, Delivery.state).where(due).order_by(Delivery.next_attempt_at).limit(limit)
     if session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    ids = list((await session.scalars(stmt)).all())
+    found = (await session.execute(stmt)).all()
+    ids = [r.id for r in found]
+    # A lapsed lease: its sender died somewhere between claiming and recording; it may have sent.
+    lapsed = {r.id for r in found if r.state == "sending"}
     if not ids:
         return []
     # The state guard makes a race between two claimers harmless: only one UPDATE matches a row.
@@ -142,42 +156,63 @@ async def claim(session: AsyncSession, now: datetime, limit: int = 50) -> list[J
             PushSubscription.auth,
             Webhook.url,
             Webhook.secret,
+            Delivery.estate_id,
+            Delivery.order_id,
+            Delivery.audience,
+            Delivery.event,
+            Delivery.recipient,
+            Delivery.provider,
+            Delivery.message,
+            Delivery.unless_read,
         )
-        .join(Notification, Notification.id == Delivery.notification_id)
+        .outerjoin(Notification, Notification.id == Delivery.notification_id)
         .outerjoin(PushSubscription, PushSubscription.id == Delivery.subscription_id)
         .outerjoin(Webhook, Webhook.id == Delivery.webhook_id)
         .where(Delivery.id.in_(ids), Delivery.claimed_by == WORKER, Delivery.state == "sending")
     )
-    jobs, removed, payloads = [], [], {}
+    jobs, removed, read, payloads = [], [], [], {}
     for r in rows:
         if r.channel == "webpush" and r.sub_id is None:
             removed.append(r.id)
             continue
         note = r.Notification
-        if note.id not in payloads:
+        if r.unless_read and note is not None and note.read_at is not None:
+            read.append(r.id)  # a fallback whose notification was read in the app meanwhile
+            continue
+        if note is not None and note.id not in payloads:
             payloads[note.id] = payload(note)
         jobs.append(
             Job(
                 delivery_id=r.id,
                 channel=r.channel,
                 attempts=r.attempts,
-                notification=payloads[note.id],
+                notification=payloads[note.id] if note is not None else {},
                 subscription_id=r.subscription_id,
                 endpoint=r.endpoint,
                 p256dh=r.p256dh,
                 auth=r.auth,
                 webhook_url=r.url,
                 webhook_secret=r.secret,
-                urgency=note.urgency,
-                topic=note.topic,
+                urgency=note.urgency if note is not None else "normal",
+                topic=note.topic if note is not None else None,
+                estate_id=r.estate_id,
+                order_id=r.order_id,
+                audience=r.audience,
+                event=r.event,
+                recipient=r.recipient,
+                provider=r.provider,
+                message=r.message,
+                maybe_sent=r.id in lapsed or r.attempts > 0,
             )
         )
-    if removed:
-        await session.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.id.in_(removed))
-            .values(state="gone", last_error="subscription removed", lease_until=None)
-        )
+    for ids, values in (
+        (removed, dict(state="gone", last_error="subscription removed")),
+        (read, dict(state="skipped", reason="已在应用内阅读，无需补发")),
+    ):
+        if ids:
+            await session.execute(
+                update(DELIVERIES).where(DELIVERIES.c.id.in_(ids)).values(lease_until=None, **values)
+            )
     return jobs
 
 
@@ -189,6 +224,8 @@ _record_delivery = (
         attempts=DELIVERIES.c.attempts + 1,
         last_status=bindparam("status"),
         last_error=bindparam("error"),
+        answer=bindparam("answer"),
+        reason=bindparam("reason"),
         lease_until=None,
         next_attempt_at=func.coalesce(
             bindparam("next", type_=DELIVERIES.c.next_attempt_at.type), DELIVERIES.c.next_attempt_at
@@ -202,7 +239,15 @@ _record_delivery = (
 
 def _outcome_row(job: Job, o: Outcome, now: datetime) -> dict:
     attempts = job.attempts + 1  # the row's count as claimed: nobody else touches it under our lease
-    row = {"did": job.delivery_id, "status": o.status, "error": o.detail or None, "next": None, "delivered": None}
+    row = {
+        "did": job.delivery_id,
+        "status": o.status,
+        "error": o.detail or None,
+        "answer": o.answer or None,
+        "reason": o.reason or None,
+        "next": None,
+        "delivered": None,
+    }
     if o.kind == "delivered":
         return row | {"state": "delivered", "delivered": now}
     if o.kind == "retry" and attempts < MAX_ATTEMPTS:

@@ -10,6 +10,7 @@ import time
 import httpx
 import msgspec
 
+from server.notify import channels
 from server.outbound import Outbound, RefusedDestination
 from server.push import outbox
 from server.push.delivery import Outcome, PushSender, Subscription, Urgency, classify, topic_for
@@ -78,17 +79,22 @@ async def _send(ctx: AppContext, jobs: list[outbox.Job]) -> list[Outcome]:
     the lease never lapses under a message still being sent."""
     sender: PushSender = ctx.services["push_sender"]
     client: httpx.AsyncClient = ctx.services["http"]
-    start_by = asyncio.get_running_loop().time() + outbox.LEASE.total_seconds() - sender.timeout - LEASE_MARGIN
+    timeout = sender.timeout if sender is not None else 10.0
+    start_by = asyncio.get_running_loop().time() + outbox.LEASE.total_seconds() - timeout - LEASE_MARGIN
     # A fan-out shares one payload dict per notification (see outbox.claim): encode each once.
     plaintexts = {id(j.notification): _json.encode(j.notification) for j in jobs}
-    return await asyncio.gather(
-        *(
-            send_push(sender, j, start_by, plaintexts[id(j.notification)])
-            if j.channel == "webpush"
-            else send_webhook(client, j, ctx.services.get("outbound"))
-            for j in jobs
-        )
-    )
+    estates = {j.estate_id for j in jobs if j.channel in channels.CHANNELS and j.estate_id}
+    policies = await channels.policies(ctx, estates)
+    now = ctx.clock.now()
+
+    def one(j: outbox.Job):
+        if j.channel == "webpush":
+            return send_push(sender, j, start_by, plaintexts[id(j.notification)])
+        if j.channel in channels.CHANNELS:
+            return channels.send(ctx, j, policies.get(j.estate_id), now)
+        return send_webhook(client, j, ctx.services.get("outbound"))
+
+    return await asyncio.gather(*(one(j) for j in jobs))
 
 
 async def _record(ctx: AppContext, jobs: list[outbox.Job], outcomes: list[Outcome]) -> None:

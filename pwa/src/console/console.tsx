@@ -15,6 +15,7 @@ import { OrderPage } from "./order";
 import { WalkRoutes } from "./walkroutes";
 import { Posters } from "./posters";
 import { Bulletins } from "./bulletin";
+import { NotifyLog, NotifyPolicy } from "./notify";
 import { Notifications } from "../ui/notifications";
 import { tabCounts, TabCount } from "../ui/arrivals";
 import { useLive } from "../ui/live";
@@ -34,6 +35,8 @@ const NAV: { href: string; key: string; roles: string[] }[] = [
   { href: "#/desk/posters", key: "c_posters", roles: DESK },
   { href: "#/desk/bulletin", key: "c_bulletin", roles: DESK },
   { href: "#/desk/notifications", key: "notifications", roles: DESK },
+  { href: "#/desk/deliveries", key: "c_notify_log", roles: DESK },
+  { href: "#/desk/notify-policy", key: "c_notify_policy", roles: MANAGERS },
   { href: "#/desk/admin", key: "c_admin", roles: MANAGERS },
 ];
 
@@ -62,6 +65,8 @@ export function Console({ parts }: { parts: string[] }) {
   } else if (sub === "posters") screen = <Posters />;
   else if (sub === "bulletin") screen = <Bulletins />;
   else if (sub === "notifications") screen = <Notifications orderHref="#/desk/orders/" />;
+  else if (sub === "deliveries") screen = <NotifyLog />;
+  else if (sub === "notify-policy" && MANAGERS.includes(me.role)) screen = <NotifyPolicy />;
   else screen = <TakeCall />;
   return (
     <div class="console">

@@ -8,6 +8,7 @@ import { materialLine } from "../materials";
 import { useNow } from "../ui/live";
 import { Thumb } from "../ui/thumb";
 import { send, useApi, useBoardStream } from "./net";
+import { OrderDeliveries } from "./notify";
 import { SlipPanel } from "./slip";
 import { ErrorLine, KindChip, Loading, SlaClock, when } from "./widgets";
 
@@ -44,6 +45,8 @@ export function OrderPage({ id }: { id: string }) {
           </dl>
           <h3>{t("timeline")}</h3>
           <Timeline timeline={data.timeline} />
+          <h3>{t("c_notify_log")}</h3>
+          <OrderDeliveries key={`d-${o.id}-${o.updated_at}`} orderId={o.id} />
         </div>
         <div class="col">
           <Actions key={`a-${o.id}`} order={o} allowed={data.allowed_actions} onDone={reload} />
