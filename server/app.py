@@ -39,6 +39,7 @@ from server.push.transport import PushTransport
 from server.push.vapid import load_or_create
 from server.sites.routes import sites_router
 from server.syncing.routes import sync_router
+from server.syncing.stream_routes import stream_router
 from server.walks.routes import checkpoint_link, walks_router
 from server.web.context import AppContext
 from server.web.deps import DEPENDENCIES
@@ -114,6 +115,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             sla_router,
             routing_router,
             sync_router,
+            stream_router,
             push_router,
             answers_router,
             admin_router,
