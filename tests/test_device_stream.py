@@ -30,20 +30,24 @@ class Events:
         self.lines = response.aiter_lines()
 
     async def next(self) -> tuple[str | None, dict]:
-        """The next event: (its id, its data); comments skipped."""
-        event_id = None
+        """The next event: (its id, its data); pings skipped."""
+        event_id, ping = None, False
         with anyio.fail_after(WAIT):
             async for line in self.lines:
                 if line.startswith("id: "):
                     event_id = line[4:]
-                elif line.startswith("data: "):
+                elif line.startswith("event: "):
+                    ping = line == "event: ping"
+                elif line.startswith("data: ") and not ping:
                     return event_id, json.loads(line[6:])
+                elif not line:
+                    event_id, ping = None, False
         raise AssertionError("the stream ended")
 
     async def ended(self) -> None:
         with anyio.fail_after(WAIT):
             async for line in self.lines:
-                assert not line.startswith("data: "), line
+                assert not line.startswith("data: ") or line == "data: {}", line
 
 
 @contextlib.asynccontextmanager

@@ -37,7 +37,9 @@ _SIGNOUTS = "wuye_sync_signouts"
 AUDIENCES_PER_MESSAGE = 80  # ~45 bytes each: a message stays far below the NOTIFY limit
 
 MAX_STREAMS_PER_PERSON = 4  # phones and tabs of one person; a fifth replaces the oldest
-HEARTBEAT_SECONDS = 15.0  # a comment line this often keeps proxies (nginx: 60 s) from closing the stream
+# A ping this often keeps proxies (nginx: 60 s) from closing an idle stream, and lets the phone tell a
+# silently dead connection (no FIN through a NAT) from a quiet one: it reconnects after 45 s of silence.
+HEARTBEAT_SECONDS = 15.0
 MAX_LIFETIME_SECONDS = 600.0  # then "bye": the phone reconnects with a new ticket (scope re-read)
 RETRY_MS = 3000
 
@@ -155,7 +157,7 @@ def streams_for(ctx) -> Streams:
 async def events(
     ctx, actor: Actor, audiences: list[str], top: int, last_event_id: int | None, client_id: str | None
 ) -> AsyncIterator[dict[str, Any]]:
-    """What a device stream says, as dicts (``id`` and ``data``, or ``comment``): ``hello`` (with the
+    """What a device stream says, as dicts (``id`` and ``data``, or ``event: ping``): ``hello`` (with the
     log position), ``changed`` when something entered the person's scope (at once if the log moved
     past ``last_event_id`` while it was away), ``bye`` when the server ends the stream."""
     mine = set(audiences)
@@ -176,7 +178,7 @@ async def events(
                 message = await sub.next(timeout=min(HEARTBEAT_SECONDS, max(0.0, deadline - loop.time())))
                 kind = message.get("type") if message else None
                 if message is None:
-                    yield {"comment": "keep-alive"}
+                    yield {"event": "ping", "data": {}}
                 elif kind == "sync" and mine.intersection(message.get("audiences", ())):
                     top = max(top, int(message.get("top") or 0))
                     yield {"id": top, "data": {"type": "changed", "top": top}}

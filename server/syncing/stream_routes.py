@@ -52,8 +52,8 @@ async def device_events(
 ) -> ServerSentEvent:
     """Server-Sent Events: ``{"type": "hello", "top"}`` first, then ``{"type": "changed", "top"}``
     whenever a change enters the caller's pull scope (pull now), ``{"type": "bye", "reason"}`` when
-    the server ends the stream (reconnect with a new ticket unless ``signed_out``), and a comment
-    line every 15 s. Event ids are change-log positions: a reconnect with ``Last-Event-ID`` (or
+    the server ends the stream (reconnect with a new ticket unless ``signed_out``), and an
+    ``event: ping`` every 15 s. Event ids are change-log positions: a reconnect with ``Last-Event-ID`` (or
     ``?last_event_id=``) hears ``changed`` at once if anything came for the caller meanwhile."""
     async with ctx.db.reader() as session:
         if request.headers.get("authorization"):
@@ -68,14 +68,12 @@ async def device_events(
 
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
         async for out in live.events(ctx, actor, audiences, top, since, client_id):
-            if "comment" in out:
-                yield ServerSentEventMessage(comment=out["comment"], data=None)
-            else:
-                yield ServerSentEventMessage(
-                    data=json.dumps(out["data"]),
-                    id=str(out["id"]) if "id" in out else None,
-                    retry=out.get("retry"),
-                )
+            yield ServerSentEventMessage(
+                data=json.dumps(out["data"]),
+                event=out.get("event"),
+                id=str(out["id"]) if "id" in out else None,
+                retry=out.get("retry"),
+            )
 
     # nginx buffers proxied answers unless told not to; caches and transforms would hold events back.
     return ServerSentEvent(stream(), headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache, no-transform"})
