@@ -1,4 +1,4 @@
-"""The device stream (``GET /sync/events``, PROTOCOL.md §10): "something changed for you" when a change
+"""The device stream (``GET /sync/events``, PROTOCOL.md §7a): "something changed for you" when a change
 enters the caller's pull scope, in one process (SQLite and PostgreSQL) and across two processes on
 PostgreSQL; Last-Event-ID on reconnect; the per-person bound; the end of the stream at sign-out.
 
@@ -189,3 +189,18 @@ async def test_a_change_through_one_process_wakes_a_stream_on_another(settings, 
             event_id, changed = await tech.next()
             assert changed["type"] == "changed" and int(event_id) > tech.hello["top"]
             assert oid in await pull_ids(b, "tech_b")
+
+
+async def test_an_idle_stream_pings_so_proxies_keep_it_and_the_phone_can_tell_it_is_alive(
+    settings, clock, world, monkeypatch
+):
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.05)
+    app = create_app(settings, clock=clock)
+    async with serving(app) as base, http(base, world) as h:
+        async with stream(h, "tech_a") as tech:
+            with anyio.fail_after(WAIT):
+                async for line in tech.lines:
+                    if line == "event: ping":
+                        break
+            assert await tech.lines.__anext__() == "data: {}"
+            assert tech.response.headers["cache-control"] == "no-cache, no-transform"

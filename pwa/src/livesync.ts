@@ -1,4 +1,4 @@
-// The device stream (sync/PROTOCOL.md §10): while the app is open, the server says "something changed
+// The device stream (sync/PROTOCOL.md §7a): while the app is open, the server says "something changed
 // for you" over Server-Sent Events and the app pulls at once, with no push service involved (Web Push
 // does not reach most phones in mainland China). EventSource cannot send the Authorization header:
 // each connection uses a 60-second ticket from POST /sync/ticket. The browser's own reconnect would

@@ -1,4 +1,4 @@
-"""The device stream over HTTP (thin; see ``server/syncing/live.py`` and PROTOCOL.md §10).
+"""The device stream over HTTP (thin; see ``server/syncing/live.py`` and PROTOCOL.md §7a).
 
 ``EventSource`` cannot send an Authorization header and the PWA signs in with a bearer token (no
 cookie), so the phone asks ``POST /sync/ticket`` (with its token) for a 60-second signed ticket
