@@ -21,6 +21,7 @@ from server.board.routes import board_router, desk_router, reports_router
 from server.clock import Clock
 from server.config import Settings
 from server.db.engine import Database
+from server.duty.routes import duty_router
 from server.meta import meta
 from server.orders.kpi_routes import kpi_router
 from server.orders.routes import orders_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             orders_router,
             kpi_router,
             sla_router,
+            duty_router,
             routing_router,
             sync_router,
             stream_router,

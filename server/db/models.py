@@ -3,6 +3,7 @@
 from server.accounts import models as accounts  # noqa: F401
 from server.answers import models as answers  # noqa: F401
 from server.db.base import Base
+from server.duty import models as duty  # noqa: F401
 from server.notifications import models as notifications  # noqa: F401
 from server.orders import models as orders  # noqa: F401
 from server.photos import models as photos  # noqa: F401
