@@ -133,9 +133,10 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
 
     from sqlalchemy import func, select
 
-    from server.clock import Clock
+    from server.clock import CHINA, Clock
     from server.db.engine import Database
     from server.demo import load_demo
+    from server.duty import service as duty_service
     from server.orders import routing
     from server.sites.models import Estate, Grid, Household
     from server.walks.models import Checkpoint, WalkRoute
@@ -159,10 +160,17 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
             estate = await s.scalar(select(Estate.id))
             routed = {r["category"]: r["route"] for r in (await routing.overview(s, estate))["rules"]}
             staffed = await routing.queue_members(s, estate)
+            duty = await duty_service.overview(s, estate, Clock().now().astimezone(CHINA).date(), 7, Clock().now())
         await db.dispose()
-        return results, households, grids, routes, kinds, history, routed, staffed
+        return results, households, grids, routes, kinds, history, routed, staffed, duty
 
-    results, households, grids, routes, kinds, history, routed, staffed = asyncio.run(go())
+    results, households, grids, routes, kinds, history, routed, staffed, duty = asyncio.run(go())
+    # Office hours and a week of roster ahead: three people a night, in calling order.
+    assert duty["office_hours"]["opens"] == "08:30"
+    nights = [x for x in duty["roster"] if x["shift"] == "night"]
+    assert len(nights) == 7 and all(
+        [p["role"] for p in n["people"]] == ["technician", "steward", "team_lead"] for n in nights
+    )
     # Every queue the demo routes to has people who can take from it; no category falls back.
     assert {r["warning"] for r in routed.values()} == {""}
     assert {"engineering", "cleaning", "security", "landscaping", "service"} <= {
