@@ -124,9 +124,14 @@ async def overview(session: AsyncSession, estate_id: uuid.UUID, start: date, day
         by_slot.setdefault((shift.duty_date, shift.shift), []).append(
             {"id": str(person.id), "name": person.name, "role": str(person.role), "active": person.active}
         )
+    # A day shift is only kept on rest days (or where someone is on it already).
+    workdays = hours.workdays if hours is not None else "1234567"
     days_shown = [start + timedelta(days=i) for i in range(days)]
     roster = [
-        {"date": d.isoformat(), "shift": s, "people": by_slot.get((d, s), [])} for d in days_shown for s in SHIFTS
+        {"date": d.isoformat(), "shift": s, "people": by_slot.get((d, s), [])}
+        for d in days_shown
+        for s in SHIFTS
+        if s == "night" or str(d.isoweekday()) not in workdays or (d, s) in by_slot
     ]
     slot = slot_at(hours, now) if hours is not None else None
     current = None
