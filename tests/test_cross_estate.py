@@ -156,7 +156,7 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
             Probe("lead", "PUT", f"/api/estates/{other_estate}/office-hours", HOURS),
             Probe("admin", "PUT", f"/api/estates/{uuid.uuid4()}/office-hours", HOURS),
         ],
-        ("PUT", "/api/estates/{estate_id:uuid}/duty/{duty_date:date}/{shift:str}"): [
+        ("PUT", "/api/estates/{estate_id:uuid}/duty/{day:str}/{shift:str}"): [
             Probe("supervisor", "PUT", f"/api/estates/{other_estate}/duty/{today}/night", {"staff_ids": []}),
             Probe("lead", "PUT", f"/api/estates/{own_estate}/duty/{today}/night", {"staff_ids": [other_steward]}),
             Probe(

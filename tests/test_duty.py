@@ -176,6 +176,8 @@ async def test_the_roster_screen_reads_and_edits_with_checks(api, world, clock):
         ("2026-11-24/night", {"staff_ids": [tech, tech]}, 422, "validation_error"),
         ("2026-11-24/night", {"staff_ids": [str(world.id("desk"))]}, 422, "invalid_assignee"),
         ("2026-11-21/night", {"staff_ids": [tech]}, 422, "validation_error"),  # before yesterday
+        ("2026-13-01/night", {"staff_ids": [tech]}, 400, "validation_error"),
+        ("tomorrow/night", {"staff_ids": [tech]}, 400, "validation_error"),
     ]:
         r = await api.put("supervisor", f"{url}/duty/{path}", json=body)
         assert (r.status_code, r.json()["code"]) == (status, code), (path, body, r.text)

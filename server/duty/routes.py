@@ -87,18 +87,24 @@ async def put_office_hours(
     return service.hours_dict(hours)
 
 
-@put("/{estate_id:uuid}/duty/{duty_date:date}/{shift:str}", status_code=200)
+@put("/{estate_id:uuid}/duty/{day:str}/{shift:str}", status_code=200)
 async def put_shift(
     estate_id: FromPath[uuid.UUID],
-    duty_date: FromPath[date],
+    day: FromPath[str],
     shift: FromPath[str],
     data: JSONBody[ShiftIn],
     actor: NamedDependency[Actor],
     tx: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
 ) -> dict:
-    """Who is on duty that date and shift (``day`` | ``night``), in calling order."""
+    """Who is on duty that date (YYYY-MM-DD, China) and shift (``day`` | ``night``), in calling order."""
     await _estate(tx, actor, estate_id, EDITORS)
+    try:
+        duty_date = date.fromisoformat(day) if len(day) == 10 else None
+    except ValueError:
+        duty_date = None
+    if duty_date is None:
+        raise DomainError("validation_error", "the date is YYYY-MM-DD", status=400, details={"field": "date"})
     today = _today(ctx)
     if not today - timedelta(days=1) <= duty_date <= today + timedelta(days=366):
         raise DomainError(
