@@ -19,6 +19,7 @@ import pytest
 from server.app import create_app
 from server.syncing import live
 from tests.support.orders import create_order
+from tests.support.world import PASSWORD
 from tests.test_board import WAIT, http, serving
 
 pytestmark = pytest.mark.anyio
@@ -204,3 +205,17 @@ async def test_an_idle_stream_pings_so_proxies_keep_it_and_the_phone_can_tell_it
                         break
             assert await tech.lines.__anext__() == "data: {}"
             assert tech.response.headers["cache-control"] == "no-cache, no-transform"
+
+
+async def test_a_new_password_ends_every_stream_of_that_person(settings, clock, world):
+    app = create_app(settings, clock=clock)
+    async with serving(app) as base, http(base, world) as h:
+        async with stream(h, "tech_a", client_id="phone-1") as tech, stream(h, "tech_b") as other:
+            r = await h.post(
+                "tech_a", "/api/auth/password", json={"old_password": PASSWORD, "new_password": "another-long-pass-1"}
+            )
+            assert r.status_code == 200, r.text
+            assert (await tech.next())[1] == {"type": "bye", "reason": "signed_out"}
+            await tech.ended()
+            oid = await create_order(h, world, description="水管漏水")  # tech_b's stream carries on
+            assert (await other.next())[1]["type"] == "changed" and oid

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from server.accounts.scope import Actor
-from server.accounts.service import LOGOUT_HOOKS
+from server.accounts.service import LOGOUT_HOOKS, REVOKE_ALL_HOOKS
 from server.board import live as board_live
 from server.board.bus import Subscription
 from server.syncing import changelog
@@ -46,7 +46,12 @@ RETRY_MS = 3000
 
 def note_signout(session: AsyncSession | Session, token_id: uuid.UUID) -> None:
     """This session is being signed out: its open streams end when the transaction commits."""
-    session.info.setdefault(_SIGNOUTS, set()).add(str(token_id))
+    session.info.setdefault(_SIGNOUTS, set()).add(("token_id", str(token_id)))
+
+
+def note_revoke_all(session: AsyncSession | Session, staff_id: uuid.UUID) -> None:
+    """Every session of this person ends (a new password): so do their streams, at commit."""
+    session.info.setdefault(_SIGNOUTS, set()).add(("staff_id", str(staff_id)))
 
 
 def _messages(session: Session) -> list[dict[str, Any]]:
@@ -59,8 +64,8 @@ def _messages(session: Session) -> list[dict[str, Any]]:
         ordered = sorted(audiences)
         for i in range(0, len(ordered), AUDIENCES_PER_MESSAGE):
             out.append({"type": "sync", "audiences": ordered[i : i + AUDIENCES_PER_MESSAGE], "top": top})
-    for token in sorted(session.info.pop(_SIGNOUTS, ())):
-        out.append({"type": "signout", "token_id": token})
+    for key, value in sorted(session.info.pop(_SIGNOUTS, ())):
+        out.append({"type": "signout", key: value})
     return out
 
 
@@ -73,9 +78,15 @@ async def _on_logout(session: AsyncSession, token_id: uuid.UUID) -> None:
     note_signout(session, token_id)
 
 
+async def _on_revoke_all(session: AsyncSession, staff_id: uuid.UUID) -> None:
+    note_revoke_all(session, staff_id)
+
+
 def install() -> None:
     if _on_logout not in LOGOUT_HOOKS:
         LOGOUT_HOOKS.append(_on_logout)
+    if _on_revoke_all not in REVOKE_ALL_HOOKS:
+        REVOKE_ALL_HOOKS.append(_on_revoke_all)
     if _messages not in board_live.COMMIT_MESSAGES:
         board_live.COMMIT_MESSAGES.append(_messages)
     for name in ("after_rollback", "after_soft_rollback"):
@@ -162,6 +173,7 @@ async def events(
     past ``last_event_id`` while it was away), ``bye`` when the server ends the stream."""
     mine = set(audiences)
     token = str(actor.token_id) if actor.token_id else None
+    me = str(actor.staff_id)
     loop = asyncio.get_running_loop()
     async with board_live.live_for(ctx).subscription() as sub:
         with streams_for(ctx).open(actor, client_id, sub) as stream:
@@ -184,5 +196,7 @@ async def events(
                     yield {"id": top, "data": {"type": "changed", "top": top}}
                 elif kind == "resync":  # notices may have been lost (LISTEN reconnected, overflow)
                     yield {"id": top, "data": {"type": "changed", "top": top}}
-                elif kind == "signout" and token is not None and message.get("token_id") == token:
+                elif kind == "signout" and (
+                    (token is not None and message.get("token_id") == token) or message.get("staff_id") == me
+                ):
                     stream.end("signed_out")
