@@ -166,17 +166,22 @@ def streams_for(ctx) -> Streams:
 
 
 async def events(
-    ctx, actor: Actor, audiences: list[str], top: int, last_event_id: int | None, client_id: str | None
+    ctx, actor: Actor, audiences: list[str], last_event_id: int | None, client_id: str | None
 ) -> AsyncIterator[dict[str, Any]]:
     """What a device stream says, as dicts (``id`` and ``data``, or ``event: ping``): ``hello`` (with the
     log position), ``changed`` when something entered the person's scope (at once if the log moved
-    past ``last_event_id`` while it was away), ``bye`` when the server ends the stream."""
+    past ``last_event_id`` while it was away), ``bye`` when the server ends the stream.
+
+    The log position is read once subscribed: a change committed before that read is in it, one
+    committed after is heard (both, at worst: one pull too many)."""
     mine = set(audiences)
     token = str(actor.token_id) if actor.token_id else None
     me = str(actor.staff_id)
     loop = asyncio.get_running_loop()
     async with board_live.live_for(ctx).subscription() as sub:
         with streams_for(ctx).open(actor, client_id, sub) as stream:
+            async with ctx.db.reader() as session:
+                top = await top_for(session, audiences)
             yield {"id": top, "data": {"type": "hello", "top": top}, "retry": RETRY_MS}
             if last_event_id is not None and top > last_event_id:
                 yield {"id": top, "data": {"type": "changed", "top": top}}

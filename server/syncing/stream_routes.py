@@ -63,11 +63,10 @@ async def device_events(
         else:
             raise Unauthorized("sign in required (Authorization: Bearer <token>, or ?ticket= from POST /sync/ticket)")
         audiences = await audiences_of(session, actor)
-        top = await live.top_for(session, audiences)
     since = _last_event_id(request, last_event_id)
 
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
-        async for out in live.events(ctx, actor, audiences, top, since, client_id):
+        async for out in live.events(ctx, actor, audiences, since, client_id):
             yield ServerSentEventMessage(
                 data=json.dumps(out["data"]),
                 event=out.get("event"),
