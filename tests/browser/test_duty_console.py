@@ -62,7 +62,7 @@ def test_the_team_lead_sets_office_hours_and_tonights_roster_in_order(chromium, 
         row.locator("li:has-text('张管家') button[title=上移]").click()
         wait_for(lambda: tonight(roster(server, "lead")) == ["张管家", "李师傅"])
         row.locator("li:has-text('张管家') >> nth=0").wait_for()
-        assert row.locator("ol li").all_inner_texts()[0].startswith("张管家")
+        assert row.locator("ol li").all_inner_texts()[0].startswith("1. 张管家")
         for w, h in SIZES:
             page.set_viewport_size({"width": w, "height": h})
             row.scroll_into_view_if_needed()
