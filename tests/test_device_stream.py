@@ -18,7 +18,7 @@ import pytest
 
 from server.app import create_app
 from server.syncing import live
-from tests.support.orders import create_order
+from tests.support.orders import create_order, post_order
 from tests.support.world import PASSWORD
 from tests.test_board import WAIT, http, serving
 
@@ -95,18 +95,9 @@ async def test_a_dispatch_wakes_the_assignees_stream_and_the_pull_brings_the_ord
             assert oid in await pull_ids(h, "tech_a")
 
             # Another estate's steward heard none of it: the first thing they hear is their own estate.
-            r = await h.post(
-                "other_supervisor",
-                "/api/orders/",
-                json={
-                    "kind": "repair",
-                    "category": "lift",
-                    "channel": "phone",
-                    "description": "电梯异响",
-                    "household_id": str(world.households["9栋1单元101"].id),
-                },
+            await post_order(
+                h, world, "other_supervisor", "9栋1单元101", kind="repair", category="lift", description="电梯异响"
             )
-            assert r.status_code == 201, r.text
             event_id, changed = await outsider.next()
             assert changed["type"] == "changed"
             assert oid not in await pull_ids(h, "other_steward")
