@@ -25,6 +25,7 @@ from server.clock import Clock
 from server.cluster.keys import adopt_shared_keys
 from server.config import Settings
 from server.db.engine import Database
+from server.duty.routes import duty_router
 from server.meta import meta
 from server.notify import service as notify_service
 from server.notify.routes import notify_router, owner_sms_router
@@ -44,6 +45,7 @@ from server.push.transport import PushTransport
 from server.push.vapid import candidate as vapid_candidate
 from server.sites.routes import sites_router
 from server.syncing.routes import sync_router
+from server.syncing.stream_routes import stream_router
 from server.walks.routes import checkpoint_link, walks_router
 from server.web.compression import compression_config
 from server.web.context import AppContext
@@ -137,8 +139,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             orders_router,
             kpi_router,
             sla_router,
+            duty_router,
             routing_router,
             sync_router,
+            stream_router,
             push_router,
             notify_router,
             owner_sms_router,

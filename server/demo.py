@@ -89,6 +89,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
         company_id = await session.scalar(select(Estate.company_id).where(Estate.id == existing))
         await load_library(session, company_id, now=clock.now())  # and the standard answers (话术库)
         await seed_demo_policy(session, clock, existing)
+        await _demo_duty(session, clock, existing)  # and office hours with a duty roster
         return False
     rng = random.Random(20261122)
     company = Company(name="翠湖物业服务有限公司")
@@ -157,6 +158,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     await _demo_walks(session, clock, estate.id)
     await _demo_bulletins(session, clock, estate.id)
     await load_library(session, company.id, now=clock.now())
+    await _demo_duty(session, clock, estate.id)
     return True
 
 
@@ -166,6 +168,42 @@ async def _demo_bulletins(session: AsyncSession, clock: Clock, estate_id) -> Non
     lead = await session.scalar(select(Staff).where(Staff.phone == "13800000002"))
     if lead is not None:
         await seed_bulletins(session, clock, estate_id, lead)
+
+
+# 值班表: per night, an engineering technician first, then a steward, then the team lead; on rest days
+# the same people hold the day shift. Rotating through these phones (server/duty/).
+DUTY_TECHS = ("13800000021", "13800000022", "13800000023", "13800000024")
+DUTY_STEWARDS = ("13800000011", "13800000012", "13800000013")
+DUTY_LEAD = "13800000002"
+
+
+async def _demo_duty(session: AsyncSession, clock: Clock, estate_id) -> None:
+    """Office hours (Mon–Fri 08:30–17:30, 10 minutes to accept) and two weeks of roster, from
+    yesterday, when the estate has no office hours yet."""
+    from datetime import timedelta
+
+    from server.clock import CHINA
+    from server.duty import service as duty
+    from server.duty.models import OfficeHours
+
+    if await session.get(OfficeHours, estate_id) is not None:
+        return
+    now = clock.now()
+    hours = await duty.set_hours(
+        session, estate_id, opens="08:30", closes="17:30", workdays="12345", accept_minutes=10, now=now
+    )
+    ids = {
+        p: await session.scalar(select(Staff.id).where(Staff.phone == p))
+        for p in (*DUTY_TECHS, *DUTY_STEWARDS, DUTY_LEAD)
+    }
+    start = now.astimezone(CHINA).date() - timedelta(days=1)
+    for i in range(14):
+        day = start + timedelta(days=i)
+        people = [ids[DUTY_TECHS[day.toordinal() % 4]], ids[DUTY_STEWARDS[day.toordinal() % 3]], ids[DUTY_LEAD]]
+        shifts = ("night",) if str(day.isoweekday()) in hours.workdays else ("day", "night")
+        for shift in shifts:
+            await duty.set_shift(session, estate_id, day, shift, [p for p in people if p])
+    await session.flush()
 
 
 async def _demo_routing(session: AsyncSession, clock: Clock, estate_id) -> None:

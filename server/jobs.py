@@ -32,6 +32,15 @@ async def sla_scan_job(ctx: AppContext) -> int:
     return len(alerts)
 
 
+async def duty_scan_job(ctx: AppContext) -> int:
+    from server.duty.scan import scan as duty_scan
+
+    async with ctx.db.writer() as session:
+        moved = await duty_scan(session, ctx.clock.now())
+        await session.commit()
+    return moved
+
+
 COMPACT_SPARE = 100_000  # the newest change rows are left alone (cheap pulls for devices just behind)
 
 
@@ -53,6 +62,7 @@ async def collect_partials_job(ctx: AppContext) -> int:
 # name → (job, interval in seconds); other domains append theirs (push sender, webhooks).
 JOBS: dict[str, tuple[Job, float]] = {
     "sla_scan": (sla_scan_job, 30.0),
+    "duty_scan": (duty_scan_job, 30.0),
     "push_sender": (sender_job, 2.0),
     "compact_changes": (compact_job, 3600.0),
     "collect_partials": (collect_partials_job, 3600.0),

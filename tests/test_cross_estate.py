@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from server.clock import CHINA
 from server.db.base import Base
 from server.push.models import PushSubscription
 from server.sites.models import Unit
@@ -47,6 +48,7 @@ NO_ESTATE_IDS = {
     ("POST", "/api/push/subscriptions"): "registers the caller's own device",
     ("POST", "/api/push/webhooks"): "the webhook belongs to the caller's own estate; no estate id is accepted",
     ("POST", "/api/board/ticket"): "signs the caller's own scope",
+    ("POST", "/sync/ticket"): "signs the caller's own session (the device stream reads its own scope)",
     ("POST", "/p/{token:str}/rating"): "the progress token is the capability; it names one order",
     ("POST", "/p/{token:str}/sms"): "the progress token is the capability; it names one order and its owner's phone",
     ("POST", "/r/{grid:str}"): "the poster token names the grid; the form names rooms inside it",
@@ -80,6 +82,7 @@ class Other:
 
 
 BULLETIN_WEEK = "2026-11-16"  # the Monday of the test clock's week
+HOURS = {"opens": "08:30", "closes": "17:30", "workdays": "12345", "accept_minutes": 10}
 ANSWER = {"category": "fees", "question": "物业费多少钱一平？", "answer": "2.80元/平方米·月。"}
 
 
@@ -96,6 +99,7 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
 
     order = {"kind": "repair", "category": "water_electric", "channel": "phone", "description": "漏水"}
     now = iso(w.clock.now())
+    own_estate, today = str(w.estate.id), w.clock.now().astimezone(CHINA).date().isoformat()
     return {
         ("POST", "/api/staff"): [
             Probe("supervisor", "POST", "/api/staff", staff(grid_ids=[other_grid])),
@@ -155,6 +159,21 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
         ("PUT", "/api/estates/{estate_id:uuid}/settings"): [
             Probe("supervisor", "PUT", f"/api/estates/{other_estate}/settings", {"hotline": "0571-12345678"}),
             Probe("admin", "PUT", f"/api/estates/{uuid.uuid4()}/settings", {"hotline": "0571-12345678"}),
+        ],
+        ("PUT", "/api/estates/{estate_id:uuid}/office-hours"): [
+            Probe("supervisor", "PUT", f"/api/estates/{other_estate}/office-hours", HOURS),
+            Probe("lead", "PUT", f"/api/estates/{other_estate}/office-hours", HOURS),
+            Probe("admin", "PUT", f"/api/estates/{uuid.uuid4()}/office-hours", HOURS),
+        ],
+        ("PUT", "/api/estates/{estate_id:uuid}/duty/{day:str}/{shift:str}"): [
+            Probe("supervisor", "PUT", f"/api/estates/{other_estate}/duty/{today}/night", {"staff_ids": []}),
+            Probe("lead", "PUT", f"/api/estates/{own_estate}/duty/{today}/night", {"staff_ids": [other_steward]}),
+            Probe(
+                "supervisor",
+                "PUT",
+                f"/api/estates/{own_estate}/duty/{today}/night",
+                {"staff_ids": [str(w.id("tech_a")), other_steward]},
+            ),
         ],
         ("PUT", "/api/routing/{category:str}"): [
             Probe("supervisor", "PUT", f"/api/routing/cleaning?estate_id={other_estate}", {"department": "cleaning"}),

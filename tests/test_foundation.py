@@ -163,9 +163,10 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
     from server.answers.models import Answer
     from server.bulletins.models import Bulletin
     from server.bulletins.service import week_of
-    from server.clock import Clock
+    from server.clock import CHINA, Clock
     from server.db.engine import Database
     from server.demo import load_demo
+    from server.duty import service as duty_service
     from server.orders import routing
     from server.sites.models import Estate, Grid, Household
     from server.walks.models import Checkpoint, WalkRoute
@@ -191,10 +192,11 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
             staffed = await routing.queue_members(s, estate)
             bulletins = (await s.execute(select(Bulletin.status, Bulletin.week_start, Bulletin.plans))).all()
             answers = await s.scalar(select(func.count()).select_from(Answer).where(Answer.status == "approved"))
+            duty = await duty_service.overview(s, estate, Clock().now().astimezone(CHINA).date(), 7, Clock().now())
         await db.dispose()
-        return results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers
+        return results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers, duty
 
-    results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers = asyncio.run(go())
+    results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers, duty = asyncio.run(go())
     # The 话术库 holds the standard answers once, however often the demo is loaded.
     assert answers == len(library().entries) >= 120
     # 园区周报: last week's published (its plans in this week), this week's draft planning the next.
@@ -205,6 +207,12 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
     ]
     for _, week, plans in bulletins:
         assert plans and {p["day"] for p in plans} <= {str(week + timedelta(days=d)) for d in range(7, 14)}
+    # Office hours and a week of roster ahead: three people a night, in calling order.
+    assert duty["office_hours"]["opens"] == "08:30"
+    nights = [x for x in duty["roster"] if x["shift"] == "night"]
+    assert len(nights) == 7 and all(
+        [p["role"] for p in n["people"]] == ["technician", "steward", "team_lead"] for n in nights
+    )
     # Every queue the demo routes to has people who can take from it; no category falls back.
     assert {r["warning"] for r in routed.values()} == {""}
     assert {"engineering", "cleaning", "security", "landscaping", "service"} <= {

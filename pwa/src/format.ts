@@ -42,3 +42,10 @@ export function day(value: When): string {
   const p = value == null || value === "" ? null : parts(value);
   return p ? `${p.year}-${p.month}-${p.day}` : "";
 }
+
+/** A calendar day given as "2026-11-23" (already a China date): "11-23" and its ISO weekday (1 = Monday). */
+export function calendarDay(iso: string): { short: string; weekday: number } {
+  const [y, m, d] = iso.split("-").map(Number);
+  const wd = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  return { short: iso.slice(5), weekday: wd === 0 ? 7 : wd };
+}

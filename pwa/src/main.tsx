@@ -5,6 +5,7 @@ import { route, type Staff, staff, toast } from "./app";
 import { db, getMeta } from "./db";
 import { lang, t } from "./i18n";
 import { useSignal } from "./state";
+import { startLiveStream } from "./livesync";
 import { startSyncLoop } from "./sync";
 import { ArrivalToast } from "./ui/arrivals";
 import { Login } from "./ui/login";
@@ -47,7 +48,10 @@ function App() {
     getMeta<Staff | null>("staff", null).then((s) => {
       staff.set(s);
       setReady(true);
-      if (s) startSyncLoop();
+      if (s) {
+        startSyncLoop();
+        startLiveStream();
+      }
     });
     return () => {
       window.removeEventListener("online", on);

@@ -22,6 +22,11 @@ export function noticeText(n: { kind: string; title: string; body: string; data?
         title: t("n_sla", { level: t(n.kind), kind, number: d.number }),
         body: t("n_sla_body", { stage: t(`stage_${d.stage}`), due: dateTime(d.due_at) }),
       };
+    case "duty_unanswered":
+      return {
+        title: t("n_duty_unanswered", { kind, number: d.number }),
+        body: t("n_duty_unanswered_body", { minutes: d.minutes, name: d.assignee_name }),
+      };
     default:
       return { title: n.title, body: n.body };
   }

@@ -5,6 +5,7 @@
 //   left is moved to `sealed`, and it comes back only when its author signs in again;
 // - a sign-in of another person than the one whose replica the device holds clears every table of
 //   REPLICATED (one list) and the cursor, so nobody sees the previous person's orders or walks.
+import { stopLiveStream } from "./livesync";
 import { db, DEVICE_TABLES, UNKNOWN_AUTHOR, getMeta, type OutboxEntry, type Person, REPLICATED, type Rejected, type Sealed, setMeta } from "./db";
 import { clearAllDrafts } from "./drafts";
 
@@ -70,6 +71,7 @@ async function sealFor(entries: (OutboxEntry | Rejected)[], kind: Sealed["kind"]
  * can), their seq stream remembered, the token forgotten. */
 export async function signOut(): Promise<void> {
   clearAllDrafts(); // the desk's unsaved call is the signed-out person's
+  stopLiveStream(); // the stream belongs to the session being closed
   await db.transaction("rw", ALL_TABLES(), async () => {
     const me = await getMeta<SignedIn | null>("staff", null);
     if (me) {

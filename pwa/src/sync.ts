@@ -16,6 +16,10 @@ const BATCH = 100;
 let failures = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<void> | null = null;
+let again = false; // a change was announced while a sync ran: its pull may have read before it
+let live = false; // the device stream is open (livesync.ts): the poll is only a safety net then
+const POLL_MS = 30_000;
+const LIVE_POLL_MS = 300_000;
 
 export async function clientId(): Promise<string> {
   let id = await getMeta<string | null>("client_id", null);
@@ -45,8 +49,25 @@ export function syncNow(): Promise<void> {
   };
   inFlight = run().finally(() => {
     inFlight = null;
+    if (again) {
+      again = false;
+      void syncNow();
+    }
   });
   return inFlight;
+}
+
+/** The server announced a change for me: sync now, or once more right after the running sync. */
+export function syncAgain(): void {
+  if (inFlight) again = true;
+  else void syncNow();
+}
+
+/** The device stream opened or closed: poll rarely while it is open, every 30 s when it is not. */
+export function setStreamLive(on: boolean): void {
+  if (on === live) return;
+  live = on;
+  if (!failures) schedule();
 }
 
 async function syncOnce(): Promise<void> {
@@ -74,7 +95,7 @@ async function syncOnce(): Promise<void> {
 export function schedule(ms?: number): void {
   clearTimeout(timer);
   const base = Math.min(300_000, 5_000 * 2 ** Math.max(0, failures - 1));
-  const delay = ms ?? (failures ? base * (0.5 + Math.random() / 2) : 30_000);
+  const delay = ms ?? (failures ? base * (0.5 + Math.random() / 2) : live ? LIVE_POLL_MS : POLL_MS);
   timer = setTimeout(() => void syncNow().then(() => schedule()), delay);
 }
 

@@ -226,7 +226,13 @@ async def logout(session: AsyncSession, token_id: uuid.UUID, clock: Clock) -> No
     await session.execute(update(AuthToken).where(AuthToken.id == token_id).values(revoked_at=clock.now()))
 
 
+# Run when every session of a person is revoked, in the same transaction (open device streams end).
+REVOKE_ALL_HOOKS: list = []
+
+
 async def revoke_all(session: AsyncSession, staff_id: uuid.UUID, clock: Clock) -> int:
+    for hook in REVOKE_ALL_HOOKS:
+        await hook(session, staff_id)
     result = await session.execute(
         update(AuthToken)
         .where(AuthToken.staff_id == staff_id, AuthToken.revoked_at.is_(None))

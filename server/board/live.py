@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from itertools import chain
 from typing import Any
 
@@ -51,6 +51,11 @@ _MESSAGES = "wuye_board_messages"
 # an engine shares with its execution-option copies (the SQLite writer is one), so a disposed app
 # leaves nothing behind. This maps per-app objects; it is not app state.
 _buses: weakref.WeakKeyDictionary[Any, Bus] = weakref.WeakKeyDictionary()
+
+# Other domains ride the same commit-bound delivery (the device streams' "something changed for you",
+# sign-outs): each producer pops what it collected in ``session.info`` and returns its messages, which
+# travel with the orders' in the same NOTIFY (or bus publish), only if the transaction commits.
+COMMIT_MESSAGES: list[Callable[[Session], list[dict[str, Any]]]] = []
 
 
 def message(order: Order) -> dict[str, Any]:
@@ -94,7 +99,8 @@ def _before_commit(session: Session) -> None:
     if any(isinstance(obj, Order) for obj in chain(session.new, session.dirty)):
         session.flush()
     changed = session.info.pop(_CHANGED, set()) | session.info.pop(order_rows.WRITTEN, set())
-    if not changed:
+    extra = [m for produce in COMMIT_MESSAGES for m in produce(session)]
+    if not changed and not extra:
         return
     # One message per order, its latest state: a push may have written an order as a plain row
     # (its steps) and then as an ORM instance (a transition after them).
@@ -102,7 +108,7 @@ def _before_commit(session: Session) -> None:
     for o in changed:
         if o.id not in latest or o.chain_length > latest[o.id].chain_length:
             latest[o.id] = o
-    messages = [message(o) for o in latest.values()]
+    messages = [message(o) for o in latest.values()] + extra
     if session.get_bind().dialect.name == "postgresql":
         for payload in chunks(messages):
             session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})

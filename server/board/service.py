@@ -110,12 +110,15 @@ async def board(
 
 
 def stream_filter(estate_id: uuid.UUID):
-    """Which bus messages a board stream forwards (and in what shape): this estate's orders, resyncs."""
+    """Which bus messages a board stream forwards (and in what shape): this estate's orders, resyncs
+    (the bus also carries the device streams' messages, which are not the board's business)."""
     estate = str(estate_id)
 
     def keep(message: dict[str, Any]) -> dict[str, Any] | None:
-        if message.get("type") != "order":
+        if message.get("type") == "resync":
             return message
+        if message.get("type") != "order":
+            return None
         if message.get("estate_id") != estate:
             return None
         return {k: message.get(k) for k in ("type", "id", "status", "assignee_id", "version")}

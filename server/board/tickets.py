@@ -22,23 +22,24 @@ from server.errors import Unauthorized
 TICKET_TTL = timedelta(seconds=60)
 
 
-def _sign(secret: str, body: str) -> str:
-    return hmac.new(secret.encode(), b"board-ticket:" + body.encode(), hashlib.sha256).hexdigest()
+def _sign(secret: str, body: str, purpose: str) -> str:
+    # The purpose is signed: a board ticket does not open a device stream, nor the other way round.
+    return hmac.new(secret.encode(), f"{purpose}-ticket:".encode() + body.encode(), hashlib.sha256).hexdigest()
 
 
-def issue(secret: str, actor: Actor, now: datetime) -> tuple[str, datetime]:
+def issue(secret: str, actor: Actor, now: datetime, purpose: str = "board") -> tuple[str, datetime]:
     if actor.token_id is None:
         raise Unauthorized("sign in required")
     expires = now + TICKET_TTL
     body = f"{actor.token_id.hex}.{int(expires.timestamp())}"
-    return f"{body}.{_sign(secret, body)}", expires
+    return f"{body}.{_sign(secret, body, purpose)}", expires
 
 
-async def redeem(session: AsyncSession, secret: str, ticket: str, now: datetime) -> Actor:
+async def redeem(session: AsyncSession, secret: str, ticket: str, now: datetime, purpose: str = "board") -> Actor:
     token_hex, _, rest = ticket.partition(".")
     expires_text, _, signature = rest.partition(".")
     body = f"{token_hex}.{expires_text}"
-    if not signature or not hmac.compare_digest(signature, _sign(secret, body)):
+    if not signature or not hmac.compare_digest(signature, _sign(secret, body, purpose)):
         raise Unauthorized("invalid stream ticket", code="invalid_ticket")
     if not expires_text.isdigit() or int(expires_text) <= now.timestamp():
         raise Unauthorized("this stream ticket has expired; ask for a new one", code="ticket_expired")

@@ -5,6 +5,7 @@ from server.answers import models as answers  # noqa: F401
 from server.bulletins import models as bulletins  # noqa: F401
 from server.cluster import models as cluster  # noqa: F401
 from server.db.base import Base
+from server.duty import models as duty  # noqa: F401
 from server.notifications import models as notifications  # noqa: F401
 from server.notify import models as notify  # noqa: F401
 from server.orders import models as orders  # noqa: F401

@@ -15,6 +15,7 @@ from server.accounts import guard
 from server.accounts.models import Department, Role, Staff
 from server.accounts.scope import Actor
 from server.clock import SKEW_LIMIT, effective_time
+from server.duty import service as duty
 from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.ids import uuid7
 from server.notifications.service import notify
@@ -317,6 +318,19 @@ async def create_order(
     if new.assignee_id is not None and actor is not None:
         await transition(
             session, actor, order.id, "dispatch", now=now, origin=origin, data={"assignee_id": new.assignee_id}
+        )
+    elif not new.follow_up_of_id and (person := await duty.first_on_duty(session, order, now)) is not None:
+        # Outside office hours a complaint or emergency goes to the person on duty (server/duty/).
+        await transition(
+            session,
+            None,
+            order.id,
+            "dispatch",
+            now=now,
+            origin=origin,
+            system=True,
+            note=f"非办公时间，派给值班人{person.name}",
+            data={"assignee_id": person.id},
         )
     elif routed is not None and routed.assignee_id and new.kind is not Kind.inquiry and not new.follow_up_of_id:
         # A follow-up of a 不满意 rating belongs to the household's grid steward (feedback.py), not to

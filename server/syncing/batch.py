@@ -88,6 +88,7 @@ class PushBatch:
             await insert_rows(self.session, table, values)
         if changes:
             version = await changelog.transaction_version(self.session)
+            changelog.note(self.session, {audience for audience, _t, _r, _o in changes})
             await insert_rows(
                 self.session,
                 SyncChange.__table__,

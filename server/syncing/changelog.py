@@ -13,6 +13,12 @@ from sqlalchemy.orm import Session, SessionTransaction
 from server.syncing.models import SyncChange, SyncClock
 
 _VERSION_KEY = "wuye_sync_version"
+NOTED = "wuye_sync_audiences"  # audiences given a change in this transaction (server/syncing/live.py)
+
+
+def note(session, audiences) -> None:
+    """These audiences get a change in this transaction: open device streams hear of it at commit."""
+    session.info.setdefault(NOTED, set()).update(audiences)
 
 
 def staff_audience(staff_id: uuid.UUID) -> str:
@@ -73,6 +79,7 @@ async def record(
     if not ids or not targets:
         return
     version = await transaction_version(session)
+    note(session, targets)
     await session.execute(
         insert(SyncChange),
         [

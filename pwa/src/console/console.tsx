@@ -7,6 +7,7 @@ import { useSignal } from "../state";
 import "./console.css";
 import "./i18n";
 import { Admin } from "./admin";
+import { Duty } from "./duty";
 import { Answers } from "./answers";
 import { Board } from "./board";
 import { TakeCall } from "./call";
@@ -32,6 +33,7 @@ const NAV: { href: string; key: string; roles: string[] }[] = [
   { href: "#/desk/dashboard", key: "c_dashboard", roles: DESK },
   { href: "#/desk/walks", key: "c_walk_routes", roles: REVIEWERS },
   { href: "#/desk/coverage", key: "c_coverage", roles: REVIEWERS },
+  { href: "#/desk/duty", key: "c_duty", roles: REVIEWERS },
   { href: "#/desk/posters", key: "c_posters", roles: DESK },
   { href: "#/desk/bulletin", key: "c_bulletin", roles: DESK },
   { href: "#/desk/notifications", key: "notifications", roles: DESK },
@@ -59,6 +61,7 @@ export function Console({ parts }: { parts: string[] }) {
   else if (sub === "scorecard" && parts[2]) screen = <Scorecard stewardId={parts[2]} month={parts[3]} />;
   else if (sub === "walks" && REVIEWERS.includes(me.role)) screen = <WalkRoutes />;
   else if (sub === "admin" && MANAGERS.includes(me.role)) screen = <Admin />;
+  else if (sub === "duty" && REVIEWERS.includes(me.role)) screen = <Duty />;
   else if (sub === "coverage" && REVIEWERS.includes(me.role)) {
     screen = parts[2] ? <DailyLog stewardId={parts[2]} day={parts[3] ?? ""} back="#/desk/coverage" />
       : <Coverage back={null} logBase="#/desk/coverage" />;

@@ -61,6 +61,13 @@ const zh: Record<string, string> = {
   c_tab_routing: "分派规则", c_routing_hint: "每个类别由哪个部门队列或哪位处理人负责。只列出有在岗人员的队列；无人负责的类别会转给组长并提示。",
   c_routing_default: "默认", c_routing_now: "实际去向", c_choose_handler: "选择处理人…", c_handler: "处理人",
   c_routing_to_queue: "队列", c_routing_to_person: "指定处理人", c_routing_warning: "分派提示",
+  c_duty: "值班表", c_duty_hint: "非办公时间，新的投诉和紧急报修先派给当班第一位值班人员；超过接单时限未接单，依次转给下一位，最后通知组长。",
+  c_duty_no_estate: "值班表按项目设置，请用项目主管或组长账号登录", c_office_hours: "办公时间", c_office_hours_none: "尚未设置办公时间：目前全天按分派规则派单",
+  c_opens: "上班（时:分）", c_closes: "下班（时:分）", c_accept_minutes: "接单时限（分钟）", c_workdays: "工作日",
+  wd_1: "周一", wd_2: "周二", wd_3: "周三", wd_4: "周四", wd_5: "周五", wd_6: "周六", wd_7: "周日",
+  shift_day: "白班", shift_night: "夜班", c_after_hours_now: "现在是非办公时间", c_office_open_now: "现在是办公时间，按分派规则派单",
+  c_nobody_on_duty: "无人值班（按分派规则派单）", c_roster: "值班安排（两周）", c_date: "日期", c_shift: "班次",
+  c_on_duty_in_order: "值班人员（按呼叫顺序）", c_add_on_duty: "＋ 添加值班人员", c_move_up: "上移", c_remove: "移除",
 };
 
 const en: Record<string, string> = {
@@ -123,6 +130,13 @@ const en: Record<string, string> = {
   c_tab_routing: "Routing", c_routing_hint: "Which department queue or person handles each category. Only queues with active members are offered; a category with nobody goes to the team lead, with a warning.",
   c_routing_default: "Default", c_routing_now: "Goes to", c_choose_handler: "Choose a handler…", c_handler: "Handler",
   c_routing_to_queue: "Queue", c_routing_to_person: "Person", c_routing_warning: "Routing warning",
+  c_duty: "Duty roster", c_duty_hint: "Outside office hours new complaints and emergencies go to the first person on duty; if not accepted in time, to the next, and finally the team lead is told.",
+  c_duty_no_estate: "The roster is per estate: sign in as the estate's supervisor or team lead", c_office_hours: "Office hours", c_office_hours_none: "No office hours yet: orders follow the routing rules all day",
+  c_opens: "Opens", c_closes: "Closes", c_accept_minutes: "Time to accept (minutes)", c_workdays: "Workdays",
+  wd_1: "Mon", wd_2: "Tue", wd_3: "Wed", wd_4: "Thu", wd_5: "Fri", wd_6: "Sat", wd_7: "Sun",
+  shift_day: "Day", shift_night: "Night", c_after_hours_now: "Outside office hours now", c_office_open_now: "The office is open: routing rules apply",
+  c_nobody_on_duty: "Nobody on duty (routing rules apply)", c_roster: "Roster (two weeks)", c_date: "Date", c_shift: "Shift",
+  c_on_duty_in_order: "On duty (in calling order)", c_add_on_duty: "+ Add a person", c_move_up: "Move up", c_remove: "Remove",
 };
 
 extend({ zh, en });

@@ -3,6 +3,7 @@ import { ApiError, call } from "../api";
 import { guard, refreshMeta, staff } from "../app";
 import { t } from "../i18n";
 import { sealedSummary, signIn } from "../person";
+import { startLiveStream } from "../livesync";
 import { startSyncLoop } from "../sync";
 import { useLive } from "./live";
 
@@ -25,6 +26,7 @@ export function Login() {
       (navigator.storage as any)?.persist?.().catch(() => undefined);
       staff.set(json.staff);
       startSyncLoop();
+      startLiveStream();
       location.hash = "#/tasks";
     } catch (err) {
       const e = err as ApiError;

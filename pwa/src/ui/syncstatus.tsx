@@ -3,6 +3,7 @@ import { guard } from "../app";
 import { db, getMeta } from "../db";
 import { fullDateTime } from "../format";
 import { t } from "../i18n";
+import { streamLive } from "../livesync";
 import { useSignal } from "../state";
 import { myPendingPhotos, pendingCounts, syncNow, syncState, uploadProgress } from "../sync";
 import { useLive } from "./live";
@@ -29,6 +30,7 @@ function mb(n?: number): string {
 
 export function SyncStatus() {
   const state = useSignal(syncState);
+  const streaming = useSignal(streamLive);
   const progress = useSignal(uploadProgress);
   const counts = useLive(pendingCounts);
   const rejected = useLive(() => db.rejected.orderBy("seq").reverse().toArray()) ?? [];
@@ -49,6 +51,7 @@ export function SyncStatus() {
         <span>{t("pending_changes")}</span><strong data-test="pending-mutations">{counts?.mutations ?? "…"}</strong>
         <span>{t("pending_photos")}</span><strong data-test="pending-photos">{counts?.photos ?? "…"}</strong>
         <span>{t("last_sync")}</span><strong>{last ? fullDateTime(last) : t("never")}</strong>
+        <span>{t("live_stream")}</span><strong data-test="live-stream" data-live={streaming ? "1" : "0"}>{streaming ? t("live_on") : t("live_off")}</strong>
         <span>{t("storage")}</span><strong>{mb(storage.usage)} / {mb(storage.quota)}</strong>
       </div>
       <p class="small">{storage.persisted ? t("persisted") : t("not_persisted")}</p>
