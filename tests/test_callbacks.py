@@ -145,7 +145,9 @@ async def test_reached_unsatisfied_opens_a_linked_rework_for_the_first_handler(a
     oid = await completed(api, world, tech="tech_b")
     f = (await follow_up_of(api, world, database, clock, oid))["order"]
     r = await api.post(
-        "steward_a", f"/api/orders/{f['id']}/callbacks", json={"result": "reached_unsatisfied", "note": "水池下面还在滴"}
+        "steward_a",
+        f"/api/orders/{f['id']}/callbacks",
+        json={"result": "reached_unsatisfied", "note": "水池下面还在滴"},
     )
     assert r.status_code == 201, r.text
     first, call = await detail(api, oid), await detail(api, f["id"])
