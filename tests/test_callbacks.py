@@ -184,3 +184,20 @@ async def test_the_owner_page_tells_of_the_rework_and_of_a_missed_call(api, worl
     assert "客服来电未能接通，稍后将再次联系您" in lines
     assert f"已安排返修（返修单 {rework_number}）" in lines
     assert "客服已回访" in lines
+
+
+async def test_an_unanswered_call_does_not_count_as_a_callback_in_the_kpi(api, world, clock):
+    oid = await completed(api, world)
+    retry = (clock.now() + timedelta(hours=2)).isoformat()
+    r = await api.post("steward_a", f"/api/orders/{oid}/callbacks", json={"result": "unreachable", "retry_at": retry})
+    assert r.status_code == 201
+
+    async def rate_now() -> float | None:
+        r = await api.get("supervisor", "/api/kpi/", params={"period": "month", "date": clock.now().date().isoformat()})
+        return r.json()["current"]["callback_rate"]
+
+    assert await rate_now() == 0.0
+    assert (
+        await api.post("steward_a", f"/api/orders/{oid}/callbacks", json={"result": "reached_satisfied"})
+    ).status_code == 201
+    assert await rate_now() == 1.0
