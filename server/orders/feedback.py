@@ -4,7 +4,7 @@ and the staff callback (回访)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from server.orders.lifecycle import (
     Origin,
     add_event,
     check,
+    check_ahead,
     create_order,
     dispatch_routed,
     load_for_update,
@@ -149,24 +150,8 @@ async def open_follow_up(session: AsyncSession, order: Order, rating: Rating, no
     return follow_up
 
 
-RETRY_PAST = timedelta(minutes=5)
-RETRY_FUTURE = timedelta(days=30)
 # The acts of a visit: what a 返修 order goes back to (a callback or an inquiry is re-done as a repair).
 REWORK_KINDS = (Kind.repair, Kind.emergency, Kind.complaint)
-
-
-def check_retry(retry_at: datetime | None, at: datetime) -> None:
-    if retry_at is None:
-        return
-    if retry_at.tzinfo is None:
-        raise DomainError("validation_error", "retry_at needs a time zone", status=422, details={"field": "retry_at"})
-    if not at - RETRY_PAST <= retry_at <= at + RETRY_FUTURE:
-        raise DomainError(
-            "validation_error",
-            "the retry time must lie between 5 minutes ago and 30 days ahead",
-            status=422,
-            details={"field": "retry_at", "value": retry_at.isoformat()},
-        )
 
 
 async def record_callback(
@@ -197,7 +182,7 @@ async def record_callback(
         raise DomainError("not_found", "order not found", status=404)
     check(actor, order, "callback")  # the same status, kind and role rule for an attempt as for a call
     at, skewed = origin.effective(now, order.last_update_at or order.created_at)
-    check_retry(retry_at, at)
+    check_ahead(retry_at, at, field="retry_at", what="the retry time")
     note = note.strip()[:1000]
     callback = Callback(id=uuid7(), order_id=order.id, staff_id=actor.staff_id, result=result, note=note, created_at=at)
     evidence.append(order, callback)

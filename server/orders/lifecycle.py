@@ -82,19 +82,24 @@ def check_capture_time(captured_at: datetime, origin: Origin, now: datetime, fie
         )
 
 
-def check_eta(eta: datetime | None, now: datetime) -> None:
-    """An ETA is a moment of the next 30 days (5 minutes of slack behind): anything else is a typo."""
-    if eta is None:
+def check_ahead(value: datetime | None, now: datetime, *, field: str = "eta", what: str = "the ETA") -> None:
+    """A time someone sets ahead (an ETA, a callback's retry time) is a moment of the next 30 days
+    (5 minutes of slack behind): anything else is a typo."""
+    if value is None:
         return
-    if eta.tzinfo is None:
-        raise DomainError("validation_error", "the ETA needs a time zone", status=422, details={"field": "eta"})
-    if not now - ETA_PAST <= eta <= now + ETA_FUTURE:
+    if value.tzinfo is None:
+        raise DomainError("validation_error", f"{what} needs a time zone", status=422, details={"field": field})
+    if not now - ETA_PAST <= value <= now + ETA_FUTURE:
         raise DomainError(
             "validation_error",
-            "the ETA must lie between 5 minutes ago and 30 days ahead",
+            f"{what} must lie between 5 minutes ago and 30 days ahead",
             status=422,
-            details={"field": "eta", "min": (now - ETA_PAST).isoformat(), "max": (now + ETA_FUTURE).isoformat()},
+            details={"field": field, "min": (now - ETA_PAST).isoformat(), "max": (now + ETA_FUTURE).isoformat()},
         )
+
+
+def check_eta(eta: datetime | None, now: datetime) -> None:
+    check_ahead(eta, now)
 
 
 HTTP_ORIGIN = Origin()
