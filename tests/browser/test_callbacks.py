@@ -16,7 +16,7 @@ from tests.browser.test_walks import outbox_names
 
 pytestmark = pytest.mark.browser
 
-VISIT_BUTTONS = "[data-action=accept], [data-action=take], [data-action=depart], [data-action=arrive], [data-action=add-step]"
+VISIT_BUTTONS = ", ".join(f"[data-action={a}]" for a in ("accept", "take", "depart", "arrive", "add-step"))
 
 
 def completed_order(server, text: str, flat: str) -> dict:
