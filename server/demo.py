@@ -155,6 +155,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     await load_history(session, clock, staff, stewards)  # six weeks of finished work, for the KPIs
     await seed_demo_policy(session, clock, estate.id)  # today's orders show their (unsent) messages
     await _demo_orders(session, clock, staff)
+    await _demo_callbacks(session, clock, staff)
     await _demo_walks(session, clock, estate.id)
     await _demo_bulletins(session, clock, estate.id)
     await load_library(session, company.id, now=clock.now())
@@ -349,6 +350,64 @@ async def _demo_orders(session: AsyncSession, clock: Clock, staff: dict[str, Sta
             worker = await actor_for(session, staff[assignee])
             for action in actions:
                 await transition(session, worker, order.id, action, now=clock.now())
+
+
+DEMO_CALLBACKS = (
+    # room label (steward 张丽's grid), description, hours since completion, what happened since
+    ("1栋1单元102", "阳台地漏堵塞，下雨倒灌", 50, "overdue"),  # its 48 h callback is past due
+    ("1栋2单元301", "客厅插座没电", 5, "unreachable"),  # called once, nobody answered: try again
+    ("2栋1单元201", "热水器打不着火", 26, "unsatisfied"),  # the owner rated 不满意: a callback order
+)
+
+
+async def _demo_callbacks(session: AsyncSession, clock: Clock, staff: dict[str, Staff]) -> None:
+    """待回访 on the demo: for steward 张丽 (13800000011) and the desk, one callback overdue, one
+    未联系上 waiting for its retry time, and one callback order from an owner's 不满意."""
+    from datetime import timedelta
+
+    from server.accounts.service import actor_for
+    from server.orders import feedback
+    from server.orders.lifecycle import NewOrder, create_order, transition
+    from server.orders.models import Category, Channel, Kind, RatingLevel
+
+    desk = await actor_for(session, staff["13800000003"])
+    steward = await actor_for(session, staff["13800000011"])
+    tech = staff["13800000021"]
+    worker = await actor_for(session, tech)
+    now = clock.now()
+    for label, text, hours, then in DEMO_CALLBACKS:
+        household = await session.scalar(select(Household).where(Household.label == label))
+        start = now - timedelta(hours=hours, minutes=90)
+        order = await create_order(
+            session,
+            desk,
+            NewOrder(
+                kind=Kind.repair,
+                category=Category.water_electric,
+                channel=Channel.phone,
+                description=text,
+                household_id=household.id,
+                assignee_id=tech.id,
+            ),
+            now=start,
+        )
+        for i, action in enumerate(("accept", "depart", "arrive")):
+            await transition(session, worker, order.id, action, now=start + timedelta(minutes=10 * (i + 1)))
+        await transition(session, worker, order.id, "complete", now=now - timedelta(hours=hours))
+        if then == "unreachable":
+            await feedback.record_callback(
+                session,
+                steward,
+                order.id,
+                "unreachable",
+                "电话无人接听",
+                now=now - timedelta(hours=1),
+                retry_at=now + timedelta(hours=1),
+            )
+        elif then == "unsatisfied":
+            await feedback.rate(
+                session, order.id, RatingLevel.unsatisfied, "修完第二天又打不着火了", now=now - timedelta(minutes=30)
+            )
 
 
 async def demo_logins(session: AsyncSession) -> list[tuple[str, str, str]]:

@@ -492,8 +492,9 @@ async def test_the_scorecard_sums_up_a_stewards_month(api, world, clock, month):
     assert r.status_code == 201, r.text
     follow_ups = (await api.get("steward_a", "/api/orders/", params={"assignee_id": str(steward)})).json()
     [follow_up] = [o for o in follow_ups if o["follow_up_of_id"] == month["r2"]]
-    await act(api, "steward_a", follow_up["id"], "accept")
-    await act(api, "steward_a", follow_up["id"], "complete")
+    # A callback order is finished by the call's result (no accept / complete: it is not a visit).
+    r = await api.post("steward_a", f"/api/orders/{follow_up['id']}/callbacks", json={"result": "reached_satisfied"})
+    assert r.status_code == 201, r.text
 
     r = await api.get("supervisor", f"/api/stewards/{steward}/scorecard", params={"month": "2026-11"})
     assert r.status_code == 200, r.text
@@ -512,19 +513,20 @@ async def test_the_scorecard_sums_up_a_stewards_month(api, world, clock, month):
         "callback_rate",
     ):
         assert card[name] == k[name], name
-    assert card["orders_raised"] == k["orders"] == 7 and card["by_kind"] == k["by_kind"]
+    # 7 orders, and the 返修 her 已联系·不满意 on r2 opened.
+    assert card["orders_raised"] == k["orders"] == 8 and card["by_kind"] == k["by_kind"]
     assert card["repeat_complaints"] == 1 and card["satisfied_ratings"] == 2
     assert (
         card["callbacks_done"],
         card["follow_ups_assigned"],
         card["follow_ups_handled"],
         card["follow_ups_open"],
-    ) == (1, 1, 1, 0)
+    ) == (2, 1, 1, 0)
     assert card["month"] == "2026-11" and card["steward"]["name"] == "张管家"
     assert card["walks"]["walks"] == 0 and card["walks"]["checkpoints_on_time"] == 0  # no walk in this test
     assert (await api.get("steward_a", f"/api/stewards/{steward}/scorecard", params={"month": "2026-11"})).json()[
         "callbacks_done"
-    ] == 1
+    ] == 2
     quiet = (
         await api.get("supervisor", f"/api/stewards/{world.id('steward_b')}/scorecard", params={"month": "2026-11"})
     ).json()

@@ -203,6 +203,12 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
                 ],
             ),
             Probe("tech_a", "POST", "/sync/push", mutations=[("order.accept", {"order_id": o.order})]),
+            Probe(
+                "supervisor",
+                "POST",
+                "/sync/push",
+                mutations=[("order.callback", {"order_id": o.order, "result": "reached_unsatisfied"})],
+            ),
         ],
         ("DELETE", "/api/push/subscriptions/{sub_id:uuid}"): [
             Probe("supervisor", "DELETE", f"/api/push/subscriptions/{o.subscription}"),

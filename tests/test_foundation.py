@@ -90,8 +90,13 @@ def test_blobs_are_local_by_default_and_on_s3_when_configured(tmp_path):
     }
     location = Settings.from_env(env, root=tmp_path).blobs
     assert location == S3Location(
-        bucket="wuye-photos", prefix="field", endpoint_url="https://oss-cn-shanghai.aliyuncs.com",
-        region="oss-cn-shanghai", access_key="AK", secret_key="SK", path_style=True,
+        bucket="wuye-photos",
+        prefix="field",
+        endpoint_url="https://oss-cn-shanghai.aliyuncs.com",
+        region="oss-cn-shanghai",
+        access_key="AK",
+        secret_key="SK",
+        path_style=True,
     )
 
 
@@ -192,11 +197,14 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
             staffed = await routing.queue_members(s, estate)
             bulletins = (await s.execute(select(Bulletin.status, Bulletin.week_start, Bulletin.plans))).all()
             answers = await s.scalar(select(func.count()).select_from(Answer).where(Answer.status == "approved"))
+            callbacks = await demo_callbacks(s)
             duty = await duty_service.overview(s, estate, Clock().now().astimezone(CHINA).date(), 7, Clock().now())
         await db.dispose()
-        return results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers, duty
+        return results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers, duty, callbacks
 
-    results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers, duty = asyncio.run(go())
+    results, households, grids, routes, kinds, history, routed, staffed, bulletins, answers, duty, callbacks = (
+        asyncio.run(go())
+    )
     # The 话术库 holds the standard answers once, however often the demo is loaded.
     assert answers == len(library().entries) >= 120
     # 园区周报: last week's published (its plans in this week), this week's draft planning the next.
@@ -213,6 +221,12 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
     assert len(nights) == 7 and all(
         [p["role"] for p in n["people"]] == ["technician", "steward", "team_lead"] for n in nights
     )
+    # 待回访 for the demo steward and the desk: the overdue one first, the callback order the 不满意
+    # opened (its rated order is not listed beside it), the 未联系上 at its retry time.
+    for key in ("steward", "desk"):
+        rows = callbacks[key]
+        assert [(o["kind"], o["overdue"]) for o in rows] == [("repair", True), ("callback", False), ("repair", False)]
+        assert rows[1]["assignee_name"] == "张丽" and rows[2]["callback_retry_at"] is not None
     # Every queue the demo routes to has people who can take from it; no category falls back.
     assert {r["warning"] for r in routed.values()} == {""}
     assert {"engineering", "cleaning", "security", "landscaping", "service"} <= {
@@ -232,20 +246,52 @@ def test_demo_is_idempotent_and_realistic(tmp_path):
     assert kinds.count("renovation") == 3 and 4 * 3 <= kinds.count("standard") <= 6 * 3
 
 
-async def history_facts(s) -> dict[str, int]:
-    from sqlalchemy import func, select
+async def demo_callbacks(s) -> dict[str, list[dict]]:
+    from sqlalchemy import select
 
+    from server.accounts.models import Staff
+    from server.accounts.service import actor_for
+    from server.clock import Clock
+    from server.orders.feedback import due_callbacks
+
+    out = {}
+    for key, phone in (("steward", "13800000011"), ("desk", "13800000003")):
+        actor = await actor_for(s, await s.scalar(select(Staff).where(Staff.phone == phone)))
+        out[key] = await due_callbacks(s, actor, now=Clock().now())
+    return out
+
+
+async def history_facts(s) -> dict[str, int]:
+    from sqlalchemy import and_, func, or_, select
+
+    from server.demo import DEMO_CALLBACKS
     from server.notifications.models import Notification
     from server.orders.models import Callback, Order, Rating, RatingLevel, Status
 
+    # The demo's pending callbacks (server/demo.py ``_demo_callbacks``) are not history.
+    seeded = select(Order.id).where(Order.description.in_([text for _, text, _, _ in DEMO_CALLBACKS]))
+    seeded_and_follow_ups = select(Order.id).where(or_(Order.id.in_(seeded), Order.follow_up_of_id.in_(seeded)))
+    not_seeded = {
+        Order: and_(
+            Order.id.not_in(seeded), or_(Order.follow_up_of_id.is_(None), Order.follow_up_of_id.not_in(seeded))
+        ),
+        Rating: Rating.order_id.not_in(seeded),
+        Notification: or_(Notification.order_id.is_(None), Notification.order_id.not_in(seeded_and_follow_ups)),
+    }
+
     async def count(model, *where) -> int:
-        return await s.scalar(select(func.count()).select_from(model).where(*where))
+        extra = [not_seeded[model]] if model in not_seeded else []
+        return await s.scalar(select(func.count()).select_from(model).where(*where, *extra))
 
     # Today's shift is created after the history, at the time of loading: what is older is history.
-    shift_start = await s.scalar(select(func.min(Order.created_at)).where(Order.status != Status.closed))
+    shift_start = await s.scalar(
+        select(func.min(Order.created_at)).where(Order.status != Status.closed, not_seeded[Order])
+    )
     return {
         "closed": await count(Order, Order.status == Status.closed),
-        "called_back": await s.scalar(select(func.count(func.distinct(Callback.order_id)))),
+        "called_back": await s.scalar(
+            select(func.count(func.distinct(Callback.order_id))).where(Callback.order_id.not_in(seeded))
+        ),
         "rated": await count(Rating),
         "unsatisfied": await count(Rating, Rating.level == RatingLevel.unsatisfied),
         "open": await count(Order, Order.status != Status.closed),

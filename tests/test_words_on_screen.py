@@ -14,7 +14,7 @@ from server.progress.i18n import CATEGORY
 from tests.test_progress_support import make_link, new_order, page_path, timeline_items
 
 REPO = Path(__file__).resolve().parents[1]
-SERVER_EVENTS = {"create", "note", "set_eta", "report_photos", "sla_breach", "sla_escalated", "finding"}
+SERVER_EVENTS = {"create", "note", "set_eta", "report_photos", "sla_breach", "sla_escalated", "finding", "rework"}
 
 
 def ts_table(path: str, lang: str) -> dict[str, str]:

@@ -36,7 +36,7 @@ const zh: Table = {
   // kept equal by tests/test_words_on_screen.py).
   cat_water_electric: "水电", cat_lift: "电梯", cat_cleaning: "保洁", cat_security: "安保", cat_noise: "噪音", cat_fees: "物业费",
   cat_parking: "停车", cat_landscaping: "绿化", cat_renovation: "装修", cat_facilities: "公共设施", cat_other: "其他",
-  answer: "当场答复", close: "关闭", reopen: "重新打开", rate: "评价", report_photos: "业主上传照片", finding: "巡查发现",
+  answer: "当场答复", close: "关闭", reopen: "重新打开", rate: "评价", report_photos: "业主上传照片", rework: "返修", finding: "巡查发现",
   n_duty_unanswered: "值班无人接单：{kind}工单 {number}", n_duty_unanswered_body: "值班表上的人员均未在{minutes}分钟内接单，当前在{name}名下",
   n_sla_body: "{stage}时限 {due}", stage_contact: "响应", stage_update: "进展更新", stage_resolve: "办结", stage_callback: "回访",
   sla_near: "即将超时", sla_breach: "已超时", sla_escalated: "严重超时（已上报主管）", note_added: "备注", step_n: "处理步骤 {n}",
@@ -78,7 +78,7 @@ const en: Table = {
   photo_too_large: "too large (over 50 MB or 120 megapixels); use the camera's normal mode",
   cat_water_electric: "Water & power", cat_lift: "Lift", cat_cleaning: "Cleaning", cat_security: "Security", cat_noise: "Noise", cat_fees: "Fees",
   cat_parking: "Parking", cat_landscaping: "Landscaping", cat_renovation: "Renovation", cat_facilities: "Facilities", cat_other: "Other",
-  answer: "Answered", close: "Closed", reopen: "Reopened", rate: "Rated", report_photos: "Owner's photos", finding: "Walk finding",
+  answer: "Answered", close: "Closed", reopen: "Reopened", rate: "Rated", report_photos: "Owner's photos", rework: "Re-repair", finding: "Walk finding",
   sla_near: "Nearly overdue", sla_breach: "Overdue", sla_escalated: "Badly overdue (supervisor told)", note_added: "Note", step_n: "Step {n}",
   n_assigned: "New {kind} order {number}", n_unassigned: "Order {number} was reassigned",
   n_unsatisfied: "Owner unsatisfied: {number}", n_unsatisfied_body: "Please call the owner back soon",

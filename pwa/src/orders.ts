@@ -33,6 +33,11 @@ export function rebase(order: Row, pending: OutboxEntry[], table: Transition[]):
     o._pending += 1;
     if (action === "set_eta") {
       o = { ...o, eta: m.args.eta };
+    } else if (action === "callback") {
+      // 未联系上 waits for its retry time; a call that reached the owner finishes the callback.
+      o = m.args.result === "unreachable"
+        ? { ...o, callback_retry_at: m.args.retry_at ?? o.callback_retry_at }
+        : { ...o, status: "called_back", callback_due_at: null, callback_retry_at: null, _completed_at: o.kind === "callback" ? m.client_time : o._completed_at };
     } else if (rule && rule.from.includes(o.status)) {
       const to = rule.to ?? o.status_before_pause ?? "accepted";
       o = { ...o, status_before_pause: action === "pause" ? o.status : o.status_before_pause, status: to };

@@ -7,17 +7,32 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.accounts.models import Role, Staff, StaffGrid
 from server.accounts.scope import Actor
 from server.errors import Conflict, DomainError
 from server.ids import uuid7
 from server.notifications.service import notify
-from server.orders import evidence
-from server.orders.lifecycle import NewOrder, Origin, create_order, load_for_update, publish, transition
+from server.orders import evidence, routing, sla
+from server.orders.access import can_see, where_visible
+from server.orders.lifecycle import (
+    HTTP_ORIGIN,
+    NewOrder,
+    Origin,
+    add_event,
+    check,
+    check_ahead,
+    create_order,
+    dispatch_routed,
+    load_for_update,
+    publish,
+    transition,
+)
 from server.orders.models import Callback, Channel, Kind, Order, Rating, RatingLevel, Status
+from server.orders.transitions import OPEN
 
 CALLBACK_RESULTS = ("reached_satisfied", "reached_unsatisfied", "unreachable")
 RATABLE = (Status.completed, Status.called_back)
@@ -142,22 +157,177 @@ async def open_follow_up(session: AsyncSession, order: Order, rating: Rating, no
     return follow_up
 
 
+# The acts of a visit: what a 返修 order goes back to (a callback or an inquiry is re-done as a repair).
+REWORK_KINDS = (Kind.repair, Kind.emergency, Kind.complaint)
+
+
 async def record_callback(
-    session: AsyncSession, actor: Actor, order_id: uuid.UUID, result: str, note: str, *, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    order_id: uuid.UUID,
+    result: str,
+    note: str,
+    *,
+    now: datetime,
+    origin: Origin = HTTP_ORIGIN,
+    retry_at: datetime | None = None,
 ) -> Callback:
+    """One call to the owner (回访), on a completed order (the 48 h callback) or on a callback order.
+
+    已联系·满意 / 已联系·不满意 finish the callback (status ``called_back``); 不满意 also opens a 返修
+    order (:func:`open_rework`). 未联系上 is an attempt: the status stays, the worklist moves the order
+    to ``retry_at``, and the 48 h deadline (``callback_due_at``) stays what the KPI measures.
+    Done offline, every time is the act's effective time (server/clock.py)."""
     if result not in CALLBACK_RESULTS:
         raise DomainError("invalid_result", f"result must be one of {', '.join(CALLBACK_RESULTS)}", status=422)
+    if retry_at is not None and result != "unreachable":
+        raise DomainError(
+            "validation_error", "a retry time goes with 未联系上 only", status=422, details={"field": "retry_at"}
+        )
     order = await load_for_update(session, order_id)
-    from server.orders.access import can_see
-
     if order is None or not can_see(actor, order):
         raise DomainError("not_found", "order not found", status=404)
-    callback = Callback(
-        id=uuid7(), order_id=order.id, staff_id=actor.staff_id, result=result, note=note.strip()[:1000], created_at=now
-    )
+    check(actor, order, "callback")  # the same status, kind and role rule for an attempt as for a call
+    at, skewed = origin.effective(now, order.last_update_at or order.created_at)
+    check_ahead(retry_at, at, field="retry_at", what="the retry time")
+    note = note.strip()[:1000]
+    callback = Callback(id=uuid7(), order_id=order.id, staff_id=actor.staff_id, result=result, note=note, created_at=at)
     evidence.append(order, callback)
     session.add(callback)
     await session.flush()
-    await transition(session, actor, order.id, "callback", now=now, order=order, data={"result": result})
+    if result == "unreachable":
+        order.callback_retry_at = retry_at
+        if order.kind is Kind.callback:
+            sla.on_contact(order, at)  # the steward has acted on it: its response is on time or late now
+        data = {"result": result, "retry_at": retry_at.isoformat() if retry_at else None}
+        event = await add_event(
+            session,
+            order,
+            action="callback",
+            actor_id=actor.staff_id,
+            actor_kind="staff",
+            origin=origin,
+            now=now,
+            from_status=order.status.value,
+            to_status=order.status.value,
+            note=note,
+            data=data,
+            at=(at, skewed),
+        )
+        await publish(session, order, ("order_events", [event.id]), ("callbacks", [callback.id]))
+        return callback
+    await transition(
+        session, actor, order.id, "callback", now=now, origin=origin, order=order, note=note, data={"result": result}
+    )
     await publish(session, order, ("callbacks", [callback.id]))
+    if order.kind is Kind.callback and order.follow_up_of_id is not None:
+        # The owner of the rated order was reached about it: its own callback is made.
+        original = await load_for_update(session, order.follow_up_of_id)
+        if original is not None and original.callback_due_at is not None:
+            sla.on_callback(original, at)
+            await publish(session, original)
+    if result == "reached_unsatisfied":
+        await open_rework(session, actor, order, note, now=now, origin=origin)
     return callback
+
+
+async def open_rework(
+    session: AsyncSession, actor: Actor, called: Order, note: str, *, now: datetime, origin: Origin
+) -> Order:
+    """已联系·不满意: a linked 返修 order, not a reopen. The first repair keeps its record (its completion,
+    rating and KPI times, which a reopen would erase, and reopen is a lead's act); the 返修 gets its own
+    number and SLA clock, goes to whoever did the first repair (their category), and both orders, and
+    the callback order it came from, say so on their timelines."""
+    original = called
+    if called.kind is Kind.callback and called.follow_up_of_id is not None:
+        original = await load_for_update(session, called.follow_up_of_id) or called
+    rework = await create_order(
+        session,
+        None,
+        NewOrder(
+            kind=original.kind if original.kind in REWORK_KINDS else Kind.repair,
+            category=original.category,
+            channel=original.channel,
+            household_id=original.household_id,
+            estate_id=original.estate_id,
+            location=original.location,
+            description=f"返修：回访时业主仍不满意（原工单 {original.number}）。{note or original.description}",
+            reporter_name=original.reporter_name,
+            reporter_phone=original.reporter_phone,
+            rework_of_id=original.id,
+        ),
+        now=now,
+        origin=Origin(source="system"),
+    )
+    handler = await session.get(Staff, original.assignee_id) if original.assignee_id else None
+    if handler is not None and handler.active and handler.role in (Role.technician, Role.steward, Role.team_lead):
+        await transition(
+            session,
+            None,
+            rework.id,
+            "dispatch",
+            now=now,
+            origin=Origin(source="system"),
+            system=True,
+            note="返修，派给原处理人",
+            data={"assignee_id": handler.id},
+        )
+    else:
+        routed = await routing.route(session, rework.estate_id, rework.category)
+        if routed.assignee_id:
+            await dispatch_routed(session, rework, routed, now=now, origin=Origin(source="system"))
+    link = {"rework_id": str(rework.id), "rework_number": rework.number, "rework_of_number": original.number}
+    for order in dict.fromkeys((original, called, rework)):
+        event = await add_event(
+            session,
+            order,
+            action="rework",
+            actor_id=actor.staff_id,
+            actor_kind="staff",
+            origin=origin,
+            now=now,
+            data={**link, "rework_of_id": str(original.id)},
+            at=origin.effective(now, order.last_update_at or order.created_at),
+        )
+        await publish(session, order, ("order_events", [event.id]))
+    return rework
+
+
+async def due_callbacks(session: AsyncSession, actor: Actor, *, now: datetime, limit: int = 200) -> list[dict]:
+    """待回访: completed orders whose callback is still to be made and open callback orders, within the
+    caller's scope, earliest due first (a 未联系上 waits until its retry time)."""
+    from server.orders import views
+
+    due = func.coalesce(Order.callback_retry_at, Order.callback_due_at, Order.due_at)
+    follow_up = aliased(Order)
+    open_follow_up = (
+        select(follow_up.id)
+        .where(follow_up.follow_up_of_id == Order.id, follow_up.kind == Kind.callback, follow_up.status.in_(OPEN))
+        .exists()
+    )
+    stmt = (
+        select(Order.id, due)
+        .where(
+            where_visible(actor),
+            or_(
+                and_(
+                    Order.kind != Kind.callback,
+                    Order.status.in_((Status.completed, Status.rated)),
+                    Order.callback_due_at.is_not(None),
+                    ~open_follow_up,  # its callback order is the call to make
+                ),
+                and_(Order.kind == Kind.callback, Order.status.in_(OPEN)),
+            ),
+        )
+        .order_by(due.is_(None), due, Order.number)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    by_id = {r["id"]: r for r in await views.orders_by_id(session, [i for i, _ in rows])}
+    out = []
+    for order_id, at in rows:
+        item = by_id[str(order_id)]
+        item["worklist_due_at"] = at.isoformat() if at else None
+        item["overdue"] = at is not None and at < now
+        out.append(item)
+    return out

@@ -220,7 +220,9 @@ async def compute(session: AsyncSession, scope: Scope, now: datetime) -> Kpis:
     k.callbacks_due = await session.scalar(select(func.count()).select_from(Order).where(done)) or 0
     called = (
         await session.scalar(
-            select(func.count(func.distinct(Callback.order_id))).join(Order, Order.id == Callback.order_id).where(done)
+            select(func.count(func.distinct(Callback.order_id)))
+            .join(Order, Order.id == Callback.order_id)
+            .where(done, Callback.result != "unreachable")  # an attempt that reached nobody is no callback
         )
         or 0
     )

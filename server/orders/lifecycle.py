@@ -24,7 +24,7 @@ from server.orders.access import QUEUE_STATUSES, audiences, can_see, in_queue_of
 from server.orders.models import Category, Channel, Kind, Order, OrderEvent, Status
 from server.orders.numbers import next_number
 from server.orders.routing import DEPARTMENT_OF_CATEGORY  # noqa: F401 - re-exported for older callers
-from server.orders.transitions import BY_ACTION, Transition
+from server.orders.transitions import BY_ACTION, Transition, rule_for
 from server.sites.models import Estate, Household
 from server.syncing import changelog
 from server.syncing.batch import PushBatch
@@ -83,19 +83,24 @@ def check_capture_time(captured_at: datetime, origin: Origin, now: datetime, fie
         )
 
 
-def check_eta(eta: datetime | None, now: datetime) -> None:
-    """An ETA is a moment of the next 30 days (5 minutes of slack behind): anything else is a typo."""
-    if eta is None:
+def check_ahead(value: datetime | None, now: datetime, *, field: str = "eta", what: str = "the ETA") -> None:
+    """A time someone sets ahead (an ETA, a callback's retry time) is a moment of the next 30 days
+    (5 minutes of slack behind): anything else is a typo."""
+    if value is None:
         return
-    if eta.tzinfo is None:
-        raise DomainError("validation_error", "the ETA needs a time zone", status=422, details={"field": "eta"})
-    if not now - ETA_PAST <= eta <= now + ETA_FUTURE:
+    if value.tzinfo is None:
+        raise DomainError("validation_error", f"{what} needs a time zone", status=422, details={"field": field})
+    if not now - ETA_PAST <= value <= now + ETA_FUTURE:
         raise DomainError(
             "validation_error",
-            "the ETA must lie between 5 minutes ago and 30 days ahead",
+            f"{what} must lie between 5 minutes ago and 30 days ahead",
             status=422,
-            details={"field": "eta", "min": (now - ETA_PAST).isoformat(), "max": (now + ETA_FUTURE).isoformat()},
+            details={"field": field, "min": (now - ETA_PAST).isoformat(), "max": (now + ETA_FUTURE).isoformat()},
         )
+
+
+def check_eta(eta: datetime | None, now: datetime) -> None:
+    check_ahead(eta, now)
 
 
 HTTP_ORIGIN = Origin()
@@ -119,6 +124,7 @@ class NewOrder:
     internal_note: str = ""
     id: uuid.UUID | None = None
     follow_up_of_id: uuid.UUID | None = None
+    rework_of_id: uuid.UUID | None = None
     finding_id: uuid.UUID | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -291,6 +297,7 @@ async def create_order(
         updated_at=now,
         last_update_at=now,
         follow_up_of_id=new.follow_up_of_id,
+        rework_of_id=new.rework_of_id,
         finding_id=new.finding_id,
         chain_length=0,
         chain_head="",
@@ -303,6 +310,8 @@ async def create_order(
     data = {"kind": str(order.kind), "channel": str(order.channel), "category": str(order.category)}
     if order.repeat_of_id:
         data["repeat_of"] = str(order.repeat_of_id)
+    if order.rework_of_id:
+        data["rework_of"] = str(order.rework_of_id)
     event = await add_event(
         session,
         order,
@@ -319,7 +328,7 @@ async def create_order(
         await transition(
             session, actor, order.id, "dispatch", now=now, origin=origin, data={"assignee_id": new.assignee_id}
         )
-    elif not new.follow_up_of_id and (person := await duty.first_on_duty(session, order, now)) is not None:
+    elif not (new.follow_up_of_id or new.rework_of_id) and (person := await duty.first_on_duty(session, order, now)) is not None:
         # Outside office hours a complaint or emergency goes to the person on duty (server/duty/).
         await transition(
             session,
@@ -332,9 +341,15 @@ async def create_order(
             note=f"非办公时间，派给值班人{person.name}",
             data={"assignee_id": person.id},
         )
-    elif routed is not None and routed.assignee_id and new.kind is not Kind.inquiry and not new.follow_up_of_id:
-        # A follow-up of a 不满意 rating belongs to the household's grid steward (feedback.py), not to
-        # the category's handler.
+    elif (
+        routed is not None
+        and routed.assignee_id
+        and new.kind is not Kind.inquiry
+        and not new.follow_up_of_id
+        and not new.rework_of_id
+    ):
+        # A follow-up of a 不满意 rating belongs to the household's grid steward, a 返修 to whoever did
+        # the first repair (feedback.py), not to the category's handler.
         await dispatch_routed(session, order, routed, now=now, origin=origin)
     return order
 
@@ -400,10 +415,10 @@ def _allowed(actor: Actor | None, order: Order, rule: Transition, owner: bool, s
 
 
 def check(actor: Actor | None, order: Order, action: str, *, owner: bool = False, system: bool = False) -> Transition:
-    rule = BY_ACTION.get(action)
-    if rule is None:
+    if action not in BY_ACTION:
         raise DomainError("unknown_action", f"no such order action: {action}", status=400)
-    if order.status not in rule.sources:
+    rule = rule_for(action, order.status, order.kind)
+    if rule is None:
         raise Conflict(
             "illegal_transition",
             f"cannot {action} an order that is {order.status.value}",
@@ -519,6 +534,12 @@ async def _reopen(act: Act) -> None:
         order.status = Status.dispatched
 
 
+async def _callback(act: Act) -> None:
+    act.event_data["result"] = act.data.get("result")
+    if act.order.kind is Kind.callback:  # the call was the work of a callback order
+        act.order.completed_at = act.when
+
+
 async def _cancel(act: Act) -> None:
     if not act.note.strip():
         raise DomainError("reason_required", "say why the order is cancelled", status=422)
@@ -538,6 +559,7 @@ EFFECTS: dict[str, Effect] = {
     "close": _close,
     "reopen": _reopen,
     "cancel": _cancel,
+    "callback": _callback,
 }
 
 
@@ -554,7 +576,7 @@ def _sla_after(act: Act) -> None:
     elif action in ("close", "cancel"):
         sla.on_end(order)
     elif action == "callback":
-        sla.on_callback(order)
+        sla.on_callback(order, act.when)
     else:
         sla.on_progress(order, act.policy, act.when)
 

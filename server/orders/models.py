@@ -133,6 +133,8 @@ class Order(Base):
     update_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
     callback_due_at: Mapped[datetime | None]
+    # 未联系上: when to try the callback again (the worklist's order; callback_due_at stays the KPI's).
+    callback_retry_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]  # earliest pending deadline, indexed for the SLA scanner
     # Facts for KPIs, fixed when the stage is met: was first contact / resolution late?
     contact_late: Mapped[bool | None]
@@ -143,6 +145,7 @@ class Order(Base):
     repeat_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
     follow_up_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"), index=True)
     finding_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    rework_of_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # 返修 of this order (回访 不满意)
     chain_length: Mapped[int] = mapped_column(Integer, default=0)
     chain_head: Mapped[str] = mapped_column(String(64), default="")
 

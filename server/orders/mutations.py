@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.orders import lifecycle, steps
+from server.orders import feedback, lifecycle, steps
 from server.orders.lifecycle import Origin
 from server.syncing.mutations import MutationContext, batched, registry
 from sync.registry import Args
@@ -39,6 +39,12 @@ class PauseArgs(OrderRef):
 
 class CompleteArgs(OrderRef):
     note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class CallbackArgs(OrderRef):
+    result: Literal["reached_satisfied", "reached_unsatisfied", "unreachable"]
+    note: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    retry_at: datetime | None = None  # 未联系上: when to call again
 
 
 class EtaArgs(OrderRef):
@@ -115,6 +121,20 @@ async def resume(ctx: MutationContext, args: OrderRef) -> None:
 @registry.mutation("order.complete", CompleteArgs)
 async def complete(ctx: MutationContext, args: CompleteArgs) -> None:
     await _fire(ctx, args.order_id, "complete", note=args.note)
+
+
+@registry.mutation("order.callback", CallbackArgs)
+async def callback(ctx: MutationContext, args: CallbackArgs) -> None:
+    await feedback.record_callback(
+        ctx.session,
+        ctx.actor,
+        args.order_id,
+        args.result,
+        args.note,
+        now=ctx.now,
+        origin=_origin(ctx),
+        retry_at=args.retry_at,
+    )
 
 
 @registry.mutation("order.set_eta", EtaArgs)

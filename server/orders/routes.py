@@ -175,9 +175,20 @@ async def add_callback(
     tx: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
 ) -> dict:
-    cb = await feedback.record_callback(tx, actor, order_id, data.result, data.note, now=ctx.clock.now())
+    cb = await feedback.record_callback(
+        tx, actor, order_id, data.result, data.note, now=ctx.clock.now(), retry_at=data.retry_at
+    )
     await tx.commit()
     return {"id": str(cb.id), "result": cb.result}
+
+
+@get("/callbacks")
+async def due_callbacks(
+    actor: NamedDependency[Actor], db: NamedDependency[AsyncSession], ctx: NamedDependency[AppContext]
+) -> list[dict]:
+    """待回访 within the caller's scope, earliest due first (server/orders/feedback.py)."""
+    actor.require_role(Role.steward, Role.front_desk, Role.team_lead, Role.supervisor, Role.admin)
+    return await feedback.due_callbacks(db, actor, now=ctx.clock.now())
 
 
 @get("/{order_id:uuid}/evidence")
@@ -214,6 +225,7 @@ orders_router = Router(
         set_note,
         staff_rating,
         add_callback,
+        due_callbacks,
         evidence_report,
     ],
     tags=["orders"],

@@ -77,6 +77,7 @@ class RatingIn(Wire):
 class CallbackIn(Wire):
     result: Literal["reached_satisfied", "reached_unsatisfied", "unreachable"]
     note: Text = ""
+    retry_at: datetime | None = None  # 未联系上: when to call again
 
 
 class SlaPolicyIn(Wire):

@@ -107,8 +107,16 @@ def on_complete(order: Order, policy: Policy, now: datetime) -> None:
     _recompute(order)
 
 
-def on_callback(order: Order) -> None:
-    order.callback_due_at = None
+def on_callback(order: Order, now: datetime) -> None:
+    """The owner was reached. A callback order's call is its work: its clocks stop as at completion."""
+    order.callback_due_at = order.callback_retry_at = None
+    if order.kind is Kind.callback:
+        if order.contact_due_at is not None:
+            order.contact_late = now > order.contact_due_at
+        if order.resolve_due_at is not None:
+            order.resolve_late = now > order.resolve_due_at
+        for stage in STAGES:
+            setattr(order, f"{stage}_due_at", None)
     _recompute(order)
 
 
@@ -129,7 +137,7 @@ def on_reopen(order: Order, policy: Policy, now: datetime) -> None:
     order.contact_due_at = None
     order.update_due_at = _plus(now, policy.update)
     order.resolve_due_at = _plus(now, policy.resolve)
-    order.callback_due_at = None
+    order.callback_due_at = order.callback_retry_at = None
     _recompute(order)
 
 
@@ -137,6 +145,7 @@ def on_end(order: Order) -> None:
     """Closed or cancelled: no clock runs."""
     for stage in STAGES:
         setattr(order, f"{stage}_due_at", None)
+    order.callback_retry_at = None
     _recompute(order)
 
 

@@ -22,6 +22,10 @@ HANDLERS = (*FIELD, Role.team_lead, Role.front_desk)
 WORKING = (S.accepted, S.en_route, S.on_site)
 OPEN = (S.new, S.dispatched, *WORKING, S.paused)
 DONE = (S.completed, S.rated, S.called_back)
+# A callback order (回访, e.g. the follow-up of a 不满意 rating) is a phone call, not a visit: it has no
+# accept / travel / complete; recording the call's result (``callback``) is what finishes it.
+VISIT_KINDS = tuple(k for k in Kind if k is not Kind.callback)
+CALLERS = (Role.steward, *DESK)
 
 
 @dataclass(frozen=True)
@@ -39,22 +43,40 @@ class Transition:
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("dispatch", (S.new,), S.dispatched, DESK),
     Transition("reassign", (S.dispatched, *WORKING, S.paused), S.dispatched, DESK),
-    Transition("take", (S.new, S.dispatched), S.accepted, FIELD, who="queue"),
-    Transition("accept", (S.dispatched,), S.accepted, HANDLERS, who="assignee"),
-    Transition("depart", (S.accepted,), S.en_route, HANDLERS, who="assignee"),
-    Transition("arrive", (S.en_route,), S.on_site, HANDLERS, who="assignee"),
+    Transition("take", (S.new, S.dispatched), S.accepted, FIELD, who="queue", kinds=VISIT_KINDS),
+    Transition("accept", (S.dispatched,), S.accepted, HANDLERS, who="assignee", kinds=VISIT_KINDS),
+    Transition("depart", (S.accepted,), S.en_route, HANDLERS, who="assignee", kinds=VISIT_KINDS),
+    Transition("arrive", (S.en_route,), S.on_site, HANDLERS, who="assignee", kinds=VISIT_KINDS),
     Transition("pause", WORKING, S.paused, (*FIELD, *LEADS), who="assignee_or_lead"),
     Transition("resume", (S.paused,), None, (*FIELD, *LEADS), who="assignee_or_lead"),
-    Transition("complete", (S.accepted, S.on_site), S.completed, HANDLERS, who="assignee"),
+    Transition("complete", (S.accepted, S.on_site), S.completed, HANDLERS, who="assignee", kinds=VISIT_KINDS),
     Transition("answer", (S.new, S.dispatched), S.completed, (*DESK, Role.steward), kinds=(Kind.inquiry,)),
     Transition("rate", (S.completed, S.called_back), S.rated, (), who="owner"),
-    Transition("callback", (S.completed, S.rated), S.called_back, (Role.steward, *DESK)),
+    # The 48 h callback after a repair or complaint is done; a 未联系上 attempt leaves the status as it
+    # is (server/orders/feedback.py), only a call that reached the owner moves it.
+    Transition("callback", (S.completed, S.rated), S.called_back, CALLERS),
+    Transition("callback", OPEN, S.called_back, CALLERS, kinds=(Kind.callback,)),
     Transition("close", DONE, S.closed, DESK),
     Transition("reopen", (*DONE, S.closed), S.dispatched, LEADS),
     Transition("cancel", OPEN, S.cancelled, DESK),
 )
 
-BY_ACTION = {t.action: t for t in TRANSITIONS}
+# An action may have several rows (by kind or source status): ``RULES`` holds all of them in table
+# order, ``BY_ACTION`` the first (the names of the actions, in order).
+RULES: dict[str, tuple[Transition, ...]] = {}
+for _t in TRANSITIONS:
+    RULES[_t.action] = (*RULES.get(_t.action, ()), _t)
+BY_ACTION = {action: rows[0] for action, rows in RULES.items()}
+
+
+def rule_for(action: str, status: Status, kind: Kind) -> Transition | None:
+    """The row of ``action`` for an order of ``kind`` in ``status``; None when no row of it starts
+    from ``status`` (409). An action that never applies to the kind answers with a row whose kinds
+    refuse the order (403): accepting a callback order is not allowed, rather than early or late."""
+    rows = RULES.get(action, ())
+    for_kind = [t for t in rows if t.kinds is None or kind in t.kinds]
+    return next((t for t in (for_kind or rows) if status in t.sources), None)
+
 
 # Statuses in which the assignee may add repair steps.
 STEP_STATUSES = (*WORKING, S.paused)

@@ -77,6 +77,7 @@ def order_dict(o: Order, names: dict, labels: dict, phones: dict | None = None) 
         "update_due_at": _t(o.update_due_at),
         "resolve_due_at": _t(o.resolve_due_at),
         "callback_due_at": _t(o.callback_due_at),
+        "callback_retry_at": _t(o.callback_retry_at),
         "created_at": _t(o.created_at),
         "updated_at": _t(o.updated_at),
         "accepted_at": _t(o.accepted_at),
@@ -84,6 +85,7 @@ def order_dict(o: Order, names: dict, labels: dict, phones: dict | None = None) 
         "closed_at": _t(o.closed_at),
         "repeat_of_id": _s(o.repeat_of_id),
         "follow_up_of_id": _s(o.follow_up_of_id),
+        "rework_of_id": _s(o.rework_of_id),
         "finding_id": _s(o.finding_id),
         "completion_no": o.completion_no,
     }

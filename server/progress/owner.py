@@ -37,6 +37,7 @@ OWNER_ACTIONS = frozenset(
         "answer",
         "rate",
         "callback",
+        "rework",
         "close",
         "reopen",
         "cancel",
@@ -61,6 +62,7 @@ class Entry:
     department: str = ""
     reason: str = ""
     level: str = ""
+    number: str = ""  # the other order of a 返修 pair
     note: str = ""
     materials: tuple[tuple[str, float, str], ...] = ()
     photos: tuple[Photo, ...] = ()
@@ -175,6 +177,13 @@ async def build(session: AsyncSession, order: Order, *, expires_at: datetime | N
             # The level is on the rating record, which is chained just before its "rate" event.
             rated = [r for r in ratings if r.chain_index < e.chain_index]
             entries.append(Entry(e.effective_at, e.action, level=str(rated[-1].level) if rated else ""))
+        elif e.action == "callback" and data.get("result") == "unreachable":
+            entries.append(Entry(e.effective_at, "callback_missed"))
+        elif e.action == "rework":
+            # On the first order: the number of its 返修; on the 返修: the number it re-does.
+            first = str(data.get("rework_id")) != str(e.order_id)
+            number = data.get("rework_number") if first else data.get("rework_of_number")
+            entries.append(Entry(e.effective_at, "rework" if first else "rework_of", number=str(number or "")))
         else:
             entries.append(Entry(e.effective_at, e.action, who=who))
     for s in steps:

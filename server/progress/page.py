@@ -140,6 +140,7 @@ def entry_title(e: Entry, view: OwnerView, lang: str) -> str:
         kind=i18n.KIND_RECEIVED[lang].get(view.kind, ""),
         reason=i18n.PAUSE[lang].get(e.reason, e.reason),
         level=i18n.RATING[lang].get(e.level, e.level),
+        number=e.number,
     )
 
 

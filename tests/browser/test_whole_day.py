@@ -7,8 +7,8 @@
    under 今日已完成, and syncs once back online: every action arrives exactly once;
 3. the owner opens the link in WeChat (its user agent, JavaScript off), sees the repair and rates it
    不满意;
-4. the steward of that grid (a 390×844 phone) is told of the follow-up callback order and finds it
-   at the top of her tasks;
+4. the steward of that grid (a 390×844 phone) is told of the follow-up callback order, finds it
+   at the top of her 待回访, and records the call (no technician buttons on a callback);
 5. the supervisor (a PC) sees the day on the dashboard: the unsatisfied rating counts, and the
    drill-down lists that order.
 
@@ -135,16 +135,28 @@ def test_a_whole_day_from_the_call_to_the_supervisors_dashboard(chromium, server
         finally:
             owner_ctx.close()
 
-        # 4. The grid's steward is told of the follow-up and finds it at the top of her tasks.
+        # 4. The grid's steward is told of the follow-up and finds it at the top of her 待回访.
         sync(steward)
         toast = steward.wait_for_selector("[data-test=arrival]", timeout=20000)
         assert number in toast.inner_text()  # "业主对工单 CH-… 不满意，请跟进回访"
         steward.screenshot(path=str(ARTIFACTS / "day-4-steward-arrival.png"))
-        first = steward.locator("[data-test=open-tasks] a.task").first
+        first = steward.locator("[data-test=callbacks-due] a.task").first
         assert number in first.inner_text() and "不满意" in first.inner_text()
         steward.click("nav.bottom a[data-tab=notifications]")
         assert f"业主不满意：{number}" in steward.wait_for_selector("button.note:not(.read)").inner_text()
         steward.screenshot(path=str(ARTIFACTS / "day-4-steward-feed.png"))
+        steward.click("nav.bottom a[data-tab=tasks]")
+        steward.locator("[data-test=callbacks-due] a.task").first.click()
+        steward.wait_for_selector("[data-test=callback-form]")
+        assert steward.locator("[data-action=depart], [data-action=arrive], [data-action=add-step]").count() == 0
+        steward.click("[data-result=reached_satisfied]")
+        steward.fill("textarea[name=callback_note]", "已道歉，约好明天再上门看")
+        steward.click("[data-action=save-callback]")
+        sync(steward)
+        steward.wait_for_selector("text=回访：已联系·满意", timeout=20000)
+        wait_for(lambda: "待上传" not in steward.inner_text("ol.timeline"), 20)  # synced, not only queued
+        assert steward.locator("[data-test=callback-form]").count() == 0
+        steward.screenshot(path=str(ARTIFACTS / "day-4-steward-callback.png"), full_page=True)
         assert steward_errors == []
 
     # 5. The supervisor sees the day on the dashboard, and the order behind the bad rating.

@@ -10,6 +10,7 @@ import { Admin } from "./admin";
 import { Duty } from "./duty";
 import { Answers } from "./answers";
 import { Board } from "./board";
+import { Callbacks } from "./callbacks";
 import { TakeCall } from "./call";
 import { Dashboard, Scorecard } from "./dashboard";
 import { OrderPage } from "./order";
@@ -29,6 +30,7 @@ const DESK = ["front_desk", "team_lead", "supervisor", "admin"];
 const NAV: { href: string; key: string; roles: string[] }[] = [
   { href: "#/desk", key: "c_take_call", roles: DESK },
   { href: "#/desk/board", key: "c_board", roles: DESK },
+  { href: "#/desk/callbacks", key: "c_callbacks", roles: DESK },
   { href: "#/desk/answers", key: "c_answers", roles: DESK },
   { href: "#/desk/dashboard", key: "c_dashboard", roles: DESK },
   { href: "#/desk/walks", key: "c_walk_routes", roles: REVIEWERS },
@@ -55,6 +57,7 @@ export function Console({ parts }: { parts: string[] }) {
   const active = sub ? `#/desk/${sub}` : "#/desk";
   let screen;
   if (sub === "board") screen = <Board />;
+  else if (sub === "callbacks") screen = <Callbacks />;
   else if (sub === "orders" && parts[2]) screen = <OrderPage key={parts[2]} id={parts[2]} />;
   else if (sub === "answers") screen = <Answers canEdit={MANAGERS.includes(me.role)} />;
   else if (sub === "dashboard") screen = <Dashboard canReview={REVIEWERS.includes(me.role)} />;

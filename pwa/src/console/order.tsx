@@ -7,6 +7,7 @@ import { t } from "../i18n";
 import { materialLine } from "../materials";
 import { useNow } from "../ui/live";
 import { Thumb } from "../ui/thumb";
+import { CallbackForm, callbackDue, callbackLine, reworkLine, type CallbackResult } from "../ui/callback";
 import { send, useApi, useBoardStream } from "./net";
 import { OrderDeliveries } from "./notify";
 import { SlipPanel } from "./slip";
@@ -61,9 +62,25 @@ export function OrderPage({ id }: { id: string }) {
 
 function Timeline({ timeline }: { timeline: any }) {
   const entries: Entry[] = [
-    // A rating and a callback are shown from their own records (level, result, note) below: their
-    // "rate" / "callback" events would only say the same thing a second time.
-    ...timeline.events.filter((e: any) => e.action !== "rate" && e.action !== "callback").map((e: any) => ({
+    // A rating is shown from its record (level, comment) below: its "rate" event would say the same
+    // thing a second time. A callback is one row from its event (result, note, retry time), not also
+    // from its record.
+    ...timeline.events.filter((e: any) => e.action === "callback").map((e: any) => {
+      const record = timeline.callbacks.find((c: any) => c.created_at === e.effective_at || c.created_at === e.server_time);
+      const data = e.data?.result ? e.data : { ...e.data, result: record?.result };
+      const note = e.note || record?.note;
+      return {
+        at: e.effective_at || e.server_time,
+        kind: "callback",
+        node: (<><b>{callbackLine({ ...e, data, actor_name: "" })}</b> <span class="small">{e.actor_name}</span>{note && <p class="pre">{note}</p>}</>),
+      };
+    }),
+    ...timeline.events.filter((e: any) => e.action === "rework").map((e: any) => ({
+      at: e.effective_at || e.server_time,
+      kind: "rework",
+      node: (<><b>{reworkLine(e)}</b> <a href={`#/desk/orders/${e.data?.rework_id === e.order_id ? e.data?.rework_of_id : e.data?.rework_id}`}>{t("c_open_order")}</a> <span class="small">{e.actor_name}</span></>),
+    })),
+    ...timeline.events.filter((e: any) => !["rate", "callback", "rework"].includes(e.action)).map((e: any) => ({
       at: e.effective_at || e.server_time,
       kind: "event",
       node: (
@@ -103,11 +120,6 @@ function Timeline({ timeline }: { timeline: any }) {
       kind: "rating",
       node: (<><b>{t("rated")}</b> {t(`rating_${r.level}`)} {r.comment && <p class="pre">{r.comment}</p>}</>),
     })),
-    ...timeline.callbacks.map((c: any) => ({
-      at: c.created_at,
-      kind: "callback",
-      node: (<><b>{t("callback")}</b> {t(`cb_${c.result}`)} <span class="small">{c.staff_name}</span>{c.note && <p class="pre">{c.note}</p>}</>),
-    })),
   ].sort((a, b) => a.at.localeCompare(b.at));
   return (
     <ol class="timeline console-timeline">
@@ -133,8 +145,6 @@ function Actions({ order, allowed, onDone }: { order: any; allowed: string[]; on
   const [assignee, setAssignee] = useState("");
   const [reason, setReason] = useState("waiting_owner");
   const [cancelWhy, setCancelWhy] = useState("");
-  const [cbResult, setCbResult] = useState("reached_satisfied");
-  const [cbNote, setCbNote] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => setError(null), [order.status]);
@@ -184,20 +194,9 @@ function Actions({ order, allowed, onDone }: { order: any; allowed: string[]; on
         {allowed.includes("close") && <button disabled={busy} data-action="close" onClick={() => act("close")}>{t("c_close_order")}</button>}
         {allowed.includes("reopen") && <button disabled={busy} data-action="reopen" onClick={() => act("reopen")}>{t("c_reopen")}</button>}
       </div>
-      {allowed.includes("callback") && (
-        <form class="callback-form" onSubmit={(e) => {
-          e.preventDefault();
-          void run(() => send("POST", `/api/orders/${order.id}/callbacks`, { result: cbResult, note: cbNote }), t("c_callback_saved"));
-        }}>
-          <h3>{t("c_callback_form")}</h3>
-          <div class="seg">
-            {["reached_satisfied", "reached_unsatisfied", "unreachable"].map((r) => (
-              <button type="button" key={r} class={cbResult === r ? "on" : ""} data-result={r} onClick={() => setCbResult(r)}>{t(`cb_${r}`)}</button>
-            ))}
-          </div>
-          <textarea name="callback_note" rows={2} placeholder={t("note")} value={cbNote} onInput={(e) => setCbNote((e.target as HTMLTextAreaElement).value)} />
-          <button class="primary" type="submit" disabled={busy} data-action="callback">{t("c_save_callback")}</button>
-        </form>
+      {allowed.includes("callback") && callbackDue(order) && (
+        <CallbackForm key={`cb-${order.id}-${order.callback_retry_at}`} busy={busy}
+          onSave={(r: CallbackResult) => run(() => send("POST", `/api/orders/${order.id}/callbacks`, r), t("c_callback_saved"))} />
       )}
       {allowed.includes("cancel") && (
         <form class="row" onSubmit={(e) => {
@@ -238,16 +237,19 @@ function NoteEditor({ order, onDone }: { order: any; onDone: () => void }) {
 }
 
 function PhoneRating({ orderId, onDone }: { orderId: string; onDone: () => void }) {
-  const [level, setLevel] = useState("satisfied");
+  // Nothing chosen at first: the level is what the owner said on the phone, never a default.
+  const [level, setLevel] = useState("");
   const [error, setError] = useState<string | null>(null);
   return (
     <div class="card">
       <h3>{t("c_phone_rating")}</h3>
       <div class="row">
         <select class="grow" name="rating" value={level} onChange={(e) => setLevel((e.target as HTMLSelectElement).value)}>
+          <option value="" disabled>{t("c_rating_pick")}</option>
           {["very_satisfied", "satisfied", "neutral", "unsatisfied"].map((l) => <option key={l} value={l}>{t(`rating_${l}`)}</option>)}
         </select>
-        <button data-action="rate" onClick={async () => {
+        <button data-action="rate" disabled={!level} onClick={async () => {
+          if (!level) return setError(t("c_rating_pick"));
           try {
             await send("POST", `/api/orders/${orderId}/rating`, { level });
             say(t("rated"));

@@ -2,6 +2,7 @@ import { staff } from "../app";
 import { lang, t } from "../i18n";
 import { effectiveOrders, OPEN } from "../orders";
 import { useSignal } from "../state";
+import { byCallbackDue, callbackDue, callbackDueAt } from "./callback";
 import { useLive, useNow } from "./live";
 
 /** "9分18秒" under an hour, "23小时39分" under a day, "2天3小时" beyond (English: 9 min 18 s …). Local
@@ -43,7 +44,13 @@ export function Tasks() {
   const me = useSignal(staff)!;
   const orders = useLive(effectiveOrders) ?? [];
   const now = useNow();
-  const mine = orders.filter((o) => OPEN.includes(o.status) && (o.assignee_id === me.id || !o.assignee_id)).sort(byUrgency);
+  // 待回访 (stewards: her grids' orders, which are what her phone holds): callback orders and completed
+  // orders whose callback is still to be made, by due time; callback orders are not listed twice.
+  const calls = CALLERS.includes(me.role) ? orders.filter((o) => callbackDue(o, orders)).sort(byCallbackDue) : [];
+  const mine = orders
+    .filter((o) => OPEN.includes(o.status) && (o.assignee_id === me.id || !o.assignee_id))
+    .filter((o) => !(calls.length && o.kind === "callback"))
+    .sort(byUrgency);
   const today = chinaDay(now);
   const done = orders
     .filter((o) => DONE.includes(o.status) && o.assignee_id === me.id && chinaDay(o.completed_at ?? o._completed_at ?? o.updated_at) === today)
@@ -51,7 +58,15 @@ export function Tasks() {
   return (
     <section>
       <h2>{t("tasks")}</h2>
-      {mine.length === 0 && <p class="empty">{t("no_tasks")}</p>}
+      {calls.length > 0 && (
+        <div data-test="callbacks-due">
+          <h3>{t("cb_due_list")} ({calls.length})</h3>
+          <ul class="list">
+            {calls.map((o) => <TaskCard key={o.id} o={o} now={now} due={callbackDueAt(o)} />)}
+          </ul>
+        </div>
+      )}
+      {mine.length === 0 && calls.length === 0 && <p class="empty">{t("no_tasks")}</p>}
       <ul class="list" data-test="open-tasks">
         {mine.map((o) => <TaskCard key={o.id} o={o} now={now} />)}
       </ul>
@@ -67,9 +82,12 @@ export function Tasks() {
   );
 }
 
-function TaskCard({ o, now }: { o: any; now: number }) {
+const CALLERS = ["steward", "front_desk", "team_lead", "supervisor", "admin"];
+
+/** ``due``: the deadline to count down to (a callback's: its retry time or its 48 h). */
+function TaskCard({ o, now, due }: { o: any; now: number; due?: string | null }) {
   const open = OPEN.includes(o.status);
-  const c = open ? countdown(o.due_at, now) : { text: "", tone: "done" };
+  const c = due !== undefined ? countdown(due, now) : open ? countdown(o.due_at, now) : { text: "", tone: "done" };
   const urgent = o.kind === "emergency" || o.priority === "urgent";
   return (
     <li>
@@ -78,7 +96,7 @@ function TaskCard({ o, now }: { o: any; now: number }) {
           <span class={`kind k-${o.kind}`}>{t(o.kind)}</span>
           {urgent && o.kind !== "emergency" && <span class="kind k-emergency">{t("urgent")}</span>}
           <strong>{o.household_label || o.location}</strong>
-          <span class="status">{t(o.status)}{o._pending ? " ⟳" : ""}</span>
+          <span class="status">{due !== undefined && o.callback_retry_at ? t("cb_unreachable") : t(o.status)}{o._pending ? " ⟳" : ""}</span>
         </div>
         <p class="desc">{o.description}</p>
         <div class="row small">
