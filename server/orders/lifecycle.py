@@ -328,7 +328,10 @@ async def create_order(
         await transition(
             session, actor, order.id, "dispatch", now=now, origin=origin, data={"assignee_id": new.assignee_id}
         )
-    elif not (new.follow_up_of_id or new.rework_of_id) and (person := await duty.first_on_duty(session, order, now)) is not None:
+    elif (
+        not (new.follow_up_of_id or new.rework_of_id)
+        and (person := await duty.first_on_duty(session, order, now)) is not None
+    ):
         # Outside office hours a complaint or emergency goes to the person on duty (server/duty/).
         await transition(
             session,
