@@ -38,11 +38,17 @@ SKIPPED = "skipped"
 
 
 async def policy_of(session: AsyncSession, estate_id: uuid.UUID | None) -> P.Policy | None:
-    """The estate's policy, or None when it never configured one (Web Push and webhooks only)."""
+    """The estate's policy, or None when it never configured one (Web Push and webhooks only).
+
+    Read once per session: a push of a hundred steps asks for every step, and a statement per step
+    was most of a push's cost on PostgreSQL. A policy saved later is seen by the next request."""
     if estate_id is None:
         return None
-    raw = await session.scalar(select(NotifyPolicy.config).where(NotifyPolicy.estate_id == estate_id))
-    return P.decode(raw) if raw else None
+    known: dict = session.info.setdefault("notify_policies", {})
+    if estate_id not in known:
+        raw = await session.scalar(select(NotifyPolicy.config).where(NotifyPolicy.estate_id == estate_id))
+        known[estate_id] = P.decode(raw) if raw else None
+    return known[estate_id]
 
 
 def _row(**kw) -> Delivery:
