@@ -37,6 +37,8 @@ from server.push.delivery import PushSender
 from server.push.routes import push_router
 from server.push.transport import PushTransport
 from server.push.vapid import load_or_create
+from server.reports.routes import baseline_router
+from server.reports.routes import reports_router as analysis_router
 from server.sites.routes import sites_router
 from server.syncing.routes import sync_router
 from server.walks.routes import checkpoint_link, walks_router
@@ -120,6 +122,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             board_router,
             desk_router,
             reports_router,
+            analysis_router,
+            baseline_router,
             progress_router,
             photos_router,
             walks_router,

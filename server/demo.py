@@ -77,6 +77,12 @@ def _owner(rng: random.Random) -> tuple[str, str]:
     return name, phone
 
 
+def _occupancy(rng: random.Random) -> dict[str, bool]:
+    """About 1 flat in 14 empty (unsold or not moved in), 1 lived-in flat in 6 not lived in all year."""
+    occupied = rng.random() < 0.93
+    return {"occupied": occupied, "resident": occupied and rng.random() < 0.84}
+
+
 async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     """Create the demo estate. Returns False (and does nothing) when it already exists."""
     existing = await session.scalar(select(Estate.id).where(Estate.code == ESTATE_CODE))
@@ -101,6 +107,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     session.add_all(grids)
     await session.flush()
     number = 0
+    occupancy = random.Random(21)  # its own stream: the owners drawn from ``rng`` stay as they were
     for g, grid in enumerate(grids):
         for _ in range(BUILDINGS_PER_GRID):
             number += 1
@@ -124,6 +131,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
                                 label=f"{building.name}{unit_name}{room}",
                                 owner_name=owner_name,
                                 owner_phone=owner_phone,
+                                **_occupancy(occupancy),
                             )
                         )
         del g

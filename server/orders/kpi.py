@@ -11,6 +11,26 @@ Definitions (the targets come from the source documents, DESIGN.md §1):
 - callback_rate: completed orders of kinds that need a callback (complaint, repair, emergency) that
   have at least one callback, over those completed orders. Target 100 %.
 - response / resolution minutes: created → accepted and created → completed; median, p90, mean.
+- interaction_rate (业主月度互动率): occupied households (``households.occupied``) of the scope with at
+  least one two-way interaction in the period, over the occupied households. An interaction is any
+  of: an order created for the household (reported by phone, at the desk, in the owners' group, from
+  a poster's QR code or by the steward on a visit — every kind except the system's 回访 orders); a
+  rating of one of its orders given in the period; a callback in the period that reached the owner
+  (result ``reached_*``); a walk finding (巡查记录) captured in the period whose location names the
+  household. The target (≥ 40 %) is set for a month; the dashboard's default period is the month.
+- convenience_coverage (便民服务覆盖率): resident households (``households.resident``, 常住户) served by
+  at least one 便民 (convenience) order created in the 365 days up to the period's end (rolling
+  12 months, whatever the period), over the resident households. Target ≥ 80 %.
+- response_speedup (服务响应速度提升50%): baseline median response ÷ this period's median response
+  − 1, where the baseline is the median response of the orders created in the estate's baseline
+  period (``estates.response_baseline_from/to``, China-time days, set by its supervisor). +50 %
+  speed = the median response time down to two thirds of the baseline's. Target ≥ 0.5; None until
+  the estate sets a baseline or while either median is unknown.
+- after-hours split (seed 002: 晚8点后、周末 接通率仅68%): an order is *after hours* when it was
+  created on a Saturday or Sunday, or before 08:00 or from 20:00 on a weekday (China time); else
+  *office*. For each: orders, response and resolution minutes, and SLA timeliness = of the orders
+  whose first contact or resolution has been judged (contact_late / resolve_late known), the share
+  with neither late.
 - volume: total, by kind, by category, by hour of day (China time).
 
 Counts are aggregated in SQL; only the response and resolution minutes come back as plain numbers
@@ -32,9 +52,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.exports import to_csv as export_csv
 from server.orders.models import Callback, Kind, Order, Rating, Status
+from server.sites.models import Estate, Household
+from server.walks.models import Finding
 
 CHINA = timezone(timedelta(hours=8))
-TARGETS = {"complaint_timeliness": 0.95, "repeat_complaint_rate": 0.03, "satisfaction": 0.90, "callback_rate": 1.0}
+TARGETS = {
+    "complaint_timeliness": 0.95,
+    "repeat_complaint_rate": 0.03,
+    "satisfaction": 0.90,
+    "callback_rate": 1.0,
+    "interaction_rate": 0.40,
+    "convenience_coverage": 0.80,
+    "response_speedup": 0.50,
+}
+COVERAGE_WINDOW = timedelta(days=365)
+OFFICE_HOURS = (8, 20)  # weekdays 08:00–20:00 China time; everything else is after hours
 CALLBACK_KINDS = (Kind.complaint, Kind.repair, Kind.emergency)
 DONE = (Status.completed, Status.rated, Status.called_back, Status.closed)
 
@@ -57,6 +89,17 @@ class Durations:
 
 
 @dataclass
+class Shift:
+    """Office hours or after hours (see the header)."""
+
+    orders: int = 0
+    judged: int = 0
+    sla_timeliness: float | None = None
+    response: Durations = field(default_factory=Durations)
+    resolution: Durations = field(default_factory=Durations)
+
+
+@dataclass
 class Kpis:
     start: str
     end: str
@@ -74,6 +117,16 @@ class Kpis:
     by_kind: dict[str, int] = field(default_factory=dict)
     by_category: dict[str, int] = field(default_factory=dict)
     by_hour: list[int] = field(default_factory=lambda: [0] * 24)
+    interaction_rate: float | None = None
+    interacting_households: int = 0
+    occupied_households: int = 0
+    convenience_coverage: float | None = None
+    served_households: int = 0
+    resident_households: int = 0
+    response_speedup: float | None = None
+    baseline: dict | None = None  # {from, to, response: Durations} once the estate set one
+    office: Shift = field(default_factory=lambda: Shift())
+    after_hours: Shift = field(default_factory=lambda: Shift())
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -150,7 +203,162 @@ def _china_hour(dialect: str, col):
     return cast(func.extract("hour", func.timezone("Asia/Shanghai", col)), Integer)
 
 
-async def compute(session: AsyncSession, scope: Scope, now: datetime) -> Kpis:
+def china_weekday(dialect: str, col):
+    """0 = Sunday … 6 = Saturday, China time (SQLite's %w and PostgreSQL's dow agree)."""
+    if dialect == "sqlite":
+        return cast(func.strftime("%w", col, "+8 hours"), Integer)
+    return cast(func.extract("dow", func.timezone("Asia/Shanghai", col)), Integer)
+
+
+def after_hours_clause(dialect: str, col=None):
+    """True for an order created after hours (weekend, or outside 08:00–20:00 on a weekday)."""
+    col = Order.created_at if col is None else col
+    hour, dow = _china_hour(dialect, col), china_weekday(dialect, col)
+    return or_(dow.in_((0, 6)), hour < OFFICE_HOURS[0], hour >= OFFICE_HOURS[1])
+
+
+def is_after_hours(at: datetime) -> bool:
+    local = at.astimezone(CHINA)
+    return local.weekday() >= 5 or not OFFICE_HOURS[0] <= local.hour < OFFICE_HOURS[1]
+
+
+def sla_clauses():
+    """(judged, timely) of an order's SLA: first contact or resolution judged; neither late."""
+    judged = or_(Order.contact_late.is_not(None), Order.resolve_late.is_not(None))
+    timely = and_(
+        or_(Order.contact_late.is_(None), Order.contact_late.is_(False)),
+        or_(Order.resolve_late.is_(None), Order.resolve_late.is_(False)),
+    )
+    return judged, timely
+
+
+def household_clauses(scope: Scope) -> list:
+    clauses = [Household.estate_id == scope.estate_id]
+    if scope.grid_id is not None:
+        clauses.append(Household.grid_id == scope.grid_id)
+    return clauses
+
+
+def interactions(scope: Scope):
+    """SELECT of household ids with a two-way interaction in the scope's period (see the header)."""
+    period = (scope.start, scope.end)
+    in_estate = Order.estate_id == scope.estate_id
+    reported = select(Order.household_id.label("hid")).where(
+        in_estate,
+        Order.household_id.is_not(None),
+        Order.kind != Kind.callback,
+        Order.created_at >= period[0],
+        Order.created_at < period[1],
+    )
+    rated = (
+        select(Order.household_id)
+        .join(Rating, Rating.order_id == Order.id)
+        .where(
+            in_estate, Order.household_id.is_not(None), Rating.created_at >= period[0], Rating.created_at < period[1]
+        )
+    )
+    reached = (
+        select(Order.household_id)
+        .join(Callback, Callback.order_id == Order.id)
+        .where(
+            in_estate,
+            Order.household_id.is_not(None),
+            Callback.result.like("reached%"),
+            Callback.created_at >= period[0],
+            Callback.created_at < period[1],
+        )
+    )
+    named = Finding.location["household_id"].as_string()
+    visited = select(named).where(
+        Finding.estate_id == scope.estate_id,
+        named.is_not(None),
+        Finding.captured_at >= period[0],
+        Finding.captured_at < period[1],
+    )
+    return reported, rated, reached, visited
+
+
+async def household_figures(session: AsyncSession, scope: Scope, k: Kpis) -> None:
+    occupied = and_(*household_clauses(scope), Household.occupied.is_(True))
+    resident = and_(*household_clauses(scope), Household.resident.is_(True))
+    k.occupied_households = await session.scalar(select(func.count()).select_from(Household).where(occupied)) or 0
+    k.resident_households = await session.scalar(select(func.count()).select_from(Household).where(resident)) or 0
+    reported, rated, reached, visited = interactions(scope)
+    ids = set()
+    for q in (reported, rated, reached):
+        ids.update((await session.scalars(q.distinct())).all())
+    # Finding locations hold the id as text; compare as text so both databases read it the same way.
+    ids = {str(i) for i in ids} | set((await session.scalars(visited.distinct())).all())
+    if ids:
+        occupied_ids = {str(i) for i in (await session.scalars(select(Household.id).where(occupied))).all()}
+        k.interacting_households = len(ids & occupied_ids)
+    k.interaction_rate = _ratio(k.interacting_households, k.occupied_households)
+    served = (
+        select(func.count(func.distinct(Order.household_id)))
+        .join(Household, Household.id == Order.household_id)
+        .where(
+            resident,
+            Order.estate_id == scope.estate_id,
+            Order.kind == Kind.convenience,
+            Order.created_at >= scope.end - COVERAGE_WINDOW,
+            Order.created_at < scope.end,
+        )
+    )
+    k.served_households = await session.scalar(served) or 0
+    k.convenience_coverage = _ratio(k.served_households, k.resident_households)
+
+
+async def _durations(session: AsyncSession, dialect: str, where) -> tuple[Durations, Durations]:
+    response = _minutes_between(dialect, Order.created_at, Order.accepted_at)
+    resolution = _minutes_between(dialect, Order.created_at, Order.completed_at)
+    if dialect == "postgresql":
+        a, b = await _durations_in_sql(session, where, response, resolution)
+        return a, b
+    rows = (
+        await session.execute(
+            select(response, resolution).where(
+                where, or_(Order.accepted_at.is_not(None), Order.completed_at.is_not(None))
+            )
+        )
+    ).all()
+    return durations([r for r, _ in rows if r is not None]), durations([c for _, c in rows if c is not None])
+
+
+async def shift_figures(session: AsyncSession, dialect: str, where, k: Kpis) -> None:
+    judged, timely = sla_clauses()
+    late_hours = after_hours_clause(dialect)
+    for shift, clause in ((k.office, ~late_hours), (k.after_hours, late_hours)):
+        n, n_judged, n_timely = (
+            await session.execute(
+                select(func.count(), func.count().filter(judged), func.count().filter(and_(judged, timely))).where(
+                    where, clause
+                )
+            )
+        ).one()
+        shift.orders, shift.judged, shift.sla_timeliness = n, n_judged, _ratio(n_timely, n_judged)
+        shift.response, shift.resolution = await _durations(session, dialect, and_(where, clause))
+
+
+async def baseline_figures(session: AsyncSession, dialect: str, scope: Scope, k: Kpis) -> None:
+    estate = await session.get(Estate, scope.estate_id)
+    if estate is None or estate.response_baseline_from is None or estate.response_baseline_to is None:
+        return
+    start = datetime.combine(estate.response_baseline_from, datetime.min.time(), CHINA).astimezone(UTC)
+    end = datetime.combine(estate.response_baseline_to + timedelta(days=1), datetime.min.time(), CHINA).astimezone(UTC)
+    base = Scope(scope.estate_id, start, end, scope.grid_id, scope.department)
+    response, _ = await _durations(session, dialect, _where(base))
+    k.baseline = {
+        "from": estate.response_baseline_from.isoformat(),
+        "to": estate.response_baseline_to.isoformat(),
+        "response": asdict(response),
+    }
+    if response.median_min and k.response.median_min:
+        k.response_speedup = round(response.median_min / k.response.median_min - 1, 4)
+
+
+async def compute(session: AsyncSession, scope: Scope, now: datetime, *, extended: bool = True) -> Kpis:
+    """The figures of the header; ``extended=False`` leaves out the household, after-hours and baseline
+    figures (the analysis report's trend needs only the core of earlier periods)."""
     dialect = session.bind.dialect.name
     where = _where(scope)
     k = Kpis(start=scope.start.isoformat(), end=scope.end.isoformat())
@@ -188,20 +396,7 @@ async def compute(session: AsyncSession, scope: Scope, now: datetime) -> Kpis:
     k.complaint_timeliness = _ratio(n_judged - n_late, n_judged)
     k.repeat_complaint_rate = _ratio(repeats, complaints)
 
-    response = _minutes_between(dialect, Order.created_at, Order.accepted_at)
-    resolution = _minutes_between(dialect, Order.created_at, Order.completed_at)
-    if dialect == "postgresql":
-        k.response, k.resolution = await _durations_in_sql(session, where, response, resolution)
-    else:
-        rows = (
-            await session.execute(
-                select(response, resolution).where(
-                    where, or_(Order.accepted_at.is_not(None), Order.completed_at.is_not(None))
-                )
-            )
-        ).all()
-        k.response = durations([r for r, _ in rows if r is not None])
-        k.resolution = durations([c for _, c in rows if c is not None])
+    k.response, k.resolution = await _durations(session, dialect, where)
 
     if scope.grid_id is None and scope.department is None:
         # The common case (a whole estate) reads the ratings' own copy of estate and order time.
@@ -225,6 +420,10 @@ async def compute(session: AsyncSession, scope: Scope, now: datetime) -> Kpis:
         or 0
     )
     k.callback_rate = _ratio(called, k.callbacks_due)
+    if extended:
+        await household_figures(session, scope, k)
+        await shift_figures(session, dialect, where, k)
+        await baseline_figures(session, dialect, scope, k)
     return k
 
 
