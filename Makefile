@@ -41,12 +41,13 @@ $(VENV)/.installed: pyproject.toml
 # Debian packages the tests need: Chromium for browser tests (Playwright drives /usr/bin/chromium;
 # it cannot download a browser here), libzbar to decode QR codes, and CJK fonts so screenshots of
 # the Chinese UI are legible; wrk, a C load generator, so bench/progress_bench.py's client does not
-# eat the CPU it measures.
+# eat the CPU it measures; poppler-utils (pdftoppm, pdffonts, pdftotext) to open the report's PDF in tests.
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! ldconfig -p | grep -q libzbar.so.0 \
-		|| ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v wrk >/dev/null 2>&1; then \
-		echo "installing chromium, libzbar0, fonts-noto-cjk and wrk from Debian"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libzbar0 fonts-noto-cjk wrk >/dev/null; \
+		|| ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v wrk >/dev/null 2>&1 \
+		|| ! command -v pdftoppm >/dev/null 2>&1; then \
+		echo "installing chromium, libzbar0, fonts-noto-cjk, wrk and poppler-utils from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libzbar0 fonts-noto-cjk wrk poppler-utils >/dev/null; \
 	fi
 
 pwa: pwa/dist/.built

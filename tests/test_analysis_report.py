@@ -10,8 +10,10 @@ resident): occupied 5, resident 4.
 from __future__ import annotations
 
 import io
+import subprocess
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -231,3 +233,43 @@ async def test_xlsx_has_one_sheet_per_table_and_neutralised_text(api, world, nov
     assert reason.data_type == "s" and reason.value.startswith("'=HYPERLINK")
     heat = list(wb["高峰时段"].iter_rows(min_row=2, values_only=True))
     assert heat[6][0] == "日" and heat[6][1 + 17] == 2
+
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+async def test_pdf_is_printed_by_chromium_with_the_cjk_fonts_embedded(api, world, november, tmp_path, backend):
+    r = await api.get("supervisor", "/api/reports/analysis.pdf", params={**MONTH, "estate_id": str(world.estate.id)})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF")
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(r.content)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    # Chromium embeds the Noto CJK outlines (as Type 3 glyph programs) with a Unicode map: a viewer
+    # without any Chinese font shows them, and the text can be searched and copied.
+    listed = fonts.splitlines()[2:]
+    assert listed and all(line.split()[-5:-2] == ["yes", "no", "yes"] for line in listed), fonts
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "翠湖花园 · 2026年11月 服务分析报告" in text and "业主月度互动率" in text and "80.0%" in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / f"report-pdf-{backend}"
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(out)], check=True)
+    assert list(ARTIFACTS.glob(f"report-pdf-{backend}-*.png"))
+
+
+async def test_html_page_escapes_names_and_carries_drill_links(api, world, november, database):
+    async with database.writer() as s:
+        from server.orders.models import Rating
+
+        await s.execute(update(Rating).values(comment="<script>alert(1)</script>"))
+        await s.commit()
+    r = await api.get("supervisor", "/api/reports/analysis.html", params={**MONTH, "estate_id": str(world.estate.id)})
+    assert r.status_code == 200 and "<script>alert" not in r.text and "&lt;script&gt;" in r.text
+    assert (
+        "script-src" not in r.headers["content-security-policy"]
+        or "'unsafe-inline'" not in r.headers["content-security-policy"]
+    )
+    assert 'data-drill="period=month&amp;year=2026&amp;number=11&amp;estate_id=' in r.text
+    en = await api.get("supervisor", "/api/reports/analysis.html", params={**MONTH, "lang": "en"})
+    assert "Service analysis report" in en.text and 'lang="en"' in en.text

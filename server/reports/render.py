@@ -82,6 +82,8 @@ WORDS = {
         "estates": "各项目对比",
         "estate": "项目",
         "none": "无",
+        "kind": "类型",
+        "channel": "渠道",
         "baseline": "基准期",
         "baseline_unset": "尚未设置基准期",
         "households": "户",
@@ -140,6 +142,8 @@ WORDS = {
         "estates": "Estates",
         "estate": "Estate",
         "none": "None",
+        "kind": "Kind",
+        "channel": "Channel",
         "baseline": "Baseline",
         "baseline_unset": "No baseline period set",
         "households": "flats",
@@ -161,7 +165,7 @@ REPORT_CSS = Safe(
     "section{break-inside:avoid;page-break-inside:avoid}"
     ".cols{display:grid;grid-template-columns:1fr 1fr;gap:10px}"
     "svg{width:100%;height:auto;display:block}"
-    "svg text{font-size:9px;fill:#475467}svg .bar{fill:#1463d8}"
+    "svg text{font-size:9px;fill:#475467}svg .bar{fill:#1463d8}svg.hb{max-width:92mm}"
     ".wrap{overflow-x:auto}"
     "@media (max-width:600px){.cols{grid-template-columns:1fr}body{font-size:13px}}"
     "@media print{a.d{color:inherit}.wrap{overflow:visible}}"
@@ -221,7 +225,9 @@ def _hbars(rows: list[tuple[str, int, Safe]], title: str) -> Safe:
         )
         for i, (label, n, _) in enumerate(rows)
     )
-    return render('<svg viewBox="0 0 300 {h}" role="img" aria-label="{t}">{bars}</svg>', h=h, t=title, bars=bars)
+    return render(
+        '<svg class="hb" viewBox="0 0 300 {h}" role="img" aria-label="{t}">{bars}</svg>', h=h, t=title, bars=bars
+    )
 
 
 def _trend_svg(points: list[dict], title: str) -> Safe:
@@ -347,7 +353,7 @@ def page(r: dict[str, Any], lang: str = "zh") -> str:
         return render(
             "{svg}{table}",
             svg=_hbars(rows, w["none"]),
-            table=_table([w["category"], w["count"]], [[label, link] for label, _, link in rows], {1}),
+            table=_table([w[key], w["count"]], [[label, link] for label, _, link in rows], {1}),
         )
 
     shift_rows = [
@@ -443,7 +449,7 @@ def page(r: dict[str, Any], lang: str = "zh") -> str:
             t=_table(
                 [w["metric"], w["current"], f"{w['previous']}（{r['previous_label']}）", w["change"], w["target"]],
                 summary_rows,
-                {1, 2, 3},
+                {1, 2, 3, 4},
             ),
             notes=" · ".join(notes),
         ),

@@ -61,6 +61,13 @@ const zh: Record<string, string> = {
   c_tab_routing: "分派规则", c_routing_hint: "每个类别由哪个部门队列或哪位处理人负责。只列出有在岗人员的队列；无人负责的类别会转给组长并提示。",
   c_routing_default: "默认", c_routing_now: "实际去向", c_choose_handler: "选择处理人…", c_handler: "处理人",
   c_routing_to_queue: "队列", c_routing_to_person: "指定处理人", c_routing_warning: "分派提示",
+  c_report: "服务分析报告", c_company_all: "公司汇总（全部项目）", c_rep_month: "月度", c_rep_quarter: "季度", c_rep_year: "年度",
+  c_month_n: "{n}月", c_quarter_n: "第{n}季度", c_download_xlsx: "下载 XLSX", c_download_pdf: "下载 PDF",
+  c_report_drill_hint: "点击报告中的蓝色数字，可在下方查看对应的工单。", c_baseline: "响应速度基准期", c_baseline_saved: "基准期已保存",
+  kpi_interaction_rate: "业主月度互动率", kpi_convenience_coverage: "便民服务覆盖率", kpi_response_speedup: "响应速度提升",
+  c_interaction_hint: "{n}/{of} 户已入住业主本月有互动", c_coverage_hint: "近12个月 {n}/{of} 户常住户", c_baseline_hint: "基准期响应中位数 {m} 分钟",
+  c_baseline_unset: "未设置基准期", c_after_hours: "非工作时间（晚8点后、周末）", c_office_hours: "工作时间",
+  c_shift: "时段", c_sla_on_time: "时效达标率",
 };
 
 const en: Record<string, string> = {
@@ -123,6 +130,13 @@ const en: Record<string, string> = {
   c_tab_routing: "Routing", c_routing_hint: "Which department queue or person handles each category. Only queues with active members are offered; a category with nobody goes to the team lead, with a warning.",
   c_routing_default: "Default", c_routing_now: "Goes to", c_choose_handler: "Choose a handler…", c_handler: "Handler",
   c_routing_to_queue: "Queue", c_routing_to_person: "Person", c_routing_warning: "Routing warning",
+  c_report: "Analysis report", c_company_all: "Company (all estates)", c_rep_month: "Month", c_rep_quarter: "Quarter", c_rep_year: "Year",
+  c_month_n: "Month {n}", c_quarter_n: "Q{n}", c_download_xlsx: "Download XLSX", c_download_pdf: "Download PDF",
+  c_report_drill_hint: "Click a blue figure in the report to list its orders below.", c_baseline: "Response baseline", c_baseline_saved: "Baseline saved",
+  kpi_interaction_rate: "Monthly owner interaction", kpi_convenience_coverage: "Convenience coverage", kpi_response_speedup: "Response speed-up",
+  c_interaction_hint: "{n}/{of} occupied flats interacted", c_coverage_hint: "{n}/{of} resident flats in 12 months", c_baseline_hint: "baseline median {m} min",
+  c_baseline_unset: "no baseline set", c_after_hours: "After hours (after 20:00, weekends)", c_office_hours: "Office hours",
+  c_shift: "Shift", c_sla_on_time: "On time",
 };
 
 extend({ zh, en });
