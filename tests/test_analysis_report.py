@@ -131,6 +131,10 @@ async def test_response_speedup_against_the_baseline_the_estate_sets(api, world,
     # Baseline median 40; November's responses 5, 5, 10, 15, 20, 30 → median 12.5; 40 / 12.5 − 1 = 2.2.
     assert k["baseline"]["response"]["median_min"] == 40.0 and k["response"]["median_min"] == 12.5
     assert k["response_speedup"] == 2.2
+    rep = (await api.get("supervisor", "/api/reports/analysis", params=MONTH)).json()
+    assert rep["per_estate"][0]["response_speedup"] == 2.2 and rep["changes"]["response_speedup"]["current"] == 2.2
+    company = (await api.get("admin", "/api/reports/analysis", params=MONTH)).json()
+    assert next(e for e in company["per_estate"] if e["estate"] == "翠湖花园")["response_speedup"] == 2.2
     bad = await api.put("supervisor", url, json={"from": "2026-11-30", "to": "2026-11-01"})
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_baseline"
     assert (await api.put("tech_a", url, json={"from": "2026-10-01", "to": "2026-10-31"})).status_code == 403
@@ -164,6 +168,13 @@ async def test_monthly_report_tables(api, world, november):
     tech = next(t for t in rep["technicians"] if t["id"] == str(world.id("tech_a")))
     assert (tech["orders"], tech["done"], tech["ratings"], tech["satisfaction"]) == (6, 6, 1, 0.0)
     assert tech["resolution"]["median_min"] == 60.0  # 60, 35, 60, 60, 90, 30
+    # The company's per-estate rows are counted from the period's rows, an estate's headline by
+    # kpi.compute: the same figures.
+    company = (await api.get("admin", "/api/reports/analysis", params=MONTH)).json()
+    row = next(e for e in company["per_estate"] if e["estate"] == "翠湖花园")
+    for name in ("orders", "complaints", "complaint_timeliness", "satisfaction", "interaction_rate"):
+        assert row[name] == rep["headline"][name], name
+    assert row["convenience_coverage"] == 0.25 and row["response_speedup"] is None
     deps = {d["department"]: d["orders"] for d in rep["departments"]}
     assert sum(deps.values()) == 7
     steward = {s["name"]: s for s in rep["stewards"]}
@@ -201,6 +212,9 @@ async def test_report_scope(api, world, november):
     assert sorted(e["name"] for e in company["estates"]) == ["碧水苑", "翠湖花园"]
     assert company["scope"] == "company" and company["headline"]["orders"] == 7
     assert company["headline"]["interaction_rate"] == round(4 / (5 + 3), 4)  # the other estate: 3 occupied
+    rows = {e["estate"]: e for e in company["per_estate"]}
+    assert rows["翠湖花园"]["interaction_rate"] == 0.8 and rows["碧水苑"]["interaction_rate"] == 0.0
+    assert rows["翠湖花园"]["orders"] == 7 and rows["碧水苑"]["orders"] == 0
     assert (await api.get("supervisor", "/api/reports/analysis", params={**MONTH, "number": 13})).status_code == 400
     quarter = {"period": "quarter", "year": 2026, "number": 5}
     assert (await api.get("supervisor", "/api/reports/analysis", params=quarter)).status_code == 400

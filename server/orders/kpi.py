@@ -78,6 +78,12 @@ class Scope:
     end: datetime
     grid_id: uuid.UUID | None = None
     department: str | None = None
+    #: Several estates at once (the company's figures); ``estate_id`` is then the first of them.
+    estate_ids: tuple[uuid.UUID, ...] = ()
+
+    def estate(self, col):
+        """The WHERE clause keeping rows of the scope's estate(s) in ``col``."""
+        return col.in_(self.estate_ids) if self.estate_ids else col == self.estate_id
 
 
 @dataclass
@@ -182,7 +188,7 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def _where(scope: Scope):
-    clauses = [Order.estate_id == scope.estate_id, Order.created_at >= scope.start, Order.created_at < scope.end]
+    clauses = [scope.estate(Order.estate_id), Order.created_at >= scope.start, Order.created_at < scope.end]
     if scope.grid_id is not None:
         clauses.append(Order.grid_id == scope.grid_id)
     if scope.department is not None:
@@ -233,7 +239,7 @@ def sla_clauses():
 
 
 def household_clauses(scope: Scope) -> list:
-    clauses = [Household.estate_id == scope.estate_id]
+    clauses = [scope.estate(Household.estate_id)]
     if scope.grid_id is not None:
         clauses.append(Household.grid_id == scope.grid_id)
     return clauses
@@ -242,7 +248,7 @@ def household_clauses(scope: Scope) -> list:
 def interactions(scope: Scope):
     """SELECT of household ids with a two-way interaction in the scope's period (see the header)."""
     period = (scope.start, scope.end)
-    in_estate = Order.estate_id == scope.estate_id
+    in_estate = scope.estate(Order.estate_id)
     reported = select(Order.household_id.label("hid")).where(
         in_estate,
         Order.household_id.is_not(None),
@@ -270,7 +276,7 @@ def interactions(scope: Scope):
     )
     named = Finding.location["household_id"].as_string()
     visited = select(named).where(
-        Finding.estate_id == scope.estate_id,
+        scope.estate(Finding.estate_id),
         named.is_not(None),
         Finding.captured_at >= period[0],
         Finding.captured_at < period[1],
@@ -278,33 +284,61 @@ def interactions(scope: Scope):
     return reported, rated, reached, visited
 
 
-async def household_figures(session: AsyncSession, scope: Scope, k: Kpis) -> None:
-    occupied = and_(*household_clauses(scope), Household.occupied.is_(True))
-    resident = and_(*household_clauses(scope), Household.resident.is_(True))
-    k.occupied_households = await session.scalar(select(func.count()).select_from(Household).where(occupied)) or 0
-    k.resident_households = await session.scalar(select(func.count()).select_from(Household).where(resident)) or 0
+async def interacting(session: AsyncSession, scope: Scope) -> dict[str, uuid.UUID]:
+    """The occupied households of the scope with an interaction in its period: id (text) → estate."""
     reported, rated, reached, visited = interactions(scope)
     ids = set()
     for q in (reported, rated, reached):
         ids.update((await session.scalars(q.distinct())).all())
     # Finding locations hold the id as text; compare as text so both databases read it the same way.
     ids = {str(i) for i in ids} | set((await session.scalars(visited.distinct())).all())
-    if ids:
-        occupied_ids = {str(i) for i in (await session.scalars(select(Household.id).where(occupied))).all()}
-        k.interacting_households = len(ids & occupied_ids)
-    k.interaction_rate = _ratio(k.interacting_households, k.occupied_households)
-    served = (
-        select(func.count(func.distinct(Order.household_id)))
+    if not ids:
+        return {}
+    occupied = (
+        await session.execute(
+            select(Household.id, Household.estate_id).where(*household_clauses(scope), Household.occupied.is_(True))
+        )
+    ).all()
+    return {str(h): e for h, e in occupied if str(h) in ids}
+
+
+def served_query(scope: Scope):
+    """Resident households of the scope with a 便民 order in the 365 days up to the period's end."""
+    return (
+        select(Household.estate_id, func.count(func.distinct(Order.household_id)))
         .join(Household, Household.id == Order.household_id)
         .where(
-            resident,
-            Order.estate_id == scope.estate_id,
+            *household_clauses(scope),
+            Household.resident.is_(True),
+            scope.estate(Order.estate_id),
             Order.kind == Kind.convenience,
             Order.created_at >= scope.end - COVERAGE_WINDOW,
             Order.created_at < scope.end,
         )
+        .group_by(Household.estate_id)
     )
-    k.served_households = await session.scalar(served) or 0
+
+
+def household_counts(scope: Scope):
+    """Per estate: (occupied, resident) households of the scope."""
+    return (
+        select(
+            Household.estate_id,
+            func.count().filter(Household.occupied.is_(True)),
+            func.count().filter(Household.resident.is_(True)),
+        )
+        .where(*household_clauses(scope))
+        .group_by(Household.estate_id)
+    )
+
+
+async def household_figures(session: AsyncSession, scope: Scope, k: Kpis) -> None:
+    counts = (await session.execute(household_counts(scope))).all()
+    k.occupied_households = sum(o for _, o, _ in counts)
+    k.resident_households = sum(r for _, _, r in counts)
+    k.interacting_households = len(await interacting(session, scope))
+    k.interaction_rate = _ratio(k.interacting_households, k.occupied_households)
+    k.served_households = sum(n for _, n in (await session.execute(served_query(scope))).all())
     k.convenience_coverage = _ratio(k.served_households, k.resident_households)
 
 
@@ -340,6 +374,8 @@ async def shift_figures(session: AsyncSession, dialect: str, where, k: Kpis) -> 
 
 
 async def baseline_figures(session: AsyncSession, dialect: str, scope: Scope, k: Kpis) -> None:
+    if scope.estate_ids:  # each estate has its own baseline
+        return
     estate = await session.get(Estate, scope.estate_id)
     if estate is None or estate.response_baseline_from is None or estate.response_baseline_to is None:
         return
@@ -356,9 +392,11 @@ async def baseline_figures(session: AsyncSession, dialect: str, scope: Scope, k:
         k.response_speedup = round(response.median_min / k.response.median_min - 1, 4)
 
 
-async def compute(session: AsyncSession, scope: Scope, now: datetime, *, extended: bool = True) -> Kpis:
+async def compute(
+    session: AsyncSession, scope: Scope, now: datetime, *, extended: bool = True, shifts: bool = True
+) -> Kpis:
     """The figures of the header; ``extended=False`` leaves out the household, after-hours and baseline
-    figures (the analysis report's trend needs only the core of earlier periods)."""
+    figures, ``shifts=False`` only the after-hours split (the report's previous period)."""
     dialect = session.bind.dialect.name
     where = _where(scope)
     k = Kpis(start=scope.start.isoformat(), end=scope.end.isoformat())
@@ -401,7 +439,7 @@ async def compute(session: AsyncSession, scope: Scope, now: datetime, *, extende
     if scope.grid_id is None and scope.department is None:
         # The common case (a whole estate) reads the ratings' own copy of estate and order time.
         rated = select(Rating.level, func.count()).where(
-            Rating.estate_id == scope.estate_id,
+            scope.estate(Rating.estate_id),
             Rating.order_created_at >= scope.start,
             Rating.order_created_at < scope.end,
         )
@@ -422,7 +460,8 @@ async def compute(session: AsyncSession, scope: Scope, now: datetime, *, extende
     k.callback_rate = _ratio(called, k.callbacks_due)
     if extended:
         await household_figures(session, scope, k)
-        await shift_figures(session, dialect, where, k)
+        if shifts:
+            await shift_figures(session, dialect, where, k)
         await baseline_figures(session, dialect, scope, k)
     return k
 

@@ -48,6 +48,15 @@ HEADLINE = (
     "response_speedup",
 )
 LOWER_IS_BETTER = {"repeat_complaint_rate"}
+PER_ESTATE = (
+    "orders",
+    "complaints",
+    "complaint_timeliness",
+    "satisfaction",
+    "interaction_rate",
+    "convenience_coverage",
+    "response_speedup",
+)
 RECURRING_MIN = 2
 TOP = 10
 
@@ -133,6 +142,7 @@ async def _orders(session: AsyncSession, estate_ids: list[uuid.UUID], start: dat
                     Order.completed_at,
                     Order.contact_late,
                     Order.resolve_late,
+                    Order.due_at,
                     Order.repeat_of_id,
                     Order.number,
                 ).where(Order.estate_id.in_(estate_ids), Order.created_at >= start, Order.created_at < end)
@@ -156,40 +166,66 @@ def _bucket(period: Period, at: datetime) -> str:
     return local.strftime("%m-%d") if period == "month" else local.strftime("%Y-%m")
 
 
-async def _headline(session: AsyncSession, estates: list[Estate], start, end, now) -> tuple[dict, list[dict]]:
-    """kpi.compute per estate, and the company's figures summed from their parts."""
-    per = []
-    for e in estates:
-        k = await kpi.compute(session, kpi.Scope(e.id, start, end), now)
-        per.append({"estate_id": str(e.id), "estate": e.name, **k.as_dict()})
-    if len(per) == 1:
-        return dict(per[0]), per
+def _scope(estates: list[Estate], start: datetime, end: datetime) -> kpi.Scope:
+    ids = tuple(e.id for e in estates)
+    return kpi.Scope(ids[0], start, end, estate_ids=ids if len(ids) > 1 else ())
 
-    def total(name: str) -> int:
-        return sum(p[name] for p in per)
 
-    def part(ratio: str, whole: str) -> int:
-        return sum(round((p[ratio] or 0) * p[whole]) for p in per)
+async def _headline(session: AsyncSession, estates: list[Estate], start, end, now, *, shifts: bool = True) -> dict:
+    """kpi.compute over the estate, or over all of them at once (the company: one set of queries)."""
+    return (await kpi.compute(session, _scope(estates, start, end), now, shifts=shifts)).as_dict()
 
-    company = {
-        "orders": total("orders"),
-        "complaints": total("complaints"),
-        "complaints_judged": total("complaints_judged"),
-        "complaint_timeliness": _ratio(part("complaint_timeliness", "complaints_judged"), total("complaints_judged")),
-        "repeat_complaint_rate": _ratio(part("repeat_complaint_rate", "complaints"), total("complaints")),
-        "ratings": total("ratings"),
-        "satisfaction": _ratio(part("satisfaction", "ratings"), total("ratings")),
-        "callbacks_due": total("callbacks_due"),
-        "callback_rate": _ratio(part("callback_rate", "callbacks_due"), total("callbacks_due")),
-        "occupied_households": total("occupied_households"),
-        "interacting_households": total("interacting_households"),
-        "interaction_rate": _ratio(total("interacting_households"), total("occupied_households")),
-        "resident_households": total("resident_households"),
-        "served_households": total("served_households"),
-        "convenience_coverage": _ratio(total("served_households"), total("resident_households")),
-        "response_speedup": None,  # each estate has its own baseline: see the per-estate table
+
+async def _per_estate(session, estates, rows, ratings, start, end, now) -> list[dict]:
+    """The headline figures per estate, counted from the period's rows and a few grouped queries
+    (the same definitions as kpi.compute, which the single-estate test holds them to)."""
+    scope = _scope(estates, start, end)
+    out = {
+        e.id: {"orders": 0, "complaints": 0, "judged": 0, "late": 0, "ratings": 0, "good": 0, "response": []}
+        for e in estates
     }
-    return company, per
+    for r in rows:
+        o = out[r.estate_id]
+        o["orders"] += 1
+        response = _minutes(r.created_at, r.accepted_at)
+        if response is not None:
+            o["response"].append(response)
+        if r.kind is not Kind.complaint and str(r.kind) != "complaint":
+            continue
+        o["complaints"] += 1
+        overdue_open = r.resolve_late is None and r.due_at is not None and r.due_at < now
+        if r.resolve_late is not None or r.contact_late or overdue_open:
+            o["judged"] += 1
+            o["late"] += bool(r.contact_late or r.resolve_late or overdue_open)
+    for lv, _c, _a, _n, _oid, _cat, estate_id in ratings:
+        out[estate_id]["ratings"] += 1
+        out[estate_id]["good"] += lv in GOOD
+    counts = {e: (occ, res) for e, occ, res in (await session.execute(kpi.household_counts(scope))).all()}
+    talked = Counter((await kpi.interacting(session, scope)).values())
+    served = dict((await session.execute(kpi.served_query(scope))).all())
+    table = []
+    for e in estates:
+        o = out[e.id]
+        occupied, resident = counts.get(e.id, (0, 0))
+        speedup = None
+        if e.response_baseline_from and e.response_baseline_to:
+            k = kpi.Kpis(start="", end="", response=kpi.durations(o["response"]))
+            await kpi.baseline_figures(session, session.bind.dialect.name, kpi.Scope(e.id, start, end), k)
+            speedup = k.response_speedup
+        table.append(
+            {
+                "estate_id": str(e.id),
+                "estate": e.name,
+                "orders": o["orders"],
+                "complaints": o["complaints"],
+                "complaint_timeliness": _ratio(o["judged"] - o["late"], o["judged"]),
+                "satisfaction": _ratio(o["good"], o["ratings"]),
+                "interaction_rate": _ratio(talked.get(e.id, 0), occupied),
+                "convenience_coverage": _ratio(served.get(e.id, 0), resident),
+                "response_speedup": speedup,
+            }
+        )
+    return table
 
 
 async def report(
@@ -209,8 +245,8 @@ async def report(
     p_start, p_end = bounds(period, py, pn)
     ids = [e.id for e in estates]
     rows = await _orders(session, ids, start, end)
-    headline, per_estate = await _headline(session, estates, start, end, now)
-    prev_headline, _ = await _headline(session, estates, p_start, p_end, now)
+    headline = await _headline(session, estates, start, end, now)
+    prev_headline = await _headline(session, estates, p_start, p_end, now, shifts=False)
     names = dict(
         (await session.execute(select(Staff.id, Staff.name).where(Staff.company_id == actor.company_id))).all()
     )
@@ -246,7 +282,15 @@ async def report(
 
     ratings = (
         await session.execute(
-            select(Rating.level, Rating.comment, Order.assignee_id, Order.number, Order.id, Order.category)
+            select(
+                Rating.level,
+                Rating.comment,
+                Order.assignee_id,
+                Order.number,
+                Order.id,
+                Order.category,
+                Rating.estate_id,
+            )
             .join(Order, Order.id == Rating.order_id)
             .where(Rating.estate_id.in_(ids), Rating.order_created_at >= start, Rating.order_created_at < end)
         )
@@ -254,7 +298,7 @@ async def report(
     levels = Counter(str(lv) for lv, *_ in ratings)
     reasons: Counter[str] = Counter()
     reason_orders: dict[str, list[str]] = defaultdict(list)
-    for lv, comment, assignee, num, _oid, _cat in ratings:
+    for lv, comment, assignee, num, _oid, _cat, _estate in ratings:
         if assignee is not None:
             t = techs[assignee]
             t.setdefault("ratings", 0)
@@ -384,14 +428,11 @@ async def report(
             ),
             key=lambda t: (-t["orders"], t["name"]),
         ),
-        "per_estate": [
-            {
-                "estate_id": p["estate_id"],
-                "estate": p["estate"],
-                **{name: p.get(name) for name in HEADLINE},
-            }
-            for p in per_estate
-        ],
+        "per_estate": (
+            [{"estate_id": str(estates[0].id), "estate": estates[0].name, **{n: headline[n] for n in PER_ESTATE}}]
+            if len(estates) == 1
+            else await _per_estate(session, estates, rows, ratings, start, end, now)
+        ),
     }
 
 
@@ -414,7 +455,7 @@ async def _stewards(session: AsyncSession, estate_ids: list[uuid.UUID], rows: li
     for sid, grids in grids_of.items():
         mine = [r for r in rows if r.grid_id in grids]
         complaints = [r for r in mine if r.kind is Kind.complaint or str(r.kind) == "complaint"]
-        rated = [lv for lv, _c, _a, _n, oid, _cat in ratings if grid_of_order.get(oid) in grids]
+        rated = [lv for lv, _c, _a, _n, oid, _cat, _e in ratings if grid_of_order.get(oid) in grids]
         judged = [r for r in complaints if r.resolve_late is not None or r.contact_late]
         out.append(
             {
