@@ -177,10 +177,6 @@ def _detail(metric: str, o: Order, rating: Rating | None) -> dict[str, Any]:
         return {"rating": str(rating.level), "rating_comment": rating.comment, "completion_no": rating.completion_no}
     if metric == "complaint_timeliness":
         return {"contact_late": o.contact_late, "resolve_late": o.resolve_late}
-    if metric == "interaction_rate":
-        return [Order.household_id.is_not(None), Order.kind != Kind.callback]
-    if metric == "convenience_coverage":
-        return [Order.household_id.is_not(None), Order.kind == Kind.convenience]
     if metric in ("response", "response_speedup"):
         return {"response_min": _minutes(o.created_at, o.accepted_at), "contact_late": o.contact_late}
     if metric == "resolution":

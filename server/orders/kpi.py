@@ -245,35 +245,47 @@ def household_clauses(scope: Scope) -> list:
     return clauses
 
 
-def interactions(scope: Scope):
-    """SELECT of household ids with a two-way interaction in the scope's period (see the header)."""
+CHUNK = 900  # ids per IN list (well inside every database's parameter limit)
+
+
+def _chunks(ids: list) -> list[list]:
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+async def interacting(session: AsyncSession, scope: Scope) -> dict[str, uuid.UUID]:
+    """The occupied households of the scope with an interaction in its period: id (text) → estate.
+
+    Each kind of interaction is read from its own time index (orders by estate and creation, ratings
+    by estate and the time given, callbacks by the time made, findings by estate) and the households
+    are then looked up by key: no query walks every order of the estate to find a month's ratings."""
     period = (scope.start, scope.end)
-    in_estate = scope.estate(Order.estate_id)
-    reported = select(Order.household_id.label("hid")).where(
-        in_estate,
-        Order.household_id.is_not(None),
-        Order.kind != Kind.callback,
-        Order.created_at >= period[0],
-        Order.created_at < period[1],
+    found: set[uuid.UUID] = set(
+        (
+            await session.scalars(
+                select(Order.household_id)
+                .where(_where(scope), Order.household_id.is_not(None), Order.kind != Kind.callback)
+                .distinct()
+            )
+        ).all()
     )
-    rated = (
-        select(Order.household_id)
-        .join(Rating, Rating.order_id == Order.id)
-        .where(
-            in_estate, Order.household_id.is_not(None), Rating.created_at >= period[0], Rating.created_at < period[1]
+    rated = select(Rating.order_id).where(
+        scope.estate(Rating.estate_id), Rating.created_at >= period[0], Rating.created_at < period[1]
+    )
+    reached = select(Callback.order_id).where(
+        Callback.created_at >= period[0], Callback.created_at < period[1], Callback.result.like("reached%")
+    )
+    order_ids = set((await session.scalars(rated)).all()) | set((await session.scalars(reached)).all())
+    for chunk in _chunks(sorted(order_ids)):
+        found.update(
+            (
+                await session.scalars(
+                    select(Order.household_id).where(
+                        Order.id.in_(chunk), scope.estate(Order.estate_id), Order.household_id.is_not(None)
+                    )
+                )
+            ).all()
         )
-    )
-    reached = (
-        select(Order.household_id)
-        .join(Callback, Callback.order_id == Order.id)
-        .where(
-            in_estate,
-            Order.household_id.is_not(None),
-            Callback.result.like("reached%"),
-            Callback.created_at >= period[0],
-            Callback.created_at < period[1],
-        )
-    )
+    # Finding locations hold the id as text (JSON).
     named = Finding.location["household_id"].as_string()
     visited = select(named).where(
         scope.estate(Finding.estate_id),
@@ -281,25 +293,20 @@ def interactions(scope: Scope):
         Finding.captured_at >= period[0],
         Finding.captured_at < period[1],
     )
-    return reported, rated, reached, visited
-
-
-async def interacting(session: AsyncSession, scope: Scope) -> dict[str, uuid.UUID]:
-    """The occupied households of the scope with an interaction in its period: id (text) → estate."""
-    reported, rated, reached, visited = interactions(scope)
-    ids = set()
-    for q in (reported, rated, reached):
-        ids.update((await session.scalars(q.distinct())).all())
-    # Finding locations hold the id as text; compare as text so both databases read it the same way.
-    ids = {str(i) for i in ids} | set((await session.scalars(visited.distinct())).all())
-    if not ids:
-        return {}
-    occupied = (
-        await session.execute(
-            select(Household.id, Household.estate_id).where(*household_clauses(scope), Household.occupied.is_(True))
+    for text in (await session.scalars(visited.distinct())).all():
+        try:
+            found.add(uuid.UUID(str(text)))
+        except ValueError:
+            continue
+    out: dict[str, uuid.UUID] = {}
+    for chunk in _chunks(sorted(found)):
+        rows = await session.execute(
+            select(Household.id, Household.estate_id).where(
+                Household.id.in_(chunk), *household_clauses(scope), Household.occupied.is_(True)
+            )
         )
-    ).all()
-    return {str(h): e for h, e in occupied if str(h) in ids}
+        out.update({str(h): e for h, e in rows.all()})
+    return out
 
 
 def served_query(scope: Scope):

@@ -450,12 +450,18 @@ async def _stewards(session: AsyncSession, estate_ids: list[uuid.UUID], rows: li
     for sid, name, gid in pairs:
         grids_of[sid].add(gid)
         name_of[sid] = name
+    by_grid: dict[Any, list] = defaultdict(list)
+    for r in rows:
+        by_grid[r.grid_id].append(r)
     grid_of_order = {r.id: r.grid_id for r in rows}
+    rated_by_grid: dict[Any, list] = defaultdict(list)
+    for lv, _c, _a, _n, oid, _cat, _e in ratings:
+        rated_by_grid[grid_of_order.get(oid)].append(lv)
     out = []
     for sid, grids in grids_of.items():
-        mine = [r for r in rows if r.grid_id in grids]
+        mine = [r for g in grids for r in by_grid.get(g, ())]
         complaints = [r for r in mine if r.kind is Kind.complaint or str(r.kind) == "complaint"]
-        rated = [lv for lv, _c, _a, _n, oid, _cat, _e in ratings if grid_of_order.get(oid) in grids]
+        rated = [lv for g in grids for lv in rated_by_grid.get(g, ())]
         judged = [r for r in complaints if r.resolve_late is not None or r.contact_late]
         out.append(
             {
