@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Department, Role, Staff
@@ -154,6 +154,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     await _demo_routing(session, clock, estate.id)
     stewards = {grids[g].id: staff[p.phone] for p in DEMO_STAFF for g in p.grids if p.role is Role.steward}
     await load_history(session, clock, staff, stewards)  # six weeks of finished work, for the KPIs
+    await _demo_convenience(session, clock, staff)
     await _demo_orders(session, clock, staff)
     await _demo_walks(session, clock, estate.id)
     return True
@@ -274,6 +275,50 @@ DEMO_ORDERS = (
     ("inquiry", "fees", "12栋2单元1701", "咨询今年物业费的缴费方式和优惠", None, ()),
     ("complaint", "cleaning", "4栋1单元502", "楼道垃圾两天没人清运，有异味", None, ()),
 )
+
+
+CONVENIENCE = ("代收快递", "上门开锁", "家电清洗预约", "代缴水电费", "借用梯子和工具")
+
+
+async def _demo_convenience(session: AsyncSession, clock: Clock, staff: dict[str, Staff]) -> None:
+    """A year of 便民 orders (some in the evening and at weekends), so 便民服务覆盖率 and the
+    office / after-hours split have figures: done by a technician within the hour, called back by
+    the 前台, closed."""
+    from datetime import timedelta
+
+    from server.accounts.service import actor_for
+    from server.notifications.models import Notification
+    from server.orders import feedback
+    from server.orders.lifecycle import NewOrder, create_order, transition
+    from server.orders.models import Category, Channel, Kind
+
+    rng = random.Random(2112)
+    desk = await actor_for(session, staff["13800000003"])
+    worker = await actor_for(session, staff["13800000021"])
+    households = (await session.scalars(select(Household).where(Household.resident.is_(True)))).all()
+    for i in range(24):
+        at = clock.now() - timedelta(days=rng.uniform(2, 360), hours=rng.choice((0, 0, 3, 5)))
+        order = await create_order(
+            session,
+            desk,
+            NewOrder(
+                kind=Kind.convenience,
+                category=Category.other,
+                channel=rng.choice((Channel.phone, Channel.walk_in, Channel.group_chat)),
+                description=CONVENIENCE[i % len(CONVENIENCE)],
+                household_id=rng.choice(households).id,
+                assignee_id=worker.staff_id,
+            ),
+            now=at,
+        )
+        for step, action in enumerate(("accept", "depart", "arrive", "complete")):
+            await transition(session, worker, order.id, action, now=at + timedelta(minutes=10 + 10 * step))
+        await feedback.record_callback(session, desk, order.id, "reached_satisfied", "", now=at + timedelta(hours=2))
+        await transition(session, desk, order.id, "close", now=at + timedelta(hours=3))
+    # Old news to the technician, as the history's own notifications (load_history).
+    await session.execute(
+        update(Notification).where(Notification.read_at.is_(None)).values(read_at=Notification.created_at)
+    )
 
 
 async def _demo_orders(session: AsyncSession, clock: Clock, staff: dict[str, Staff]) -> None:

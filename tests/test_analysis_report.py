@@ -240,7 +240,15 @@ async def test_xlsx_has_one_sheet_per_table_and_neutralised_text(api, world, nov
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
     wb = load_workbook(io.BytesIO(r.content))
     assert wb.sheetnames[:4] == ["核心指标", "工单量趋势", "类型分布", "问题类别分布"]
-    assert {"高峰时段", "部门效率", "不满意原因", "重复投诉热点", "高频问题", "管家", "维修人员"} <= set(wb.sheetnames)
+    assert {
+        "高峰时段",
+        "部门效率",
+        "不满意原因",
+        "重复投诉热点",
+        "高频问题",
+        "管家",
+        "处理人（维修工及接单人员）",
+    } <= set(wb.sheetnames)
     summary = {row[0]: row[1] for row in wb["核心指标"].iter_rows(min_row=2, values_only=True)}
     assert summary["工单总量"] == 7 and summary["业主月度互动率"] == 0.8
     reason = wb["不满意原因"]["A2"]

@@ -339,11 +339,14 @@ def household_counts(scope: Scope):
     )
 
 
-async def household_figures(session: AsyncSession, scope: Scope, k: Kpis) -> None:
+async def household_figures(session: AsyncSession, scope: Scope, k: Kpis, keep: dict | None = None) -> None:
     counts = (await session.execute(household_counts(scope))).all()
     k.occupied_households = sum(o for _, o, _ in counts)
     k.resident_households = sum(r for _, _, r in counts)
-    k.interacting_households = len(await interacting(session, scope))
+    found = await interacting(session, scope)
+    if keep is not None:  # the analysis report splits the same households by estate
+        keep.update(found)
+    k.interacting_households = len(found)
     k.interaction_rate = _ratio(k.interacting_households, k.occupied_households)
     k.served_households = sum(n for _, n in (await session.execute(served_query(scope))).all())
     k.convenience_coverage = _ratio(k.served_households, k.resident_households)
@@ -366,18 +369,47 @@ async def _durations(session: AsyncSession, dialect: str, where) -> tuple[Durati
 
 
 async def shift_figures(session: AsyncSession, dialect: str, where, k: Kpis) -> None:
+    """Office hours and after hours in one grouped pass (and on SQLite one read of the minutes)."""
     judged, timely = sla_clauses()
-    late_hours = after_hours_clause(dialect)
-    for shift, clause in ((k.office, ~late_hours), (k.after_hours, late_hours)):
-        n, n_judged, n_timely = (
-            await session.execute(
-                select(func.count(), func.count().filter(judged), func.count().filter(and_(judged, timely))).where(
-                    where, clause
-                )
+    late = after_hours_clause(dialect).label("after")
+    response = _minutes_between(dialect, Order.created_at, Order.accepted_at)
+    resolution = _minutes_between(dialect, Order.created_at, Order.completed_at)
+    shifts = {False: k.office, True: k.after_hours}
+    counts = [func.count(), func.count().filter(judged), func.count().filter(and_(judged, timely))]
+    if dialect == "postgresql":
+        extra = []
+        for col in (response, resolution):
+            extra += [
+                func.count(col),
+                func.percentile_cont(0.5).within_group(col),
+                func.percentile_cont(0.9).within_group(col),
+                func.avg(col),
+            ]
+        rows = (await session.execute(select(late, *counts, *extra).where(where).group_by(late))).all()
+        for flag, n, n_judged, n_timely, *d in rows:
+            shift = shifts[bool(flag)]
+            shift.orders, shift.judged, shift.sla_timeliness = n, n_judged, _ratio(n_timely, n_judged)
+            shift.response, shift.resolution = (
+                Durations(count=c, median_min=round(m, 1), p90_min=round(p, 1), mean_min=round(float(a), 1))
+                if c
+                else Durations()
+                for c, m, p, a in (d[0:4], d[4:8])
             )
-        ).one()
+        return
+    for flag, n, n_judged, n_timely in (await session.execute(select(late, *counts).where(where).group_by(late))).all():
+        shift = shifts[bool(flag)]
         shift.orders, shift.judged, shift.sla_timeliness = n, n_judged, _ratio(n_timely, n_judged)
-        shift.response, shift.resolution = await _durations(session, dialect, and_(where, clause))
+    values = (
+        await session.execute(
+            select(late, response, resolution).where(
+                where, or_(Order.accepted_at.is_not(None), Order.completed_at.is_not(None))
+            )
+        )
+    ).all()
+    for flag, shift in shifts.items():
+        mine = [(r, c) for f, r, c in values if bool(f) is flag]
+        shift.response = durations([r for r, _ in mine if r is not None])
+        shift.resolution = durations([c for _, c in mine if c is not None])
 
 
 async def baseline_figures(session: AsyncSession, dialect: str, scope: Scope, k: Kpis) -> None:
@@ -400,7 +432,13 @@ async def baseline_figures(session: AsyncSession, dialect: str, scope: Scope, k:
 
 
 async def compute(
-    session: AsyncSession, scope: Scope, now: datetime, *, extended: bool = True, shifts: bool = True
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    *,
+    extended: bool = True,
+    shifts: bool = True,
+    interacting_out: dict | None = None,
 ) -> Kpis:
     """The figures of the header; ``extended=False`` leaves out the household, after-hours and baseline
     figures, ``shifts=False`` only the after-hours split (the report's previous period)."""
@@ -466,7 +504,7 @@ async def compute(
     )
     k.callback_rate = _ratio(called, k.callbacks_due)
     if extended:
-        await household_figures(session, scope, k)
+        await household_figures(session, scope, k, interacting_out)
         if shifts:
             await shift_figures(session, dialect, where, k)
         await baseline_figures(session, dialect, scope, k)

@@ -171,12 +171,15 @@ def _scope(estates: list[Estate], start: datetime, end: datetime) -> kpi.Scope:
     return kpi.Scope(ids[0], start, end, estate_ids=ids if len(ids) > 1 else ())
 
 
-async def _headline(session: AsyncSession, estates: list[Estate], start, end, now, *, shifts: bool = True) -> dict:
+async def _headline(
+    session: AsyncSession, estates: list[Estate], start, end, now, *, shifts: bool = True, keep: dict | None = None
+) -> dict:
     """kpi.compute over the estate, or over all of them at once (the company: one set of queries)."""
-    return (await kpi.compute(session, _scope(estates, start, end), now, shifts=shifts)).as_dict()
+    k = await kpi.compute(session, _scope(estates, start, end), now, shifts=shifts, interacting_out=keep)
+    return k.as_dict()
 
 
-async def _per_estate(session, estates, rows, ratings, start, end, now) -> list[dict]:
+async def _per_estate(session, estates, rows, ratings, start, end, now, interacting: dict) -> list[dict]:
     """The headline figures per estate, counted from the period's rows and a few grouped queries
     (the same definitions as kpi.compute, which the single-estate test holds them to)."""
     scope = _scope(estates, start, end)
@@ -201,7 +204,7 @@ async def _per_estate(session, estates, rows, ratings, start, end, now) -> list[
         out[estate_id]["ratings"] += 1
         out[estate_id]["good"] += lv in GOOD
     counts = {e: (occ, res) for e, occ, res in (await session.execute(kpi.household_counts(scope))).all()}
-    talked = Counter((await kpi.interacting(session, scope)).values())
+    talked = Counter(interacting.values())  # the headline's households (kpi.interacting), by estate
     served = dict((await session.execute(kpi.served_query(scope))).all())
     table = []
     for e in estates:
@@ -245,7 +248,8 @@ async def report(
     p_start, p_end = bounds(period, py, pn)
     ids = [e.id for e in estates]
     rows = await _orders(session, ids, start, end)
-    headline = await _headline(session, estates, start, end, now)
+    talked: dict = {}
+    headline = await _headline(session, estates, start, end, now, keep=talked)
     prev_headline = await _headline(session, estates, p_start, p_end, now, shifts=False)
     names = dict(
         (await session.execute(select(Staff.id, Staff.name).where(Staff.company_id == actor.company_id))).all()
@@ -431,7 +435,7 @@ async def report(
         "per_estate": (
             [{"estate_id": str(estates[0].id), "estate": estates[0].name, **{n: headline[n] for n in PER_ESTATE}}]
             if len(estates) == 1
-            else await _per_estate(session, estates, rows, ratings, start, end, now)
+            else await _per_estate(session, estates, rows, ratings, start, end, now, talked)
         ),
     }
 

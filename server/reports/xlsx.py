@@ -152,7 +152,7 @@ def workbook(r: dict[str, Any], lang: str = "zh") -> bytes:
             w["name"],
             w["orders"],
             w["complaints"],
-            w["repeat_complaint_rate"],
+            w["repeats"],
             w["complaint_timeliness"],
             w["satisfaction"],
         ],
