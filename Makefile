@@ -42,13 +42,14 @@ $(VENV)/.installed: pyproject.toml
 # it cannot download a browser here), libzbar to decode QR codes, and CJK fonts so screenshots of
 # the Chinese UI are legible; wrk, a C load generator, so bench/progress_bench.py's client does not
 # eat the CPU it measures; nginx, the load balancer of deploy/nginx-wuye.conf, in front of the
-# multi-node test's three servers (tests/test_multinode.py; its S3 server, moto, comes from PyPI).
+# multi-node test's three servers (tests/test_multinode.py; its S3 server, moto, comes from PyPI);
+# poppler-utils (pdftoppm, pdffonts, pdftotext) to open the report's PDF in tests.
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! ldconfig -p | grep -q libzbar.so.0 \
 		|| ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v wrk >/dev/null 2>&1 \
-		|| ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1; then \
-		echo "installing chromium, libzbar0, fonts-noto-cjk, wrk and nginx-light from Debian"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libzbar0 fonts-noto-cjk wrk nginx-light >/dev/null; \
+		|| ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+		echo "installing chromium, libzbar0, fonts-noto-cjk, wrk, nginx-light and poppler-utils from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libzbar0 fonts-noto-cjk wrk nginx-light poppler-utils >/dev/null; \
 	fi
 
 pwa: pwa/dist/.built

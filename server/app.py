@@ -43,6 +43,8 @@ from server.push.delivery import PushSender
 from server.push.routes import push_router
 from server.push.transport import PushTransport
 from server.push.vapid import candidate as vapid_candidate
+from server.reports.routes import baseline_router
+from server.reports.routes import reports_router as analysis_router
 from server.sites.routes import sites_router
 from server.syncing.routes import sync_router
 from server.syncing.stream_routes import stream_router
@@ -151,6 +153,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             board_router,
             desk_router,
             reports_router,
+            analysis_router,
+            baseline_router,
             progress_router,
             bulletins_router,
             photos_router,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Department, Role, Staff
@@ -79,6 +79,12 @@ def _owner(rng: random.Random) -> tuple[str, str]:
     return name, phone
 
 
+def _occupancy(rng: random.Random) -> dict[str, bool]:
+    """About 1 flat in 14 empty (unsold or not moved in), 1 lived-in flat in 6 not lived in all year."""
+    occupied = rng.random() < 0.93
+    return {"occupied": occupied, "resident": occupied and rng.random() < 0.84}
+
+
 async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     """Create the demo estate. Returns False (and does nothing) when it already exists."""
     existing = await session.scalar(select(Estate.id).where(Estate.code == ESTATE_CODE))
@@ -108,6 +114,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     session.add_all(grids)
     await session.flush()
     number = 0
+    occupancy = random.Random(21)  # its own stream: the owners drawn from ``rng`` stay as they were
     for g, grid in enumerate(grids):
         for _ in range(BUILDINGS_PER_GRID):
             number += 1
@@ -131,6 +138,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
                                 label=f"{building.name}{unit_name}{room}",
                                 owner_name=owner_name,
                                 owner_phone=owner_phone,
+                                **_occupancy(occupancy),
                             )
                         )
         del g
@@ -153,6 +161,7 @@ async def load_demo(session: AsyncSession, clock: Clock) -> bool:
     await _demo_routing(session, clock, estate.id)
     stewards = {grids[g].id: staff[p.phone] for p in DEMO_STAFF for g in p.grids if p.role is Role.steward}
     await load_history(session, clock, staff, stewards)  # six weeks of finished work, for the KPIs
+    await _demo_convenience(session, clock, staff)
     await seed_demo_policy(session, clock, estate.id)  # today's orders show their (unsent) messages
     await _demo_orders(session, clock, staff)
     await _demo_callbacks(session, clock, staff)
@@ -322,6 +331,50 @@ DEMO_ORDERS = (
     ("inquiry", "fees", "12栋2单元1701", "咨询今年物业费的缴费方式和优惠", None, ()),
     ("complaint", "cleaning", "4栋1单元502", "楼道垃圾两天没人清运，有异味", None, ()),
 )
+
+
+CONVENIENCE = ("代收快递", "上门开锁", "家电清洗预约", "代缴水电费", "借用梯子和工具")
+
+
+async def _demo_convenience(session: AsyncSession, clock: Clock, staff: dict[str, Staff]) -> None:
+    """A year of 便民 orders (some in the evening and at weekends), so 便民服务覆盖率 and the
+    office / after-hours split have figures: done by a technician within the hour, called back by
+    the 前台, closed."""
+    from datetime import timedelta
+
+    from server.accounts.service import actor_for
+    from server.notifications.models import Notification
+    from server.orders import feedback
+    from server.orders.lifecycle import NewOrder, create_order, transition
+    from server.orders.models import Category, Channel, Kind
+
+    rng = random.Random(2112)
+    desk = await actor_for(session, staff["13800000003"])
+    worker = await actor_for(session, staff["13800000021"])
+    households = (await session.scalars(select(Household).where(Household.resident.is_(True)))).all()
+    for i in range(24):
+        at = clock.now() - timedelta(days=rng.uniform(2, 360), hours=rng.choice((0, 0, 3, 5)))
+        order = await create_order(
+            session,
+            desk,
+            NewOrder(
+                kind=Kind.convenience,
+                category=Category.other,
+                channel=rng.choice((Channel.phone, Channel.walk_in, Channel.group_chat)),
+                description=CONVENIENCE[i % len(CONVENIENCE)],
+                household_id=rng.choice(households).id,
+                assignee_id=worker.staff_id,
+            ),
+            now=at,
+        )
+        for step, action in enumerate(("accept", "depart", "arrive", "complete")):
+            await transition(session, worker, order.id, action, now=at + timedelta(minutes=10 + 10 * step))
+        await feedback.record_callback(session, desk, order.id, "reached_satisfied", "", now=at + timedelta(hours=2))
+        await transition(session, desk, order.id, "close", now=at + timedelta(hours=3))
+    # Old news to the technician, as the history's own notifications (load_history).
+    await session.execute(
+        update(Notification).where(Notification.read_at.is_(None)).values(read_at=Notification.created_at)
+    )
 
 
 async def _demo_orders(session: AsyncSession, clock: Clock, staff: dict[str, Staff]) -> None:

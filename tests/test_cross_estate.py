@@ -156,6 +156,20 @@ def probes(w, o: Other) -> dict[tuple[str, str], list[Probe]]:
             Probe("supervisor", "PUT", f"/api/notify/{other_estate}/policy", {"owner": {"accepted": True}}),
             Probe("admin", "PUT", f"/api/notify/{uuid.uuid4()}/policy", {"owner": {"accepted": True}}),
         ],
+        ("PUT", "/api/estates/{estate_id:uuid}/response-baseline"): [
+            Probe(
+                "supervisor",
+                "PUT",
+                f"/api/estates/{other_estate}/response-baseline",
+                {"from": "2026-10-01", "to": "2026-10-31"},
+            ),
+            Probe(
+                "admin",
+                "PUT",
+                f"/api/estates/{uuid.uuid4()}/response-baseline",
+                {"from": "2026-10-01", "to": "2026-10-31"},
+            ),
+        ],
         ("PUT", "/api/estates/{estate_id:uuid}/settings"): [
             Probe("supervisor", "PUT", f"/api/estates/{other_estate}/settings", {"hotline": "0571-12345678"}),
             Probe("admin", "PUT", f"/api/estates/{uuid.uuid4()}/settings", {"hotline": "0571-12345678"}),

@@ -228,3 +228,41 @@ async def test_fifty_thousand_rows_import_in_one_go(api, world, database):
     assert await counts(database) == (before[0] + 100, before[1] + 200, before[2] + 50_000)
     [h] = (await api.get("desk", "/api/households", params={"q": "109栋2单元5005"})).json()
     assert h["owner_name"] == "业主109-2-5005" and h["grid_id"] == str(world.grids[0].id)
+
+
+async def test_occupied_and_resident_columns(api, world, database):
+    data = csv_bytes(
+        "6,1,101,张伟,13812345678,东区,是,是",
+        "6,1,102,李娜,13812345679,东区,否,",  # empty: not resident either
+        "6,1,201,王强,13812345670,东区,Y,N",  # lived in, not all year
+        "6,1,202,刘洋,13812345671,东区,,",  # blank: occupied and resident
+        header=HEADER + ",入住,常住",
+    )
+    r = await upload(api, data)
+    assert r.status_code == 201, r.text
+    async with database.reader() as session:
+        rows = {
+            room: (occ, res)
+            for room, occ, res in (
+                await session.execute(
+                    select(Household.room, Household.occupied, Household.resident).where(Household.label.like("6栋%"))
+                )
+            ).all()
+        }
+    assert rows == {"101": (True, True), "102": (False, False), "201": (True, False), "202": (True, True)}
+    # Without the columns every flat counts as lived in (the rosters imported so far).
+    assert (await upload(api, csv_bytes("6,2,101,,,东区"))).status_code == 201
+
+
+async def test_bad_occupancy_flags_are_reported(api, world, database):
+    before = await counts(database)
+    data = csv_bytes(
+        "6,1,101,张伟,13812345678,东区,也许,是",  # row 2: not a yes/no
+        "6,1,102,李娜,13812345679,东区,否,是",  # row 3: resident but empty
+        header=HEADER + ",入住,常住",
+    )
+    r = await upload(api, data)
+    assert r.status_code == 422
+    report = {(e["row"], e["field"], e["code"]) for e in r.json()["details"]["errors"]}
+    assert report == {(2, "occupied", "bad_flag"), (3, "resident", "resident_not_occupied")}
+    assert await counts(database) == before

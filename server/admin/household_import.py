@@ -2,6 +2,9 @@
 
 Columns (Chinese or English headers, any order, extra columns ignored):
 楼栋 building · 单元 unit · 房号 room · 业主姓名 owner_name · 业主电话 owner_phone · 网格 grid.
+Two optional columns say who lives there: 入住 occupied and 常住 resident (是/否, Y/N, 1/0, √/×;
+blank = 是 for 入住, and as 入住 for 常住). They are the denominators of 业主月度互动率 (occupied) and
+便民服务覆盖率 (resident) in server/orders/kpi.py; a flat marked 常住 but not 入住 is refused.
 楼栋, 单元, 房号 and 网格 are required; the owner's name and phone may be blank (an unsold or vacant
 flat), but a phone that is given must be a mainland mobile (1[3-9] and 9 digits, +86 allowed) or a
 landline (0 + area code, optional hyphen, 7–8 digits). A lone dash (``-``, ``—``) in the owner's
@@ -41,7 +44,8 @@ from server.sites.models import Building, Grid, Household, Unit
 MAX_ROWS = 100_000
 MAX_REPORTED = 1000  # errors listed in full; the count is always exact
 
-FIELDS = ("building", "unit", "room", "owner_name", "owner_phone", "grid")
+FIELDS = ("building", "unit", "room", "owner_name", "owner_phone", "grid", "occupied", "resident")
+OPTIONAL = ("occupied", "resident")
 REQUIRED = ("building", "unit", "room", "grid")
 LABELS = {
     "building": "楼栋",
@@ -50,6 +54,8 @@ LABELS = {
     "owner_name": "业主姓名",
     "owner_phone": "业主电话",
     "grid": "网格",
+    "occupied": "入住",
+    "resident": "常住",
 }
 ALIASES = {
     "building": ("楼栋", "楼号", "楼栋号", "栋", "building"),
@@ -58,7 +64,11 @@ ALIASES = {
     "owner_name": ("业主姓名", "业主", "姓名", "owner_name", "owner"),
     "owner_phone": ("业主电话", "电话", "手机", "手机号", "联系电话", "owner_phone", "phone"),
     "grid": ("网格", "网格名称", "grid"),
+    "occupied": ("入住", "是否入住", "已入住", "occupied"),
+    "resident": ("常住", "是否常住", "常住户", "resident"),
 }
+YES = {"是", "y", "yes", "1", "√", "✓", "true", "入住", "常住"}
+NO = {"否", "n", "no", "0", "×", "✗", "false", "空置", "未入住", "非常住"}
 HEADER_KEYS = {normalise_header(a): f for f, names in ALIASES.items() for a in names}
 MAX_LENGTH = {"building": 20, "unit": 20, "room": 20, "owner_name": 50}  # the columns' sizes
 LABEL_LENGTH = 60
@@ -162,7 +172,7 @@ def _columns(table: Table, plan: Plan) -> dict[str, int]:
             continue
         where[f] = i
     for f in FIELDS:
-        if f not in where:
+        if f not in where and f not in OPTIONAL:
             plan.add(
                 RowError(
                     table.header_row,
@@ -184,7 +194,8 @@ async def plan_import(session: AsyncSession, estate_id: uuid.UUID, table: Table)
     checker = _Checker(plan, estate_id, {f: table.header[i] for f, i in where.items()})
     await checker.load(session)
     for number, cells in table.rows:
-        checker.row(number, {f: cells[i] if i < len(cells) else "" for f, i in where.items()})
+        raw = {f: "" for f in OPTIONAL} | {f: cells[i] if i < len(cells) else "" for f, i in where.items()}
+        checker.row(number, raw)
     plan.buildings, plan.units = list(checker.new_buildings.values()), list(checker.new_units.values())
     return plan
 
@@ -239,7 +250,7 @@ class _Checker:
             if raw[f] in NONE_MARKS:
                 raw[f] = ""
         for f in FIELDS:
-            if is_formula_text(raw[f]) and not (f == "owner_phone" and phone_number(raw[f])):
+            if f in raw and is_formula_text(raw[f]) and not (f == "owner_phone" and phone_number(raw[f])):
                 fail(
                     f,
                     "formula_cell",
@@ -263,6 +274,21 @@ class _Checker:
                 "bad_phone",
                 "电话号码格式不正确：手机号应为 11 位（1 开头），座机应为区号+号码，如 0571-88886666",
                 raw["owner_phone"],
+            )
+        flags = {}
+        for f in OPTIONAL:
+            text = raw[f].strip().lower()
+            flags[f] = True if text in YES else False if text in NO else None
+            if text and flags[f] is None:
+                fail(f, "bad_flag", f"“{LABELS[f]}”应填“是”或“否”（也可写 Y/N、1/0），空白按“是”", raw[f])
+        occupied = True if flags["occupied"] is None else flags["occupied"]
+        resident = occupied if flags["resident"] is None else flags["resident"]
+        if resident and not occupied and flags["resident"]:
+            fail(
+                "resident",
+                "resident_not_occupied",
+                "未入住的房屋不能是常住户：请把“入住”改为“是”或“常住”改为“否”",
+                raw["resident"],
             )
         grid_id = self.grids.get(raw["grid"]) if raw["grid"] else None
         if raw["grid"] and grid_id is None:
@@ -313,6 +339,8 @@ class _Checker:
                 "label": label,
                 "owner_name": raw["owner_name"],
                 "owner_phone": phone,
+                "occupied": occupied,
+                "resident": resident,
             }
         )
 

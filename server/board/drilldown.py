@@ -13,7 +13,14 @@ callback_rate          completed complaint/repair/emergency        without any c
 response               orders accepted (created → accepted)        first contact late
 resolution             orders completed (created → completed)      resolution late
 volume                 every order                                 (no bad outcome: ``bad`` = ``all``)
+interaction_rate       orders raised for a household (not 回访)     (``bad`` = ``all``: the orders behind it)
+convenience_coverage   便民 orders with a household, 365 days        (``bad`` = ``all``)
+                       up to the period's end (the route widens
+                       the period)
+response_speedup       as ``response``                             as ``response``
 =====================  ==========================================  =========================================
+
+``shift`` (office / after_hours) narrows any metric to the orders created in those hours.
 
 The clauses repeat those inside ``kpi.compute`` (which keeps them local); the tests hold the two
 to the same numbers.
@@ -41,6 +48,9 @@ METRICS = (
     "response",
     "resolution",
     "volume",
+    "interaction_rate",
+    "convenience_coverage",
+    "response_speedup",
 )
 GOOD_RATINGS = (RatingLevel.very_satisfied, RatingLevel.satisfied)
 
@@ -92,7 +102,11 @@ def _population(metric: str, bad: bool, now: datetime) -> list:
     if metric == "callback_rate":
         called = exists().where(Callback.order_id == Order.id)
         return [Order.kind.in_(kpi.CALLBACK_KINDS), Order.status.in_(kpi.DONE), *([~called] if bad else [])]
-    if metric == "response":
+    if metric == "interaction_rate":
+        return [Order.household_id.is_not(None), Order.kind != Kind.callback]
+    if metric == "convenience_coverage":
+        return [Order.household_id.is_not(None), Order.kind == Kind.convenience]
+    if metric in ("response", "response_speedup"):
         return [Order.accepted_at.is_not(None), *([Order.contact_late.is_(True)] if bad else [])]
     if metric == "resolution":
         return [Order.completed_at.is_not(None), *([Order.resolve_late.is_(True)] if bad else [])]
@@ -163,7 +177,7 @@ def _detail(metric: str, o: Order, rating: Rating | None) -> dict[str, Any]:
         return {"rating": str(rating.level), "rating_comment": rating.comment, "completion_no": rating.completion_no}
     if metric == "complaint_timeliness":
         return {"contact_late": o.contact_late, "resolve_late": o.resolve_late}
-    if metric == "response":
+    if metric in ("response", "response_speedup"):
         return {"response_min": _minutes(o.created_at, o.accepted_at), "contact_late": o.contact_late}
     if metric == "resolution":
         return {"resolution_min": _minutes(o.created_at, o.completed_at), "resolve_late": o.resolve_late}

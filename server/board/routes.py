@@ -12,6 +12,7 @@ from litestar import Request, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scope import Actor
@@ -125,7 +126,16 @@ desk_router = Router(path="/api", route_handlers=[find_households, household_his
 # --- KPI drill-down and scorecard ------------------------------------------------------------------------
 
 Metric = Literal[
-    "complaint_timeliness", "repeat_complaint_rate", "satisfaction", "callback_rate", "response", "resolution", "volume"
+    "complaint_timeliness",
+    "repeat_complaint_rate",
+    "satisfaction",
+    "callback_rate",
+    "response",
+    "resolution",
+    "volume",
+    "interaction_rate",
+    "convenience_coverage",
+    "response_speedup",
 ]
 
 
@@ -138,13 +148,22 @@ async def kpi_orders(
     outcome: Annotated[Literal["bad", "all"], Q(name="outcome")] = "bad",
     kind: Annotated[Kind | None, Q(name="kind")] = None,
     category: Annotated[Category | None, Q(name="category")] = None,
+    shift: Annotated[Literal["office", "after_hours"] | None, Q(name="shift")] = None,
     limit: Annotated[int, Q(ge=1, le=2000)] = 500,
 ) -> dict:
     """The orders behind a KPI figure (same query parameters as ``GET /api/kpi/``)."""
     period, current, _previous = scopes
+    if metric == "convenience_coverage":  # counted over the 365 days up to the period's end
+        current = kpi.Scope(
+            current.estate_id, current.end - kpi.COVERAGE_WINDOW, current.end, current.grid_id, current.department
+        )
+    where = drilldown.from_scope(current)
+    if shift is not None:
+        after = kpi.after_hours_clause(db.bind.dialect.name)
+        where = and_(where, after if shift == "after_hours" else ~after)
     result = await drilldown.orders_behind(
         db,
-        drilldown.from_scope(current),
+        where,
         metric,
         bad=outcome == "bad",
         now=ctx.clock.now(),

@@ -11,6 +11,26 @@ Definitions (the targets come from the source documents, DESIGN.md §1):
 - callback_rate: completed orders of kinds that need a callback (complaint, repair, emergency) that
   have at least one callback, over those completed orders. Target 100 %.
 - response / resolution minutes: created → accepted and created → completed; median, p90, mean.
+- interaction_rate (业主月度互动率): occupied households (``households.occupied``) of the scope with at
+  least one two-way interaction in the period, over the occupied households. An interaction is any
+  of: an order created for the household (reported by phone, at the desk, in the owners' group, from
+  a poster's QR code or by the steward on a visit — every kind except the system's 回访 orders); a
+  rating of one of its orders given in the period; a callback in the period that reached the owner
+  (result ``reached_*``); a walk finding (巡查记录) captured in the period whose location names the
+  household. The target (≥ 40 %) is set for a month; the dashboard's default period is the month.
+- convenience_coverage (便民服务覆盖率): resident households (``households.resident``, 常住户) served by
+  at least one 便民 (convenience) order created in the 365 days up to the period's end (rolling
+  12 months, whatever the period), over the resident households. Target ≥ 80 %.
+- response_speedup (服务响应速度提升50%): baseline median response ÷ this period's median response
+  − 1, where the baseline is the median response of the orders created in the estate's baseline
+  period (``estates.response_baseline_from/to``, China-time days, set by its supervisor). +50 %
+  speed = the median response time down to two thirds of the baseline's. Target ≥ 0.5; None until
+  the estate sets a baseline or while either median is unknown.
+- after-hours split (seed 002: 晚8点后、周末 接通率仅68%): an order is *after hours* when it was
+  created on a Saturday or Sunday, or before 08:00 or from 20:00 on a weekday (China time); else
+  *office*. For each: orders, response and resolution minutes, and SLA timeliness = of the orders
+  whose first contact or resolution has been judged (contact_late / resolve_late known), the share
+  with neither late.
 - volume: total, by kind, by category, by hour of day (China time).
 
 Counts are aggregated in SQL; only the response and resolution minutes come back as plain numbers
@@ -32,9 +52,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.exports import to_csv as export_csv
 from server.orders.models import Callback, Kind, Order, Rating, Status
+from server.sites.models import Estate, Household
+from server.walks.models import Finding
 
 CHINA = timezone(timedelta(hours=8))
-TARGETS = {"complaint_timeliness": 0.95, "repeat_complaint_rate": 0.03, "satisfaction": 0.90, "callback_rate": 1.0}
+TARGETS = {
+    "complaint_timeliness": 0.95,
+    "repeat_complaint_rate": 0.03,
+    "satisfaction": 0.90,
+    "callback_rate": 1.0,
+    "interaction_rate": 0.40,
+    "convenience_coverage": 0.80,
+    "response_speedup": 0.50,
+}
+COVERAGE_WINDOW = timedelta(days=365)
+OFFICE_HOURS = (8, 20)  # weekdays 08:00–20:00 China time; everything else is after hours
 CALLBACK_KINDS = (Kind.complaint, Kind.repair, Kind.emergency)
 DONE = (Status.completed, Status.rated, Status.called_back, Status.closed)
 
@@ -46,6 +78,12 @@ class Scope:
     end: datetime
     grid_id: uuid.UUID | None = None
     department: str | None = None
+    #: Several estates at once (the company's figures); ``estate_id`` is then the first of them.
+    estate_ids: tuple[uuid.UUID, ...] = ()
+
+    def estate(self, col):
+        """The WHERE clause keeping rows of the scope's estate(s) in ``col``."""
+        return col.in_(self.estate_ids) if self.estate_ids else col == self.estate_id
 
 
 @dataclass
@@ -54,6 +92,17 @@ class Durations:
     median_min: float | None = None
     p90_min: float | None = None
     mean_min: float | None = None
+
+
+@dataclass
+class Shift:
+    """Office hours or after hours (see the header)."""
+
+    orders: int = 0
+    judged: int = 0
+    sla_timeliness: float | None = None
+    response: Durations = field(default_factory=Durations)
+    resolution: Durations = field(default_factory=Durations)
 
 
 @dataclass
@@ -74,6 +123,16 @@ class Kpis:
     by_kind: dict[str, int] = field(default_factory=dict)
     by_category: dict[str, int] = field(default_factory=dict)
     by_hour: list[int] = field(default_factory=lambda: [0] * 24)
+    interaction_rate: float | None = None
+    interacting_households: int = 0
+    occupied_households: int = 0
+    convenience_coverage: float | None = None
+    served_households: int = 0
+    resident_households: int = 0
+    response_speedup: float | None = None
+    baseline: dict | None = None  # {from, to, response: Durations} once the estate set one
+    office: Shift = field(default_factory=lambda: Shift())
+    after_hours: Shift = field(default_factory=lambda: Shift())
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -129,7 +188,7 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def _where(scope: Scope):
-    clauses = [Order.estate_id == scope.estate_id, Order.created_at >= scope.start, Order.created_at < scope.end]
+    clauses = [scope.estate(Order.estate_id), Order.created_at >= scope.start, Order.created_at < scope.end]
     if scope.grid_id is not None:
         clauses.append(Order.grid_id == scope.grid_id)
     if scope.department is not None:
@@ -150,7 +209,239 @@ def _china_hour(dialect: str, col):
     return cast(func.extract("hour", func.timezone("Asia/Shanghai", col)), Integer)
 
 
-async def compute(session: AsyncSession, scope: Scope, now: datetime) -> Kpis:
+def china_weekday(dialect: str, col):
+    """0 = Sunday … 6 = Saturday, China time (SQLite's %w and PostgreSQL's dow agree)."""
+    if dialect == "sqlite":
+        return cast(func.strftime("%w", col, "+8 hours"), Integer)
+    return cast(func.extract("dow", func.timezone("Asia/Shanghai", col)), Integer)
+
+
+def after_hours_clause(dialect: str, col=None):
+    """True for an order created after hours (weekend, or outside 08:00–20:00 on a weekday)."""
+    col = Order.created_at if col is None else col
+    hour, dow = _china_hour(dialect, col), china_weekday(dialect, col)
+    return or_(dow.in_((0, 6)), hour < OFFICE_HOURS[0], hour >= OFFICE_HOURS[1])
+
+
+def is_after_hours(at: datetime) -> bool:
+    local = at.astimezone(CHINA)
+    return local.weekday() >= 5 or not OFFICE_HOURS[0] <= local.hour < OFFICE_HOURS[1]
+
+
+def sla_clauses():
+    """(judged, timely) of an order's SLA: first contact or resolution judged; neither late."""
+    judged = or_(Order.contact_late.is_not(None), Order.resolve_late.is_not(None))
+    timely = and_(
+        or_(Order.contact_late.is_(None), Order.contact_late.is_(False)),
+        or_(Order.resolve_late.is_(None), Order.resolve_late.is_(False)),
+    )
+    return judged, timely
+
+
+def household_clauses(scope: Scope) -> list:
+    clauses = [scope.estate(Household.estate_id)]
+    if scope.grid_id is not None:
+        clauses.append(Household.grid_id == scope.grid_id)
+    return clauses
+
+
+CHUNK = 900  # ids per IN list (well inside every database's parameter limit)
+
+
+def _chunks(ids: list) -> list[list]:
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+async def interacting(session: AsyncSession, scope: Scope) -> dict[str, uuid.UUID]:
+    """The occupied households of the scope with an interaction in its period: id (text) → estate.
+
+    Each kind of interaction is read from its own time index (orders by estate and creation, ratings
+    by estate and the time given, callbacks by the time made, findings by estate) and the households
+    are then looked up by key: no query walks every order of the estate to find a month's ratings."""
+    period = (scope.start, scope.end)
+    found: set[uuid.UUID] = set(
+        (
+            await session.scalars(
+                select(Order.household_id)
+                .where(_where(scope), Order.household_id.is_not(None), Order.kind != Kind.callback)
+                .distinct()
+            )
+        ).all()
+    )
+    rated = select(Rating.order_id).where(
+        scope.estate(Rating.estate_id), Rating.created_at >= period[0], Rating.created_at < period[1]
+    )
+    reached = select(Callback.order_id).where(
+        Callback.created_at >= period[0], Callback.created_at < period[1], Callback.result.like("reached%")
+    )
+    order_ids = set((await session.scalars(rated)).all()) | set((await session.scalars(reached)).all())
+    for chunk in _chunks(sorted(order_ids)):
+        found.update(
+            (
+                await session.scalars(
+                    select(Order.household_id).where(
+                        Order.id.in_(chunk), scope.estate(Order.estate_id), Order.household_id.is_not(None)
+                    )
+                )
+            ).all()
+        )
+    # Finding locations hold the id as text (JSON).
+    named = Finding.location["household_id"].as_string()
+    visited = select(named).where(
+        scope.estate(Finding.estate_id),
+        named.is_not(None),
+        Finding.captured_at >= period[0],
+        Finding.captured_at < period[1],
+    )
+    for text in (await session.scalars(visited.distinct())).all():
+        try:
+            found.add(uuid.UUID(str(text)))
+        except ValueError:
+            continue
+    out: dict[str, uuid.UUID] = {}
+    for chunk in _chunks(sorted(found)):
+        rows = await session.execute(
+            select(Household.id, Household.estate_id).where(
+                Household.id.in_(chunk), *household_clauses(scope), Household.occupied.is_(True)
+            )
+        )
+        out.update({str(h): e for h, e in rows.all()})
+    return out
+
+
+def served_query(scope: Scope):
+    """Resident households of the scope with a 便民 order in the 365 days up to the period's end."""
+    return (
+        select(Household.estate_id, func.count(func.distinct(Order.household_id)))
+        .join(Household, Household.id == Order.household_id)
+        .where(
+            *household_clauses(scope),
+            Household.resident.is_(True),
+            scope.estate(Order.estate_id),
+            Order.kind == Kind.convenience,
+            Order.created_at >= scope.end - COVERAGE_WINDOW,
+            Order.created_at < scope.end,
+        )
+        .group_by(Household.estate_id)
+    )
+
+
+def household_counts(scope: Scope):
+    """Per estate: (occupied, resident) households of the scope."""
+    return (
+        select(
+            Household.estate_id,
+            func.count().filter(Household.occupied.is_(True)),
+            func.count().filter(Household.resident.is_(True)),
+        )
+        .where(*household_clauses(scope))
+        .group_by(Household.estate_id)
+    )
+
+
+async def household_figures(session: AsyncSession, scope: Scope, k: Kpis, keep: dict | None = None) -> None:
+    counts = (await session.execute(household_counts(scope))).all()
+    k.occupied_households = sum(o for _, o, _ in counts)
+    k.resident_households = sum(r for _, _, r in counts)
+    found = await interacting(session, scope)
+    if keep is not None:  # the analysis report splits the same households by estate
+        keep.update(found)
+    k.interacting_households = len(found)
+    k.interaction_rate = _ratio(k.interacting_households, k.occupied_households)
+    k.served_households = sum(n for _, n in (await session.execute(served_query(scope))).all())
+    k.convenience_coverage = _ratio(k.served_households, k.resident_households)
+
+
+async def _durations(session: AsyncSession, dialect: str, where) -> tuple[Durations, Durations]:
+    response = _minutes_between(dialect, Order.created_at, Order.accepted_at)
+    resolution = _minutes_between(dialect, Order.created_at, Order.completed_at)
+    if dialect == "postgresql":
+        a, b = await _durations_in_sql(session, where, response, resolution)
+        return a, b
+    rows = (
+        await session.execute(
+            select(response, resolution).where(
+                where, or_(Order.accepted_at.is_not(None), Order.completed_at.is_not(None))
+            )
+        )
+    ).all()
+    return durations([r for r, _ in rows if r is not None]), durations([c for _, c in rows if c is not None])
+
+
+async def shift_figures(session: AsyncSession, dialect: str, where, k: Kpis) -> None:
+    """Office hours and after hours in one grouped pass (and on SQLite one read of the minutes)."""
+    judged, timely = sla_clauses()
+    late = after_hours_clause(dialect).label("after")
+    response = _minutes_between(dialect, Order.created_at, Order.accepted_at)
+    resolution = _minutes_between(dialect, Order.created_at, Order.completed_at)
+    shifts = {False: k.office, True: k.after_hours}
+    counts = [func.count(), func.count().filter(judged), func.count().filter(and_(judged, timely))]
+    if dialect == "postgresql":
+        extra = []
+        for col in (response, resolution):
+            extra += [
+                func.count(col),
+                func.percentile_cont(0.5).within_group(col),
+                func.percentile_cont(0.9).within_group(col),
+                func.avg(col),
+            ]
+        rows = (await session.execute(select(late, *counts, *extra).where(where).group_by(late))).all()
+        for flag, n, n_judged, n_timely, *d in rows:
+            shift = shifts[bool(flag)]
+            shift.orders, shift.judged, shift.sla_timeliness = n, n_judged, _ratio(n_timely, n_judged)
+            shift.response, shift.resolution = (
+                Durations(count=c, median_min=round(m, 1), p90_min=round(p, 1), mean_min=round(float(a), 1))
+                if c
+                else Durations()
+                for c, m, p, a in (d[0:4], d[4:8])
+            )
+        return
+    for flag, n, n_judged, n_timely in (await session.execute(select(late, *counts).where(where).group_by(late))).all():
+        shift = shifts[bool(flag)]
+        shift.orders, shift.judged, shift.sla_timeliness = n, n_judged, _ratio(n_timely, n_judged)
+    values = (
+        await session.execute(
+            select(late, response, resolution).where(
+                where, or_(Order.accepted_at.is_not(None), Order.completed_at.is_not(None))
+            )
+        )
+    ).all()
+    for flag, shift in shifts.items():
+        mine = [(r, c) for f, r, c in values if bool(f) is flag]
+        shift.response = durations([r for r, _ in mine if r is not None])
+        shift.resolution = durations([c for _, c in mine if c is not None])
+
+
+async def baseline_figures(session: AsyncSession, dialect: str, scope: Scope, k: Kpis) -> None:
+    if scope.estate_ids:  # each estate has its own baseline
+        return
+    estate = await session.get(Estate, scope.estate_id)
+    if estate is None or estate.response_baseline_from is None or estate.response_baseline_to is None:
+        return
+    start = datetime.combine(estate.response_baseline_from, datetime.min.time(), CHINA).astimezone(UTC)
+    end = datetime.combine(estate.response_baseline_to + timedelta(days=1), datetime.min.time(), CHINA).astimezone(UTC)
+    base = Scope(scope.estate_id, start, end, scope.grid_id, scope.department)
+    response, _ = await _durations(session, dialect, _where(base))
+    k.baseline = {
+        "from": estate.response_baseline_from.isoformat(),
+        "to": estate.response_baseline_to.isoformat(),
+        "response": asdict(response),
+    }
+    if response.median_min and k.response.median_min:
+        k.response_speedup = round(response.median_min / k.response.median_min - 1, 4)
+
+
+async def compute(
+    session: AsyncSession,
+    scope: Scope,
+    now: datetime,
+    *,
+    extended: bool = True,
+    shifts: bool = True,
+    interacting_out: dict | None = None,
+) -> Kpis:
+    """The figures of the header; ``extended=False`` leaves out the household, after-hours and baseline
+    figures, ``shifts=False`` only the after-hours split (the report's previous period)."""
     dialect = session.bind.dialect.name
     where = _where(scope)
     k = Kpis(start=scope.start.isoformat(), end=scope.end.isoformat())
@@ -188,25 +479,12 @@ async def compute(session: AsyncSession, scope: Scope, now: datetime) -> Kpis:
     k.complaint_timeliness = _ratio(n_judged - n_late, n_judged)
     k.repeat_complaint_rate = _ratio(repeats, complaints)
 
-    response = _minutes_between(dialect, Order.created_at, Order.accepted_at)
-    resolution = _minutes_between(dialect, Order.created_at, Order.completed_at)
-    if dialect == "postgresql":
-        k.response, k.resolution = await _durations_in_sql(session, where, response, resolution)
-    else:
-        rows = (
-            await session.execute(
-                select(response, resolution).where(
-                    where, or_(Order.accepted_at.is_not(None), Order.completed_at.is_not(None))
-                )
-            )
-        ).all()
-        k.response = durations([r for r, _ in rows if r is not None])
-        k.resolution = durations([c for _, c in rows if c is not None])
+    k.response, k.resolution = await _durations(session, dialect, where)
 
     if scope.grid_id is None and scope.department is None:
         # The common case (a whole estate) reads the ratings' own copy of estate and order time.
         rated = select(Rating.level, func.count()).where(
-            Rating.estate_id == scope.estate_id,
+            scope.estate(Rating.estate_id),
             Rating.order_created_at >= scope.start,
             Rating.order_created_at < scope.end,
         )
@@ -227,6 +505,11 @@ async def compute(session: AsyncSession, scope: Scope, now: datetime) -> Kpis:
         or 0
     )
     k.callback_rate = _ratio(called, k.callbacks_due)
+    if extended:
+        await household_figures(session, scope, k, interacting_out)
+        if shifts:
+            await shift_figures(session, dialect, where, k)
+        await baseline_figures(session, dialect, scope, k)
     return k
 
 

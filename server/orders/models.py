@@ -207,6 +207,8 @@ class Rating(ChainedRecord, Base):
         UniqueConstraint("order_id", "completion_no"),
         UniqueConstraint("order_id", "chain_index"),
         Index("ix_order_ratings_kpi", "estate_id", "order_created_at", "level"),
+        # 业主月度互动率 counts the ratings *given* in a month (server/orders/kpi.py).
+        Index("ix_order_ratings_given", "estate_id", "created_at"),
     )
     id: Mapped[uuid.UUID] = id_column()
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -226,7 +228,10 @@ class Callback(ChainedRecord, Base):
     """回访: a staff call to the owner after completion, with its result."""
 
     __tablename__ = "order_callbacks"
-    __table_args__ = (UniqueConstraint("order_id", "chain_index"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "chain_index"),
+        Index("ix_order_callbacks_created", "created_at"),  # the callbacks of a month (互动率)
+    )
     id: Mapped[uuid.UUID] = id_column()
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, id_column
@@ -26,6 +27,10 @@ class Estate(Base):
     code: Mapped[str] = mapped_column(String(8), unique=True)
     address: Mapped[str] = mapped_column(String(200), default="")
     hotline: Mapped[str] = mapped_column(String(30), default="", server_default="")  # 物业服务中心电话
+    #: The period the response-speed target (服务响应速度提升50%) is measured against, China-time days
+    #: [from, to] inclusive; set by the estate's supervisor (server/reports). None until set.
+    response_baseline_from: Mapped[date | None] = mapped_column(Date)
+    response_baseline_to: Mapped[date | None] = mapped_column(Date)
 
 
 class Grid(Base):
@@ -74,3 +79,8 @@ class Household(Base):
     label: Mapped[str] = mapped_column(String(60))
     owner_name: Mapped[str] = mapped_column(String(50), default="")
     owner_phone: Mapped[str] = mapped_column(String(20), default="")
+    #: 已入住: someone lives there (sold and moved in) — the 业主月度互动率 denominator.
+    occupied: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: 常住户: lived in most of the year (not a holiday flat or let by the week) — the 便民服务覆盖率
+    #: denominator. A flat that is not occupied is never resident (the import refuses the pair).
+    resident: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -23,11 +23,12 @@ from litestar.types import Message, Scope
 
 from server.progress.layout import PRINT_SCRIPT, script_hash, style_hash
 from server.progress.printed import POSTER_CSS, SLIP_CSS
+from server.reports.render import REPORT_CSS
 from server.walks.labels import LABEL_CSS
 
-# The console previews the slip and the checkpoint labels in ``srcdoc`` frames, which inherit its
+# The console previews the slip, the checkpoint labels and the analysis report in ``srcdoc`` frames, which inherit its
 # policy: their one stylesheet and print script are allowed by hash, nothing else inline.
-PRINTABLE_STYLES = " ".join(style_hash(css) for css in (SLIP_CSS, POSTER_CSS, LABEL_CSS))
+PRINTABLE_STYLES = " ".join(style_hash(css) for css in (SLIP_CSS, POSTER_CSS, LABEL_CSS, REPORT_CSS))
 
 APP_CSP = "; ".join(
     [

@@ -13,6 +13,7 @@ import { Board } from "./board";
 import { Callbacks } from "./callbacks";
 import { TakeCall } from "./call";
 import { Dashboard, Scorecard } from "./dashboard";
+import { Report } from "./report";
 import { OrderPage } from "./order";
 import { WalkRoutes } from "./walkroutes";
 import { Posters } from "./posters";
@@ -33,6 +34,7 @@ const NAV: { href: string; key: string; roles: string[] }[] = [
   { href: "#/desk/callbacks", key: "c_callbacks", roles: DESK },
   { href: "#/desk/answers", key: "c_answers", roles: DESK },
   { href: "#/desk/dashboard", key: "c_dashboard", roles: DESK },
+  { href: "#/desk/report", key: "c_report", roles: REVIEWERS },
   { href: "#/desk/walks", key: "c_walk_routes", roles: REVIEWERS },
   { href: "#/desk/coverage", key: "c_coverage", roles: REVIEWERS },
   { href: "#/desk/duty", key: "c_duty", roles: REVIEWERS },
@@ -61,6 +63,7 @@ export function Console({ parts }: { parts: string[] }) {
   else if (sub === "orders" && parts[2]) screen = <OrderPage key={parts[2]} id={parts[2]} />;
   else if (sub === "answers") screen = <Answers canEdit={MANAGERS.includes(me.role)} />;
   else if (sub === "dashboard") screen = <Dashboard canReview={REVIEWERS.includes(me.role)} />;
+  else if (sub === "report" && REVIEWERS.includes(me.role)) screen = <Report canSetBaseline={MANAGERS.includes(me.role)} />;
   else if (sub === "scorecard" && parts[2]) screen = <Scorecard stewardId={parts[2]} month={parts[3]} />;
   else if (sub === "walks" && REVIEWERS.includes(me.role)) screen = <WalkRoutes />;
   else if (sub === "admin" && MANAGERS.includes(me.role)) screen = <Admin />;

@@ -16,7 +16,20 @@ const RATIOS: { key: string; lowerIsBetter?: boolean }[] = [
   { key: "repeat_complaint_rate", lowerIsBetter: true },
   { key: "satisfaction" },
   { key: "callback_rate" },
+  { key: "interaction_rate" },
+  { key: "convenience_coverage" },
+  { key: "response_speedup" },
 ];
+
+/** The line under a KPI card that says what its ratio counts (the household and baseline figures). */
+function cardHint(key: string, cur: any): string | null {
+  if (key === "interaction_rate") return t("c_interaction_hint", { n: cur.interacting_households, of: cur.occupied_households });
+  if (key === "convenience_coverage") return t("c_coverage_hint", { n: cur.served_households, of: cur.resident_households });
+  if (key === "response_speedup") {
+    return cur.baseline ? t("c_baseline_hint", { m: cur.baseline.response.median_min ?? "—" }) : t("c_baseline_unset");
+  }
+  return null;
+}
 const DONE = ["completed", "rated", "called_back", "closed"];
 
 /** The China-time calendar day of an instant (the KPI periods are China-time days, weeks, months). */
@@ -57,7 +70,7 @@ function meets(key: string, v: number | null, target: number): boolean | null {
 export function Dashboard({ canReview }: { canReview: boolean }) {
   const [period, setPeriod] = useState<Period>("month");
   const [day, setDay] = useState(chinaDay(new Date().toISOString()));
-  const [drill, setDrill] = useState<{ metric: string; outcome: string; title: string } | null>(null);
+  const [drill, setDrill] = useState<{ metric: string; outcome: string; title: string; shift?: string } | null>(null);
   const scope = query({ period, date: day });
   const { data, error } = useApi<any>(`/api/kpi/${scope}`);
   const people = useApi<any>(`/api/kpi/orders${query({ period, date: day, metric: "volume", outcome: "all", limit: 2000 })}`);
@@ -121,6 +134,7 @@ export function Dashboard({ canReview }: { canReview: boolean }) {
                   <span class={`small cmp ${dir}`} data-test="previous">
                     {t("c_previous")} {pct(prev[key])} {dir === "up" ? "▲" : dir === "down" ? "▼" : ""}
                   </span>
+                  {cardHint(key, cur) && <span class="small" data-test="hint">{cardHint(key, cur)}</span>}
                 </button>
               );
             })}
@@ -143,7 +157,8 @@ export function Dashboard({ canReview }: { canReview: boolean }) {
               <span class="small cmp" data-test="previous">{t("c_previous")} {prev.resolution.median_min ?? "—"}</span>
             </button>
           </div>
-          {drill && <Drill scope={{ period, date: day }} {...drill} onClose={() => setDrill(null)} />}
+          {drill && <Drill scope={{ period, date: day, ...(drill.shift ? { shift: drill.shift } : {}) }} {...drill} onClose={() => setDrill(null)} />}
+          <ShiftTable cur={cur} onDrill={(shift) => setDrill({ metric: "volume", outcome: "all", title: t(shift === "office" ? "c_rep_office_hours" : "c_after_hours"), shift })} />
           <div class="charts">
             <Bars title={t("c_by_hour")} values={cur.by_hour} labels={cur.by_hour.map((_: number, h: number) => `${h}`)} />
             <HBars title={t("c_by_category")} rows={Object.entries(cur.by_category as Record<string, number>).sort((a, b) => b[1] - a[1]).map(([k, v]) => [t(`cat_${k}`), v])} />
@@ -155,6 +170,29 @@ export function Dashboard({ canReview }: { canReview: boolean }) {
           </div>
         </>
       )}
+    </div>
+  );
+}
+
+/** Office hours against after hours (after 20:00 and weekends): response, resolution, on-time share. */
+function ShiftTable({ cur, onDrill }: { cur: any; onDrill: (shift: string) => void }) {
+  const rows = [["office", cur.office], ["after_hours", cur.after_hours]] as [string, any][];
+  return (
+    <div class="card">
+      <table class="grid-table" data-test="shift-table">
+        <thead><tr><th>{t("c_rep_shift")}</th><th>{t("c_orders")}</th><th>{t("c_response")}</th><th>{t("c_resolution")}</th><th>{t("c_sla_on_time")}</th></tr></thead>
+        <tbody>
+          {rows.map(([key, s]) => (
+            <tr key={key} data-shift={key}>
+              <td>{t(key === "office" ? "c_rep_office_hours" : "c_after_hours")}</td>
+              <td><button class="link" onClick={() => onDrill(key)}>{s.orders}</button></td>
+              <td>{s.response.median_min ?? "—"} · p90 {s.response.p90_min ?? "—"}</td>
+              <td>{s.resolution.median_min ?? "—"} · p90 {s.resolution.p90_min ?? "—"}</td>
+              <td>{pct(s.sla_timeliness)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

@@ -18,7 +18,7 @@ const zh: Record<string, string> = {
   c_pick_tech: "选择维修工以派单：", c_assign: "派单", c_idle: "空闲", c_assignee: "处理人", c_created_at: "报事时间",
   c_pause_reason: "暂停原因", c_uploaded: "已上传", c_actions: "操作", c_choose_tech: "选择维修工…", c_close_order: "关闭工单",
   c_reopen: "重新打开", c_callback_form: "回访", c_callback_saved: "回访已记录", c_save_callback: "保存回访结果",
-  c_cancel_reason: "取消原因（必填）", c_cancel_order: "取消工单", c_note_saved: "备注已保存", c_phone_rating: "电话评价录入", c_rating_pick: "请选择业主的评价", c_open_order: "查看工单", c_callbacks: "待回访",
+  c_cancel_reason: "取消原因（必填）", c_cancel_order: "取消工单", c_note_saved: "备注已保存", c_phone_rating: "电话评价录入", c_rating_pick: "请选择业主的评价", c_callbacks: "待回访",
   cb_reached_satisfied: "已联系·满意", cb_reached_unsatisfied: "已联系·不满意", cb_unreachable: "未联系上",
   rating_very_satisfied: "非常满意", rating_satisfied: "满意", rating_neutral: "一般", rating_unsatisfied: "不满意",
   answer: "当场答复", close: "关闭", reopen: "重新打开", take: "抢单", rate: "评价",
@@ -41,7 +41,7 @@ const zh: Record<string, string> = {
   c_poster_hint: "海报上的二维码打开本网格的报事表单。海报外泄或被涂改时，点“更换二维码”：之前打印的海报立即失效，请打印新海报张贴。",
   c_poster_show: "查看/打印", c_poster_rotate: "更换二维码", c_poster_rotated: "已更换二维码，旧海报已失效",
   c_poster_rotate_confirm: "更换后，之前打印的海报全部失效，需要重新打印张贴。确定更换吗？",
-  c_import_hint: "上传 CSV 或 XLSX，列：楼栋、单元、房号、业主姓名、业主电话、网格。先预检，无错误后再导入（全部导入或全部不导入）。",
+  c_import_hint: "上传 CSV 或 XLSX，列：楼栋、单元、房号、业主姓名、业主电话、网格；可选列“入住”“常住”（是/否，空白按“是”）。先预检，无错误后再导入（全部导入或全部不导入）。",
   c_check_file: "预检", c_import: "导入", c_imported: "已导入住户", c_rows: "行数", c_new_buildings: "新楼栋", c_new_units: "新单元",
   c_errors: "错误", c_row: "行", c_column: "列", c_value: "内容", c_problem: "问题", c_more_errors: "仅显示前若干条错误",
   c_role: "角色", c_department: "部门", c_new_staff: "新增员工", c_create_staff: "创建账号", c_reset_password: "重置密码",
@@ -68,6 +68,13 @@ const zh: Record<string, string> = {
   shift_day: "白班", shift_night: "夜班", c_after_hours_now: "现在是非办公时间", c_office_open_now: "现在是办公时间，按分派规则派单",
   c_nobody_on_duty: "无人值班（按分派规则派单）", c_roster: "值班安排（两周）", c_date: "日期", c_shift: "班次",
   c_on_duty_in_order: "值班人员（按呼叫顺序）", c_add_on_duty: "＋ 添加值班人员", c_move_up: "上移", c_remove: "移除",
+  c_report: "服务分析报告", c_company_all: "公司汇总（全部项目）", c_rep_month: "月度", c_rep_quarter: "季度", c_rep_year: "年度",
+  c_month_n: "{n}月", c_quarter_n: "第{n}季度", c_download_xlsx: "下载 XLSX", c_download_pdf: "下载 PDF",
+  c_report_drill_hint: "点击报告中的蓝色数字，可在下方查看对应的工单。", c_baseline: "响应速度基准期", c_baseline_saved: "基准期已保存",
+  kpi_interaction_rate: "业主月度互动率", kpi_convenience_coverage: "便民服务覆盖率", kpi_response_speedup: "响应速度提升",
+  c_interaction_hint: "{n}/{of} 户已入住业主本月有互动", c_coverage_hint: "近12个月 {n}/{of} 户常住户", c_baseline_hint: "基准期响应中位数 {m} 分钟",
+  c_baseline_unset: "未设置基准期", c_after_hours: "非工作时间（晚8点后、周末）", c_rep_office_hours: "工作时间",
+  c_rep_shift: "时段", c_sla_on_time: "时效达标率",
 };
 
 const en: Record<string, string> = {
@@ -87,7 +94,7 @@ const en: Record<string, string> = {
   c_pick_tech: "Pick a technician for", c_assign: "Assign", c_idle: "Idle", c_assignee: "Assignee", c_created_at: "Reported",
   c_pause_reason: "Paused because", c_uploaded: "uploaded", c_actions: "Actions", c_choose_tech: "Choose a technician…", c_close_order: "Close order",
   c_reopen: "Reopen", c_callback_form: "Callback", c_callback_saved: "Callback recorded", c_save_callback: "Save callback",
-  c_cancel_reason: "Reason for cancelling (required)", c_cancel_order: "Cancel order", c_note_saved: "Note saved", c_phone_rating: "Rating by phone", c_rating_pick: "Choose the owner's rating", c_open_order: "Open order", c_callbacks: "Callbacks due",
+  c_cancel_reason: "Reason for cancelling (required)", c_cancel_order: "Cancel order", c_note_saved: "Note saved", c_phone_rating: "Rating by phone", c_rating_pick: "Choose the owner's rating", c_callbacks: "Callbacks due",
   cb_reached_satisfied: "Reached · satisfied", cb_reached_unsatisfied: "Reached · unsatisfied", cb_unreachable: "Unreachable",
   rating_very_satisfied: "Very satisfied", rating_satisfied: "Satisfied", rating_neutral: "Neutral", rating_unsatisfied: "Unsatisfied",
   answer: "Answered", close: "Closed", reopen: "Reopened", take: "Taken", rate: "Rated",
@@ -110,7 +117,7 @@ const en: Record<string, string> = {
   c_poster_hint: "The poster's QR opens this grid's report form. If a poster leaked or was defaced, change its QR: every poster printed before stops working; print and hang the new one.",
   c_poster_show: "View / print", c_poster_rotate: "Change QR", c_poster_rotated: "QR changed; old posters no longer work",
   c_poster_rotate_confirm: "Every poster printed before will stop working and must be reprinted. Change the QR?",
-  c_import_hint: "Upload CSV or XLSX with columns 楼栋 单元 房号 业主姓名 业主电话 网格. Check first; the import is all rows or none.",
+  c_import_hint: "Upload CSV or XLSX with columns 楼栋 单元 房号 业主姓名 业主电话 网格, optionally 入住 (occupied) and 常住 (resident), 是/否 (blank = yes). Check first; the import is all rows or none.",
   c_check_file: "Check", c_import: "Import", c_imported: "Households imported", c_rows: "Rows", c_new_buildings: "New buildings", c_new_units: "New units",
   c_errors: "Errors", c_row: "Row", c_column: "Column", c_value: "Value", c_problem: "Problem", c_more_errors: "Only the first errors are shown",
   c_role: "Role", c_department: "Department", c_new_staff: "New staff account", c_create_staff: "Create account", c_reset_password: "Reset password",
@@ -137,6 +144,13 @@ const en: Record<string, string> = {
   shift_day: "Day", shift_night: "Night", c_after_hours_now: "Outside office hours now", c_office_open_now: "The office is open: routing rules apply",
   c_nobody_on_duty: "Nobody on duty (routing rules apply)", c_roster: "Roster (two weeks)", c_date: "Date", c_shift: "Shift",
   c_on_duty_in_order: "On duty (in calling order)", c_add_on_duty: "+ Add a person", c_move_up: "Move up", c_remove: "Remove",
+  c_report: "Analysis report", c_company_all: "Company (all estates)", c_rep_month: "Month", c_rep_quarter: "Quarter", c_rep_year: "Year",
+  c_month_n: "Month {n}", c_quarter_n: "Q{n}", c_download_xlsx: "Download XLSX", c_download_pdf: "Download PDF",
+  c_report_drill_hint: "Click a blue figure in the report to list its orders below.", c_baseline: "Response baseline", c_baseline_saved: "Baseline saved",
+  kpi_interaction_rate: "Monthly owner interaction", kpi_convenience_coverage: "Convenience coverage", kpi_response_speedup: "Response speed-up",
+  c_interaction_hint: "{n}/{of} occupied flats interacted", c_coverage_hint: "{n}/{of} resident flats in 12 months", c_baseline_hint: "baseline median {m} min",
+  c_baseline_unset: "no baseline set", c_after_hours: "After hours (after 20:00, weekends)", c_rep_office_hours: "Office hours",
+  c_rep_shift: "Shift", c_sla_on_time: "On time",
 };
 
 extend({ zh, en });
