@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 WATCH_UPLOADS = """(() => {
   const real = window.fetch.bind(window);
   const w = (window.__uploads = { inFlight: 0, max: 0, dropped: null, log: [], statesAtFinish: [] });
+  const held = [];
   const stateOf = (sha) => new Promise((ok) => {
     const open = indexedDB.open("wuye-field");
     open.onsuccess = () => {
@@ -36,6 +37,13 @@ WATCH_UPLOADS = """(() => {
     if (url.includes("finish=true")) w.statesAtFinish.push(await stateOf(sha));
     else if (!w.dropped) { w.dropped = url; throw new TypeError("Failed to fetch"); }
     w.inFlight++; w.max = Math.max(w.max, w.inFlight);
+    // Each PUT is held until three are in flight (or 1 s passes, for the tail), so the peak seen
+    // is what the phone attempts, not how fast loopback answered the one before.
+    await new Promise((go) => {
+      held.push(go);
+      if (w.inFlight >= 3) held.splice(0).forEach((g) => g());
+      else setTimeout(go, 1000);
+    });
     try { return await real(input, init); } finally { w.inFlight--; }
   };
 })()"""

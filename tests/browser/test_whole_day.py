@@ -155,7 +155,7 @@ def test_a_whole_day_from_the_call_to_the_supervisors_dashboard(chromium, server
         sync(steward)
         steward.wait_for_selector("text=回访：已联系·满意", timeout=20000)
         wait_for(lambda: "待上传" not in steward.inner_text("ol.timeline"), 20)  # synced, not only queued
-        assert steward.locator("[data-test=callback-form]").count() == 0
+        wait_for(lambda: steward.locator("[data-test=callback-form]").count() == 0, 20)  # the call is done
         steward.screenshot(path=str(ARTIFACTS / "day-4-steward-callback.png"), full_page=True)
         assert steward_errors == []
 
