@@ -570,3 +570,14 @@ async def test_unknown_short_links_and_dead_progress_links_are_a_plain_404(clien
     r = await client.get("/p/" + "A" * 32 + "/sms")
     assert r.status_code == 404 and "链接无效" in r.text
     assert (await client.post("/p/" + "A" * 32 + "/sms", data={"choice": "stop"})).status_code == 404
+
+
+async def test_an_orders_delivery_log_is_404_for_an_unknown_or_unseen_order_and_403_for_a_technician(api, world):
+    # An unknown id was a 500 (schemathesis found it): the guard had no name for orders.
+    r = await api.get("desk", f"/api/notify/orders/{uuid.uuid4()}/deliveries")
+    assert (r.status_code, r.json()["code"]) == (404, "not_found"), r.text
+    oid = (await post_order(api, world))["id"]
+    r = await api.get("other_supervisor", f"/api/notify/orders/{oid}/deliveries")
+    assert (r.status_code, r.json()["code"]) == (404, "not_found"), r.text
+    assert (await api.get("tech_a", f"/api/notify/orders/{oid}/deliveries")).status_code == 403
+    assert (await api.get("desk", f"/api/notify/orders/{oid}/deliveries")).status_code == 200

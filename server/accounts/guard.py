@@ -55,13 +55,13 @@ async def in_scope(
     what ``actor`` may see. ``actor`` None is the public side (owner forms): only the estate counts."""
     row = await session.get(model, record_id)
     if row is None:
-        raise NotFound(what or WHAT[model])
+        raise NotFound(what or WHAT.get(model, model.__name__.lower()))
     company_id, row_estate, row_grid = await _placed(session, row)
     if estate_id is not None and row_estate != estate_id:
-        raise NotFound(what or WHAT[model])
+        raise NotFound(what or WHAT.get(model, model.__name__.lower()))
     if actor is not None:
         if company_id != actor.company_id:
-            raise NotFound(what or WHAT[model])
+            raise NotFound(what or WHAT.get(model, model.__name__.lower()))
         if row_estate is None:
             visible = actor.scope is Scope.everything
         elif row_grid is None:
@@ -69,7 +69,7 @@ async def in_scope(
         else:
             visible = actor.sees_grid(row_estate, row_grid)
         if not visible:
-            raise NotFound(what or WHAT[model])
+            raise NotFound(what or WHAT.get(model, model.__name__.lower()))
     return row
 
 

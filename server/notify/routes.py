@@ -25,6 +25,7 @@ from server.notify import policy as P
 from server.notify.channels import sms_base, sms_text
 from server.notify.models import NotifyPolicy, OwnerOptOut, ShortLink
 from server.notify.service import china_day_start
+from server.orders import lifecycle
 from server.orders.models import Order
 from server.outbound import Outbound, RefusedDestination
 from server.progress import links
@@ -222,8 +223,8 @@ async def order_deliveries(
     ctx: NamedDependency[AppContext],
 ) -> list[dict]:  # fmt: skip
     """Every message about one order: to staff (feed, push, WeCom, SMS), to the team, to the owner."""
-    await guard.in_scope(db, actor, Order, order_id)
     actor.require_role(*ESTATE_STAFF)
+    await lifecycle.visible_order(db, actor, order_id)  # the orders' own rule: 404 if unknown or unseen
     notes = select(Notification.id).where(Notification.order_id == order_id)
     return await _rows(db, ctx, [(Delivery.order_id == order_id) | Delivery.notification_id.in_(notes)], 500)
 
