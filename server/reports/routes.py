@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Response, Router, get, put
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,17 +48,11 @@ def _period(period: str, year: int | None, number: int | None, ctx: AppContext) 
     return year, number
 
 
-async def _report(actor, db, ctx, estate_id, period, year, number) -> dict:
-    y, n = _period(period, year, number, ctx)
-    return await analysis.report(db, actor, estate_id, period, y, n, ctx.clock.now())
-
-
 YEAR = Q(name="year", ge=2000, le=2100)
 NUMBER = Q(name="number", ge=1, le=12, description="month 1–12 or quarter 1–4; ignored for a year")
 
 
-@get("/analysis")
-async def analysis_json(
+async def provide_report(
     actor: NamedDependency[Actor],
     db: NamedDependency[AsyncSession],
     ctx: NamedDependency[AppContext],
@@ -67,7 +61,17 @@ async def analysis_json(
     year: Annotated[int | None, YEAR] = None,
     number: Annotated[int | None, NUMBER] = None,
 ) -> dict:
-    return await _report(actor, db, ctx, estate_id, period, year, number)
+    """The query every form of the report shares (who, which estate, which period), resolved once."""
+    y, n = _period(period, year, number, ctx)
+    return await analysis.report(db, actor, estate_id, period, y, n, ctx.clock.now())
+
+
+REPORT = {"report": Provide(provide_report)}
+
+
+@get("/analysis", dependencies=REPORT)
+async def analysis_json(report: NamedDependency[dict]) -> dict:
+    return report
 
 
 def _filename(r: dict, ext: str) -> str:
@@ -75,55 +79,27 @@ def _filename(r: dict, ext: str) -> str:
     return f"attachment; filename=\"report.{ext}\"; filename*=UTF-8''{quote(name)}"
 
 
-@get("/analysis.html", media_type="text/html")
-async def analysis_html(
-    actor: NamedDependency[Actor],
-    db: NamedDependency[AsyncSession],
-    ctx: NamedDependency[AppContext],
-    estate_id: Annotated[uuid.UUID | None, Q(name="estate_id")] = None,
-    period: Annotated[Period, Q(name="period")] = "month",
-    year: Annotated[int | None, YEAR] = None,
-    number: Annotated[int | None, NUMBER] = None,
-    lang: Annotated[Lang, Q(name="lang")] = "zh",
-) -> Response:
-    r = await _report(actor, db, ctx, estate_id, period, year, number)
+@get("/analysis.html", media_type="text/html", dependencies=REPORT)
+async def analysis_html(report: NamedDependency[dict], lang: Annotated[Lang, Q(name="lang")] = "zh") -> Response:
     headers = {**PRIVATE, "Content-Security-Policy": render.REPORT_CSP}
-    return Response(render.page(r, lang), media_type="text/html; charset=utf-8", headers=headers)
+    return Response(render.page(report, lang), media_type="text/html; charset=utf-8", headers=headers)
 
 
-@get("/analysis.xlsx")
-async def analysis_xlsx(
-    actor: NamedDependency[Actor],
-    db: NamedDependency[AsyncSession],
-    ctx: NamedDependency[AppContext],
-    estate_id: Annotated[uuid.UUID | None, Q(name="estate_id")] = None,
-    period: Annotated[Period, Q(name="period")] = "month",
-    year: Annotated[int | None, YEAR] = None,
-    number: Annotated[int | None, NUMBER] = None,
-    lang: Annotated[Lang, Q(name="lang")] = "zh",
-) -> Response:
-    r = await _report(actor, db, ctx, estate_id, period, year, number)
+@get("/analysis.xlsx", dependencies=REPORT)
+async def analysis_xlsx(report: NamedDependency[dict], lang: Annotated[Lang, Q(name="lang")] = "zh") -> Response:
     return Response(
-        xlsx.workbook(r, lang),
+        xlsx.workbook(report, lang),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={**PRIVATE, "Content-Disposition": _filename(r, "xlsx")},
+        headers={**PRIVATE, "Content-Disposition": _filename(report, "xlsx")},
     )
 
 
-@get("/analysis.pdf")
-async def analysis_pdf(
-    actor: NamedDependency[Actor],
-    db: NamedDependency[AsyncSession],
-    ctx: NamedDependency[AppContext],
-    estate_id: Annotated[uuid.UUID | None, Q(name="estate_id")] = None,
-    period: Annotated[Period, Q(name="period")] = "month",
-    year: Annotated[int | None, YEAR] = None,
-    number: Annotated[int | None, NUMBER] = None,
-    lang: Annotated[Lang, Q(name="lang")] = "zh",
-) -> Response:
-    r = await _report(actor, db, ctx, estate_id, period, year, number)
-    data = await pdf.to_pdf(render.page(r, lang))
-    return Response(data, media_type="application/pdf", headers={**PRIVATE, "Content-Disposition": _filename(r, "pdf")})
+@get("/analysis.pdf", dependencies=REPORT)
+async def analysis_pdf(report: NamedDependency[dict], lang: Annotated[Lang, Q(name="lang")] = "zh") -> Response:
+    data = await pdf.to_pdf(render.page(report, lang))
+    return Response(
+        data, media_type="application/pdf", headers={**PRIVATE, "Content-Disposition": _filename(report, "pdf")}
+    )
 
 
 def _uuids(text: str | None) -> list[uuid.UUID] | None:
